@@ -1,0 +1,16 @@
+"""Every router, mounted in one place."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from app.clients.endpoints import router as clients_router
+from app.health.endpoints import router as health_router
+
+v1 = APIRouter(prefix="/v1")
+v1.include_router(clients_router)
+
+
+def mount_routers(app: FastAPI) -> None:
+    app.include_router(health_router)
+    app.include_router(v1)

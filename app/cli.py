@@ -1,0 +1,183 @@
+"""The `mutualaid` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from app.core.config import ConfigurationError, get_settings
+from app.core.db import Database
+from app.core.policy import Role
+
+T = TypeVar("T")
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+clients_cli = typer.Typer(no_args_is_help=True, help="API clients and their keys.")
+cli.add_typer(clients_cli, name="clients")
+
+
+def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run() -> T:
+        db = Database.from_settings(get_settings())
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
+
+
+def _settings_or_exit():  # type: ignore[no-untyped-def]
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply the database migrations to DATABASE_URL."""
+    from app.core.migrate import upgrade
+
+    settings = _settings_or_exit()
+    upgrade(settings.database_url)
+    typer.echo("database migrated to head")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL deployments).")] = 1,
+) -> None:
+    """Migrate if needed, then serve the API."""
+    import uvicorn
+
+    from app.core.logging import configure_logging
+    from app.core.migrate import upgrade
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+    upgrade(settings.database_url)
+    if settings.is_sqlite and workers > 1:
+        typer.echo("note: several workers on SQLite share one file; use PostgreSQL to scale out",
+                   err=True)
+    uvicorn.run(
+        "app.main:serve_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+@clients_cli.command("create")
+def clients_create(
+    role: Annotated[Role, typer.Option(help="citizen_app, union, platform, examiner or admin.")],
+    org: Annotated[str | None, typer.Option(help="Union org code or platform code.")] = None,
+    name: Annotated[str | None, typer.Option(help="A name for people.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Create a client and print its API key (shown only this once)."""
+    from app.clients.service import create_client
+    from app.core.errors import ServiceError
+
+    _settings_or_exit()
+
+    async def work(db: Database) -> dict[str, str | None]:
+        async with db.writer() as session:
+            issued = await create_client(
+                session, role=role, name=name or f"{role.value}-{org or 'client'}", org_code=org
+            )
+            await session.commit()
+            c = issued.client
+            return {"id": str(c.id), "name": c.name, "role": c.role, "org_code": c.org_code,
+                    "api_key": issued.api_key}
+
+    try:
+        created = _with_db(work)
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(created))
+    else:
+        typer.echo(f"client {created['id']} ({created['role']}"
+                   f"{', ' + str(created['org_code']) if created['org_code'] else ''})")
+        typer.echo(f"API key (shown once): {created['api_key']}")
+
+
+@clients_cli.command("list")
+def clients_list(
+    include_revoked: Annotated[bool, typer.Option(help="Show revoked clients too.")] = False,
+) -> None:
+    """List clients (never their keys)."""
+    from app.clients.service import list_clients
+
+    _settings_or_exit()
+
+    async def work(db: Database) -> list[str]:
+        async with db.reader() as session:
+            return [
+                f"{c.id}  {c.role:<11}  {c.org_code or '-':<16}  {c.key_prefix}…  {c.name}"
+                + ("  (revoked)" if c.revoked_at else "")
+                for c in await list_clients(session, include_revoked=include_revoked)
+            ]
+
+    for line in _with_db(work):
+        typer.echo(line)
+
+
+@clients_cli.command("revoke")
+def clients_revoke(client_id: uuid.UUID) -> None:
+    """Revoke a client's key; it stops working immediately."""
+    from app.clients.service import revoke_client
+    from app.core.errors import NotFound
+
+    _settings_or_exit()
+
+    async def work(db: Database) -> None:
+        async with db.writer() as session:
+            await revoke_client(session, client_id)
+            await session.commit()
+
+    try:
+        _with_db(work)
+    except NotFound as exc:
+        typer.echo("error: no such client", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"revoked {client_id}")
+
+
+@cli.command()
+def demo() -> None:
+    """Seed demo clients (one per role) and print their keys. Refused in production."""
+    from app.demo import seed_demo
+
+    settings = _settings_or_exit()
+    if settings.is_production:
+        typer.echo("demo data is refused in production mode", err=True)
+        raise typer.Exit(2)
+    keys = _with_db(seed_demo)
+    typer.echo("Demo API keys (send as `Authorization: Bearer <key>`; rerunning rotates them):")
+    for key in keys:
+        binding = f" [{key.org_code}]" if key.org_code else ""
+        typer.echo(f"  {key.role:<12}{binding:<18} {key.api_key}")
+    typer.echo("Swagger UI: http://127.0.0.1:8000/docs  (press Authorize and paste a key)")
+
+
+def main() -> None:
+    cli()
+
+
+if __name__ == "__main__":
+    main()

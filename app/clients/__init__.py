@@ -1,0 +1,1 @@
+"""API clients: who may call the service, with which role and for which organisation."""

@@ -1,0 +1,62 @@
+"""Authentication (`Authorization: Bearer <key>`) and the named authorisation dependencies.
+
+Every route declares the action it performs with `Authorized(Action.X)`; the role table in
+`app.core.policy` decides. Missing or unknown key: 401. Known key, wrong role: 403.
+
+The key is looked up in a short read-only session of its own, not in the request's transaction:
+on SQLite a write request's transaction takes the database write lock, and that must not happen
+before the idempotency key is claimed (see `app.core.idempotency`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.clients.service import caller_for_key
+from app.core.db import Database
+from app.core.errors import Forbidden, Unauthorized
+from app.core.policy import Action, Caller, allowed
+from app.core.request_context import set_client_id
+
+_bearer = HTTPBearer(auto_error=False, description="API key issued by `mutualaid clients create`")
+_MAX_KEY_LENGTH = 200
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("send the API key as `Authorization: Bearer <key>`", code="unauthorized")
+    key = credentials.credentials
+    if not key or len(key) > _MAX_KEY_LENGTH:
+        raise Unauthorized("the API key is not valid", code="invalid_api_key")
+    db: Database = request.app.state.db
+    async with db.reader() as session:
+        caller = await caller_for_key(session, key)
+    if caller is None:
+        raise Unauthorized("the API key is not valid", code="invalid_api_key")
+    request.state.caller = caller
+    set_client_id(str(caller.client_id))
+    return caller
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
+
+
+def _require(action: Action) -> Any:
+    async def dependency(caller: CurrentCaller) -> Caller:
+        if not allowed(caller.role, action):
+            raise Forbidden(f"role {caller.role} may not perform {action}")
+        return caller
+
+    dependency.__name__ = f"require_{action.value.replace('.', '_')}"
+    return dependency
+
+
+def Authorized(action: Action) -> Any:  # noqa: N802 - reads like a type in signatures
+    """`caller: Annotated[Caller, Authorized(Action.X)]`: authenticate, then check the role."""
+    return Depends(_require(action))

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, CreatedAt, UUIDPrimaryKey
+from app.core.policy import BOUND_ROLES, Role
+
+_ROLES = ", ".join(f"'{role.value}'" for role in Role)
+_BOUND = ", ".join(f"'{role.value}'" for role in sorted(BOUND_ROLES))
+
+
+class ApiClient(UUIDPrimaryKey, CreatedAt, Base):
+    """A calling system. The key itself is never stored: only its SHA-256, shown once at creation."""
+
+    __tablename__ = "api_clients"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLES})", name="role"),
+        CheckConstraint(
+            f"(role IN ({_BOUND}) AND org_code IS NOT NULL)"
+            f" OR (role NOT IN ({_BOUND}) AND org_code IS NULL)",
+            name="binding",
+        ),
+    )
+
+    name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    org_code: Mapped[str | None] = mapped_column(String(64))
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    revoked_at: Mapped[datetime | None]

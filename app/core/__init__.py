@@ -1,0 +1,1 @@
+"""Shared infrastructure: settings, clock, database, errors, auth, idempotency, logging."""

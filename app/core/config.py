@@ -1,0 +1,167 @@
+"""Service settings, read from the environment once (pydantic-settings).
+
+Every variable is optional in development. In production mode the secrets must be given and the
+development conveniences (demo data, a fixed clock) are refused, so that a misconfigured deployment
+fails at start-up instead of running with generated keys.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import secrets
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./var/mutualaid.db"
+DEV_SECRETS_FILE = "dev-secrets.json"
+KEY_BYTES = 32
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a service that can start."""
+
+
+def decode_key(value: str, name: str) -> bytes:
+    """Keys are given as base64 (standard or URL-safe) of at least 32 random bytes."""
+    try:
+        raw = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "==")
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigurationError(f"{name} is not valid base64") from exc
+    if len(raw) < KEY_BYTES:
+        raise ConfigurationError(f"{name} must decode to at least {KEY_BYTES} bytes")
+    return raw
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, frozen=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    env: Literal["development", "production"] = Field(
+        "development", validation_alias="MUTUALAID_ENV"
+    )
+    clock: datetime | None = Field(None, validation_alias="MUTUALAID_CLOCK")
+    payment_notification_secrets: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="PAYMENT_NOTIFICATION_SECRETS"
+    )
+    data_key: SecretStr | None = Field(None, validation_alias="DATA_KEY")
+    lookup_key: SecretStr | None = Field(None, validation_alias="LOOKUP_KEY")
+
+    var_dir: Path = Field(Path("./var"), validation_alias="MUTUALAID_VAR_DIR")
+    log_level: str = Field("INFO", validation_alias="MUTUALAID_LOG_LEVEL")
+    db_pool_size: int = Field(10, ge=1, validation_alias="MUTUALAID_DB_POOL_SIZE")
+    db_max_overflow: int = Field(10, ge=0, validation_alias="MUTUALAID_DB_MAX_OVERFLOW")
+    sqlite_busy_timeout_ms: int = Field(
+        30_000, ge=0, validation_alias="MUTUALAID_SQLITE_BUSY_TIMEOUT_MS"
+    )
+    idempotency_lock_seconds: int = Field(
+        60, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_LOCK_SECONDS"
+    )
+
+    @field_validator("payment_notification_secrets", mode="before")
+    @classmethod
+    def _split_secrets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("clock", mode="after")
+    @classmethod
+    def _clock_is_aware(cls, value: datetime | None) -> datetime | None:
+        # A naive clock is read as Shanghai local time, the time zone every coverage date uses.
+        if value is not None and value.tzinfo is None:
+            from app.core.clock import SHANGHAI
+
+            return value.replace(tzinfo=SHANGHAI)
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.env != "production":
+            return self
+        missing = [
+            name
+            for name, value in (
+                ("DATA_KEY", self.data_key),
+                ("LOOKUP_KEY", self.lookup_key),
+                ("PAYMENT_NOTIFICATION_SECRETS", self.payment_notification_secrets or None),
+            )
+            if value is None
+        ]
+        if missing:
+            raise ValueError(f"production mode requires {', '.join(missing)}")
+        if self.clock is not None:
+            raise ValueError("MUTUALAID_CLOCK is refused in production mode")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def data_key_bytes(self) -> bytes:
+        return decode_key(self._require(self.data_key, "DATA_KEY"), "DATA_KEY")
+
+    def lookup_key_bytes(self) -> bytes:
+        return decode_key(self._require(self.lookup_key, "LOOKUP_KEY"), "LOOKUP_KEY")
+
+    def payment_secrets(self) -> list[bytes]:
+        return [s.get_secret_value().encode() for s in self.payment_notification_secrets]
+
+    @staticmethod
+    def _require(value: SecretStr | None, name: str) -> str:
+        if value is None:
+            raise ConfigurationError(f"{name} is not set")
+        return value.get_secret_value()
+
+
+def _new_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(KEY_BYTES)).decode().rstrip("=")
+
+
+def with_development_secrets(settings: Settings) -> Settings:
+    """Fill missing secrets from `var/dev-secrets.json`, creating it (mode 0600) on first use.
+
+    Only in development: the embedded default must run with no configuration at all, and the same
+    keys must survive restarts, or data encrypted yesterday could not be read today.
+    """
+    if settings.is_production:
+        return settings
+    path = settings.var_dir / DEV_SECRETS_FILE
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    wanted = {"data_key": _new_key, "lookup_key": _new_key, "payment_secret": _new_key}
+    if any(name not in stored for name in wanted):
+        stored = {name: stored.get(name) or make() for name, make in wanted.items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(stored, handle, indent=2)
+    updates: dict[str, object] = {}
+    if settings.data_key is None:
+        updates["data_key"] = SecretStr(stored["data_key"])
+    if settings.lookup_key is None:
+        updates["lookup_key"] = SecretStr(stored["lookup_key"])
+    if not settings.payment_notification_secrets:
+        updates["payment_notification_secrets"] = [SecretStr(stored["payment_secret"])]
+    return settings.model_copy(update=updates) if updates else settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings; tests build their own `Settings` and pass it to `create_app`."""
+    try:
+        return with_development_secrets(Settings())
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from exc

@@ -1,0 +1,157 @@
+"""Database engines and the request-scoped unit of work.
+
+One request is one transaction: the session dependency commits when the endpoint returns and rolls
+back when it raises; services only `flush()`. The dependency exits before the response is sent
+(`scope="function"`), so a commit that fails becomes an error response, never a 201 for data that
+was not stored.
+
+SQLite: WAL, foreign keys on, and write transactions begin IMMEDIATE so that two writers never
+deadlock on a lock upgrade; read-only requests use DEFERRED transactions and run beside a writer.
+PostgreSQL: asyncpg, READ COMMITTED, pooled connections.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+logger = logging.getLogger(__name__)
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_SQLITE_BEGIN_OPTION = "sqlite_begin"
+ROLLBACK_HOOKS = "rollback_hooks"
+
+
+def async_database_url(url: str) -> str:
+    """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async driver for them."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return str(parsed.set(drivername="sqlite+aiosqlite"))
+    if backend in {"postgresql", "postgres"}:
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ValueError(f"unsupported database backend {backend!r}: use sqlite or postgresql")
+
+
+def sqlite_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    url = async_database_url(settings.database_url)
+    if settings.is_sqlite:
+        path = sqlite_path(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, hide_parameters=True)
+        _configure_sqlite(engine, settings.sqlite_busy_timeout_ms)
+        return engine
+    return create_async_engine(
+        url,
+        hide_parameters=True,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_pre_ping=True,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module; "begin" below issues BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@dataclass
+class Database:
+    """The engine and session factories of one database, held on `app.state.db`."""
+
+    engine: AsyncEngine
+    is_sqlite: bool
+    writer: async_sessionmaker[AsyncSession] = field(init=False)
+    reader: async_sessionmaker[AsyncSession] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.writer = async_sessionmaker(self.engine, expire_on_commit=False)
+        read_engine = (
+            self.engine.execution_options(**{_SQLITE_BEGIN_OPTION: "DEFERRED"})
+            if self.is_sqlite
+            else self.engine
+        )
+        self.reader = async_sessionmaker(read_engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(create_engine(settings), settings.is_sqlite)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def on_rollback(session: AsyncSession, hook: Callable[[], Awaitable[None]]) -> None:
+    """Run `hook` after this request's transaction is rolled back (e.g. release a held key)."""
+    session.info.setdefault(ROLLBACK_HOOKS, []).append(hook)
+
+
+async def _run_rollback_hooks(session: AsyncSession) -> None:
+    for hook in session.info.pop(ROLLBACK_HOOKS, []):
+        try:
+            await hook()
+        except Exception:
+            logger.exception("rollback hook failed")
+
+
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    factory = db.reader if request.method in READ_ONLY_METHODS else db.writer
+    async with factory() as session:
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            await _run_rollback_hooks(session)
+            raise
+        session.info.pop(ROLLBACK_HOOKS, None)
+
+
+SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]

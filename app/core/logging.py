@@ -1,0 +1,59 @@
+"""Structured JSON logs, one object per line, with the request id and no personal data.
+
+Every line goes through `masking.redact`, whatever logger produced it (ours, uvicorn's,
+SQLAlchemy's), so an ID number or phone that slips into a message or a traceback is masked before
+it reaches a file. The engine also runs with `hide_parameters=True` so SQL errors never carry
+bound values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from app.core.masking import redact
+from app.core.request_context import current_client_id, current_request_id
+
+_STANDARD_ATTRS = set(
+    logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__
+) | {"message", "asctime", "taskName", "color_message"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        request_id = current_request_id()
+        if request_id:
+            entry["request_id"] = request_id
+        client_id = current_client_id()
+        if client_id:
+            entry["client_id"] = client_id
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return redact(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Route every logger to one JSON handler on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        uv_logger = logging.getLogger(name)
+        uv_logger.handlers[:] = []
+        uv_logger.propagate = True
+    # Our middleware writes the access log (route template, not raw path: no ids from the URL).
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,78 @@
+"""Request ids, the access log, and the last line of defence for unexpected errors.
+
+A pure ASGI middleware (no BaseHTTPMiddleware) so that it wraps streaming responses correctly and
+sits outside every route: each response carries `X-Request-ID`, each log line the same id, and an
+unhandled exception becomes a problem+json 500 that still carries the id.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.problems import internal_error_response
+from app.core.request_context import reset_request_id, set_client_id, set_request_id
+
+REQUEST_ID_HEADER = "x-request-id"
+_VALID_INCOMING = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+access_logger = logging.getLogger("mutualaid.access")
+error_logger = logging.getLogger("mutualaid.errors")
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, REQUEST_ID_HEADER)
+        request_id = incoming if incoming and _VALID_INCOMING.match(incoming) else uuid.uuid4().hex
+        token = set_request_id(request_id)
+        set_client_id(None)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            error_logger.error("unhandled error", exc_info=exc)
+            if response_started:
+                raise
+            await internal_error_response()(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            access_logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": getattr(route, "path", None) or "<unmatched>",
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            reset_request_id(token)
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.encode()
+    for key, value in scope.get("headers", []):
+        if key.lower() == wanted:
+            return str(value.decode("latin-1"))
+    return None

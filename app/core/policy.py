@@ -1,0 +1,97 @@
+"""Who may do what: the one place that maps roles to actions, and the tenant rule.
+
+Roles come from the API client table. `union` and `platform` clients are bound to one
+organisation (a union org code, a platform code); they see only that organisation's objects, and
+another organisation's object answers 404 exactly like one that does not exist.
+Admins manage clients and platforms; they get no access to members or claims by default
+(least privilege, PIPL art. 51).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.core.errors import NotFound
+
+
+class Role(StrEnum):
+    CITIZEN_APP = "citizen_app"
+    UNION = "union"
+    PLATFORM = "platform"
+    EXAMINER = "examiner"
+    ADMIN = "admin"
+
+
+BOUND_ROLES = frozenset({Role.UNION, Role.PLATFORM})
+
+
+class Action(StrEnum):
+    PLANS_READ = "plans.read"
+    CLIENTS_SELF = "clients.self"
+    CLIENTS_MANAGE = "clients.manage"
+    PLATFORMS_MANAGE = "platforms.manage"
+    ENROLMENTS_CREATE = "enrolments.create"
+    ENROLMENTS_READ = "enrolments.read"
+    ENROLMENTS_REVIEW = "enrolments.review"
+    PAYMENT_ORDERS_CREATE = "payment_orders.create"
+    MEMBERS_LOOKUP = "members.lookup"
+    MEMBERS_COVERAGE = "members.coverage"
+    BATCHES_CREATE = "batches.create"
+    BATCHES_READ = "batches.read"
+    CLAIMS_CREATE = "claims.create"
+    CLAIMS_READ = "claims.read"
+    CLAIMS_QUOTE = "claims.quote"
+    CLAIMS_REVIEW = "claims.review"
+    PLATFORM_COVERAGE = "platform.coverage"
+
+
+_ALL = frozenset(Role)
+
+POLICY: dict[Action, frozenset[Role]] = {
+    Action.PLANS_READ: _ALL,
+    Action.CLIENTS_SELF: _ALL,
+    Action.CLIENTS_MANAGE: frozenset({Role.ADMIN}),
+    Action.PLATFORMS_MANAGE: frozenset({Role.ADMIN}),
+    Action.ENROLMENTS_CREATE: frozenset({Role.CITIZEN_APP}),
+    Action.ENROLMENTS_READ: frozenset({Role.CITIZEN_APP, Role.EXAMINER}),
+    Action.ENROLMENTS_REVIEW: frozenset({Role.EXAMINER}),
+    Action.PAYMENT_ORDERS_CREATE: frozenset({Role.CITIZEN_APP}),
+    Action.MEMBERS_LOOKUP: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
+    Action.MEMBERS_COVERAGE: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
+    Action.BATCHES_CREATE: frozenset({Role.UNION}),
+    Action.BATCHES_READ: frozenset({Role.UNION}),
+    Action.CLAIMS_CREATE: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
+    Action.CLAIMS_READ: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
+    Action.CLAIMS_QUOTE: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
+    Action.CLAIMS_REVIEW: frozenset({Role.EXAMINER}),
+    Action.PLATFORM_COVERAGE: frozenset({Role.PLATFORM}),
+}
+
+
+def allowed(role: Role, action: Action) -> bool:
+    return role in POLICY[action]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The authenticated API client making the request."""
+
+    client_id: uuid.UUID
+    name: str
+    role: Role
+    org_code: str | None
+
+    @property
+    def is_bound(self) -> bool:
+        return self.role in BOUND_ROLES
+
+    def sees(self, owner_org_code: str | None) -> bool:
+        """Whether an object owned by `owner_org_code` is visible to this caller."""
+        return not self.is_bound or owner_org_code == self.org_code
+
+    def ensure_sees(self, owner_org_code: str | None, what: str = "resource") -> None:
+        """Raise the same 404 a missing object gives when the object is another tenant's."""
+        if not self.sees(owner_org_code):
+            raise NotFound(f"{what} not found")

@@ -1,0 +1,44 @@
+"""Demo data so a newcomer can try every path from `/docs`: one API client per role.
+
+Running it again rotates the demo clients' keys (the old keys stop working), because keys are
+stored only as hashes and cannot be shown twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.clients import service as clients
+from app.core.db import Database
+from app.core.policy import Role
+
+DEMO_CLIENTS: tuple[tuple[str, Role, str | None], ...] = (
+    ("demo-citizen-app", Role.CITIZEN_APP, None),
+    ("demo-union-pudong", Role.UNION, "SH-PUDONG"),
+    ("demo-platform-delivery", Role.PLATFORM, "demo-delivery"),
+    ("demo-examiner", Role.EXAMINER, None),
+    ("demo-admin", Role.ADMIN, None),
+)
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    name: str
+    role: str
+    org_code: str | None
+    api_key: str
+
+
+async def seed_demo(db: Database) -> list[DemoKey]:
+    keys: list[DemoKey] = []
+    async with db.writer() as session:
+        for name, role, org_code in DEMO_CLIENTS:
+            existing = await clients.find_client_by_name(session, name)
+            issued = (
+                await clients.rotate_key(session, existing)
+                if existing is not None
+                else await clients.create_client(session, role=role, name=name, org_code=org_code)
+            )
+            keys.append(DemoKey(name, role.value, org_code, issued.api_key))
+        await session.commit()
+    return keys

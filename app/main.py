@@ -1,0 +1,81 @@
+"""The ASGI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app import __version__
+from app.api import mount_routers
+from app.core.clock import Clock
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.logging import configure_logging
+from app.core.middleware import RequestContextMiddleware
+from app.core.problems import install_problem_handlers
+from app.idempotency.deps import install_idempotency
+
+DESCRIPTION = """
+The Shanghai trade unions' mutual-aid protection plan for new-employment-form workers
+(delivery riders, couriers, ride-hailing and freight drivers): enrolment, premium collection,
+coverage and claims.
+
+Authenticate with `Authorization: Bearer <api key>` (keys come from `mutualaid clients create`;
+`mutualaid demo` prints one per role). Money is integer fen (`*_fen`). Errors are RFC 9457
+`application/problem+json` with a machine-readable `code`. POSTs that create things need an
+`Idempotency-Key` header.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="mutualaid",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.clock = Clock(settings.clock)
+    install_problem_handlers(app)
+    install_idempotency(app)
+    app.add_middleware(RequestContextMiddleware)
+    mount_routers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def serve_app() -> FastAPI:
+    """Factory for uvicorn worker processes: each configures its own logging."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
+
+
+_FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's spec, minus its own validation-error schemas: ours are problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.get("components", {}).get("schemas", {})
+    for name in _FASTAPI_VALIDATION_SCHEMAS:
+        components.pop(name, None)
+    app.openapi_schema = schema
+    return schema
