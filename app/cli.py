@@ -66,8 +66,9 @@ def serve(
     configure_logging(settings.log_level)
     upgrade(settings.database_url)
     if settings.is_sqlite and workers > 1:
-        typer.echo("note: several workers on SQLite share one file; use PostgreSQL to scale out",
-                   err=True)
+        typer.echo(
+            "note: several workers on SQLite share one file; use PostgreSQL to scale out", err=True
+        )
     uvicorn.run(
         "app.main:serve_app",
         factory=True,
@@ -100,8 +101,13 @@ def clients_create(
             )
             await session.commit()
             c = issued.client
-            return {"id": str(c.id), "name": c.name, "role": c.role, "org_code": c.org_code,
-                    "api_key": issued.api_key}
+            return {
+                "id": str(c.id),
+                "name": c.name,
+                "role": c.role,
+                "org_code": c.org_code,
+                "api_key": issued.api_key,
+            }
 
     try:
         created = _with_db(work)
@@ -111,8 +117,10 @@ def clients_create(
     if as_json:
         typer.echo(json.dumps(created))
     else:
-        typer.echo(f"client {created['id']} ({created['role']}"
-                   f"{', ' + str(created['org_code']) if created['org_code'] else ''})")
+        typer.echo(
+            f"client {created['id']} ({created['role']}"
+            f"{', ' + str(created['org_code']) if created['org_code'] else ''})"
+        )
         typer.echo(f"API key (shown once): {created['api_key']}")
 
 

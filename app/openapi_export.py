@@ -14,9 +14,7 @@ def generate() -> dict[str, Any]:
     from app.main import create_app
 
     # Settings that touch nothing on disk: the spec does not depend on configuration.
-    settings = Settings(
-        DATABASE_URL="sqlite:///:memory:", DATA_KEY="x" * 43, LOOKUP_KEY="x" * 43
-    )
+    settings = Settings(DATABASE_URL="sqlite:///:memory:", DATA_KEY="x" * 43, LOOKUP_KEY="x" * 43)
     return create_app(settings).openapi()
 
 

@@ -17,8 +17,9 @@ router = APIRouter(prefix="/clients", tags=["clients"], responses=AUTHENTICATED)
 
 @router.get("/me", response_model=CallerOut, summary="The calling client: check a key's role")
 async def me(caller: Annotated[Caller, Authorized(Action.CLIENTS_SELF)]) -> CallerOut:
-    return CallerOut(id=caller.client_id, name=caller.name, role=caller.role,
-                     org_code=caller.org_code)
+    return CallerOut(
+        id=caller.client_id, name=caller.name, role=caller.role, org_code=caller.org_code
+    )
 
 
 @router.get("", response_model=list[ClientOut], summary="All active clients (admin)")

@@ -13,7 +13,7 @@ _BOUND = ", ".join(f"'{role.value}'" for role in sorted(BOUND_ROLES))
 
 
 class ApiClient(UUIDPrimaryKey, CreatedAt, Base):
-    """A calling system. The key itself is never stored: only its SHA-256, shown once at creation."""
+    """A calling system. Its key is never stored, only the key's SHA-256; it is shown once."""
 
     __tablename__ = "api_clients"
     __table_args__ = (

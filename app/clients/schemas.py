@@ -13,7 +13,7 @@ class ClientOut(ResponseModel):
     id: uuid.UUID
     name: str
     role: Role
-    org_code: str | None = Field(description="Union org code or platform code the client is bound to.")
+    org_code: str | None = Field(description="Union org code or platform code it is bound to.")
     key_prefix: str = Field(description="First characters of the key, to tell keys apart.")
     created_at: datetime
     revoked_at: datetime | None

@@ -32,8 +32,9 @@ def _check_binding(role: Role, org_code: str | None) -> None:
     if role not in BOUND_ROLES and org_code:
         raise Unprocessable(f"role {role} is not bound to an organisation", code="org_not_allowed")
     if org_code and not ORG_CODE.match(org_code):
-        raise Unprocessable("organisation codes are 1-64 letters, digits, '.', '_' or '-'",
-                            code="invalid_org_code")
+        raise Unprocessable(
+            "organisation codes are 1-64 letters, digits, '.', '_' or '-'", code="invalid_org_code"
+        )
 
 
 async def create_client(

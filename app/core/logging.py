@@ -17,9 +17,12 @@ from typing import Any
 from app.core.masking import redact
 from app.core.request_context import current_client_id, current_request_id
 
-_STANDARD_ATTRS = set(
-    logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__
-) | {"message", "asctime", "taskName", "color_message"}
+_STANDARD_ATTRS = set(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+    "color_message",
+}
 
 
 class JsonFormatter(logging.Formatter):

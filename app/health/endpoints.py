@@ -41,8 +41,9 @@ async def readyz(request: Request) -> Readiness:
             revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
     except Exception as exc:
         logger.warning("readiness check failed: %s", type(exc).__name__)
-        raise ServiceUnavailable("the database is not reachable", code="database_unavailable") \
-            from exc
+        raise ServiceUnavailable(
+            "the database is not reachable", code="database_unavailable"
+        ) from exc
     expected = head_revision()
     if revision != expected:
         raise ServiceUnavailable(

@@ -18,7 +18,7 @@ REPLAY_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("location",)
 
 
-class _Replay(Exception):  # noqa: N818 - control flow, not an error
+class _Replay(Exception):
     def __init__(self, stored: StoredResponse) -> None:
         self.stored = stored
 
@@ -37,12 +37,12 @@ class IdempotentRequest:
         status_code: int = 201,
         headers: dict[str, str] | None = None,
     ) -> JSONResponse:
-        payload = (
-            content.model_dump(mode="json") if isinstance(content, BaseModel) else content
-        )
+        payload = content.model_dump(mode="json") if isinstance(content, BaseModel) else content
         response = JSONResponse(jsonable_encoder(payload), status_code=status_code, headers=headers)
         stored_headers = {
-            name: value for name, value in (headers or {}).items() if name.lower() in _STORED_HEADERS
+            name: value
+            for name, value in (headers or {}).items()
+            if name.lower() in _STORED_HEADERS
         }
         await service.complete(
             self._session,

@@ -91,7 +91,8 @@ async def claim(
                     code="idempotency_key_reused",
                 )
             if record.state == COMPLETED:
-                assert record.response_status is not None and record.response_body is not None
+                assert record.response_status is not None
+                assert record.response_body is not None
                 return StoredResponse(
                     record.response_status, record.response_body, record.response_headers or {}
                 )
