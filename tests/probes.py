@@ -18,7 +18,7 @@ from app.clients.service import create_client
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import Conflict
-from app.core.policy import Action, Caller, Role
+from app.core.policy import Action, Caller, Role, Tenant
 from app.core.schemas import RequestModel
 from app.idempotency.deps import Idempotency
 from app.main import create_app
@@ -69,7 +69,7 @@ async def create_thing(
 async def org_thing(
     org_code: str, caller: Annotated[Caller, Authorized(Action.CLIENTS_SELF)]
 ) -> dict[str, str]:
-    caller.ensure_sees(org_code, "thing")
+    caller.ensure_sees(Tenant.union(org_code), "thing")
     return {"org_code": org_code}
 
 

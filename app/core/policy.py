@@ -75,6 +75,23 @@ def allowed(role: Role, action: Action) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class Tenant:
+    """An organisation that owns objects. Union org codes and platform codes are separate
+    namespaces: a platform whose code happens to equal a union's code owns nothing of it."""
+
+    role: Role
+    code: str
+
+    @classmethod
+    def union(cls, code: str) -> Tenant:
+        return cls(Role.UNION, code)
+
+    @classmethod
+    def platform(cls, code: str) -> Tenant:
+        return cls(Role.PLATFORM, code)
+
+
+@dataclass(frozen=True, slots=True)
 class Caller:
     """The authenticated API client making the request."""
 
@@ -84,14 +101,18 @@ class Caller:
     org_code: str | None
 
     @property
-    def is_bound(self) -> bool:
-        return self.role in BOUND_ROLES
+    def tenant(self) -> Tenant | None:
+        """The organisation a bound caller acts for; None for unbound roles."""
+        if self.role in BOUND_ROLES and self.org_code is not None:
+            return Tenant(self.role, self.org_code)
+        return None
 
-    def sees(self, owner_org_code: str | None) -> bool:
-        """Whether an object owned by `owner_org_code` is visible to this caller."""
-        return not self.is_bound or owner_org_code == self.org_code
+    def sees(self, owner: Tenant | None) -> bool:
+        """Whether an object owned by `owner` (None: no tenant) is visible to this caller."""
+        tenant = self.tenant
+        return tenant is None or owner == tenant
 
-    def ensure_sees(self, owner_org_code: str | None, what: str = "resource") -> None:
+    def ensure_sees(self, owner: Tenant | None, what: str = "resource") -> None:
         """Raise the same 404 a missing object gives when the object is another tenant's."""
-        if not self.sees(owner_org_code):
+        if not self.sees(owner):
             raise NotFound(f"{what} not found")

@@ -31,7 +31,7 @@ async def effects(db, name: str) -> int:
 async def stored(db, key: str) -> list[IdempotencyRecord]:
     async with db.reader() as session:
         return list(
-            (await session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == key)))
+            await session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == key))
         )
 
 
@@ -56,7 +56,9 @@ async def test_json_formatting_does_not_change_the_request_identity(probe_client
     headers = bearer(await api_key(Role.CITIZEN_APP)) | {"Idempotency-Key": "k-format"}
     headers_json = headers | {"Content-Type": "application/json"}
 
-    first = await probe_client.post(URL, content=b'{"name":"fmt","wait":false}', headers=headers_json)
+    first = await probe_client.post(
+        URL, content=b'{"name":"fmt","wait":false}', headers=headers_json
+    )
     again = await probe_client.post(
         URL, content=b'{ "wait": false,\n  "name": "fmt" }', headers=headers_json
     )
