@@ -55,9 +55,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("only_backend")
+        wanted = only.args if only else BACKENDS
         params = [
             pytest.param(name, marks=pytest.mark.postgresql) if name == "postgresql" else name
             for name in BACKENDS
+            if name in wanted
         ]
         metafunc.parametrize("backend", params, scope="session", indirect=True)
 
@@ -193,7 +196,7 @@ def _no_ambient_configuration(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     """Tests build their settings explicitly; the developer's environment must not leak in."""
     for name in ("MUTUALAID_CLOCK", "MUTUALAID_ENV"):
         monkeypatch.delenv(name, raising=False)
-    yield
+    return
 
 
 @pytest.hookimpl(wrapper=True)

@@ -25,6 +25,26 @@ _STANDARD_ATTRS = set(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, No
 }
 
 
+def _install_context_record_factory() -> None:
+    """Stamp the request and client ids on each record when it is created, not when it is
+    formatted: a record formatted later (queued handlers, test capture) keeps its request."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "_mutualaid", False):
+        return
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        record.request_id = current_request_id()
+        record.client_id = current_client_id()
+        return record
+
+    factory._mutualaid = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
+
+
+_install_context_record_factory()
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -33,14 +53,8 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        request_id = current_request_id()
-        if request_id:
-            entry["request_id"] = request_id
-        client_id = current_client_id()
-        if client_id:
-            entry["client_id"] = client_id
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+            if key not in _STANDARD_ATTRS and not key.startswith("_") and value is not None:
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
+from app.core.logging import JsonFormatter
 from app.core.policy import Role
 from app.main import create_app
 from tests.clients.test_auth import assert_problem
@@ -77,11 +78,17 @@ async def test_unexpected_errors_are_500_without_internals(probe_client, caplog)
     with caplog.at_level(logging.ERROR):
         response = await probe_client.get("/v1/probes/boom")
 
-    body = assert_problem(response, 500, "internal_error")
+    assert_problem(response, 500, "internal_error")
     assert "RuntimeError" not in response.text
     assert "internal detail" not in response.text
     logged = [r for r in caplog.records if r.name == "mutualaid.errors"]
-    assert logged and logged[0].exc_info is not None
+    assert logged
+    assert logged[0].exc_info is not None
+    line = JsonFormatter().format(logged[0])
+    assert "310101199001011234" not in line
+    assert "13812345678" not in line
+    assert "310101********1234" in line
+    assert json.loads(line)["request_id"] == response.headers["x-request-id"]
 
 
 async def test_the_request_id_is_echoed_when_sane_and_replaced_when_not(client):

@@ -1,0 +1,81 @@
+"""Engine behaviour that correctness relies on."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, text
+
+from app.clients.models import ApiClient
+from app.core.db import sqlite_path
+
+
+@pytest.mark.only_backend("sqlite")
+async def test_sqlite_runs_in_wal_with_foreign_keys(db, backend):
+    async with db.writer() as session:
+        assert (await session.scalar(text("PRAGMA journal_mode"))) == "wal"
+        assert (await session.scalar(text("PRAGMA foreign_keys"))) == 1
+
+
+@pytest.mark.only_backend("sqlite")
+async def test_sqlite_write_transactions_take_the_write_lock_at_begin(db, backend, settings):
+    path = sqlite_path(settings.database_url)
+    async with db.writer() as session:
+        await session.execute(text("SELECT 1"))  # BEGIN IMMEDIATE happened here
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+            # Readers are not blocked by a writer in WAL mode.
+            assert other.execute("SELECT count(*) FROM api_clients").fetchone() == (0,)
+        finally:
+            other.close()
+        await session.rollback()
+
+
+@pytest.mark.only_backend("sqlite")
+async def test_read_sessions_do_not_block_writers(db, backend, settings):
+    path = sqlite_path(settings.database_url)
+    async with db.reader() as session:
+        await session.execute(text("SELECT 1"))
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+        finally:
+            other.close()
+
+
+async def test_timestamps_come_back_timezone_aware(db):
+    async with db.writer() as session:
+        session.add(ApiClient(name="tz", role="examiner", key_prefix="p", key_hash="h" * 64))
+        await session.commit()
+    async with db.reader() as session:
+        created = await session.scalar(select(ApiClient.created_at))
+
+    assert created.tzinfo is not None
+    assert abs((datetime.now(UTC) - created).total_seconds()) < 60
+
+
+async def test_naive_timestamps_are_refused(db):
+    async with db.writer() as session:
+        session.add(
+            ApiClient(
+                name="naive",
+                role="examiner",
+                key_prefix="p",
+                key_hash="n" * 64,
+                created_at=datetime(2026, 1, 1),  # noqa: DTZ001
+            )
+        )
+        with pytest.raises(Exception, match="naive"):
+            await session.commit()
+
+
+async def test_the_binding_of_roles_is_enforced_by_the_schema(db):
+    async with db.writer() as session:
+        session.add(ApiClient(name="x", role="union", key_prefix="p", key_hash="b" * 64))
+        with pytest.raises(Exception, match="(?i)check|constraint"):
+            await session.commit()
