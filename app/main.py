@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import mount_routers
@@ -16,7 +17,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
-from app.core.problems import install_problem_handlers
+from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.idempotency.deps import install_idempotency
 
 DESCRIPTION = """
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
     )
     app.state.settings = settings
     app.state.db = database
@@ -64,11 +66,17 @@ def serve_app() -> FastAPI:
     return create_app(settings)
 
 
+def _operation_id(route: APIRoute) -> str:
+    """`clients_me` rather than `me_v1_clients_me_get`: names generated clients keep."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
+
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's spec, minus its own validation-error schemas: ours are problem+json."""
+    """FastAPI's spec with errors documented as what they are: problem+json, never FastAPI's
+    own validation-error schema."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -77,5 +85,13 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components = schema.get("components", {}).get("schemas", {})
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         components.pop(name, None)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith(("4", "5")):
+                    content = response.get("content", {})
+                    body = content.pop("application/json", None)
+                    if body is not None:
+                        content[PROBLEM_MEDIA_TYPE] = body
     app.openapi_schema = schema
     return schema

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.core.problems import PROBLEM_MEDIA_TYPE, Problem
+from app.core.problems import Problem
 
 _DESCRIPTIONS = {
     400: "Bad request",
@@ -23,8 +23,7 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": _DESCRIPTIONS.get(status, "Error"),
-            "model": Problem,
-            "content": {PROBLEM_MEDIA_TYPE: {}},
+            "model": Problem,  # moved to application/problem+json by app.main._openapi
         }
         for status in statuses
     }

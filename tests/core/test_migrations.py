@@ -24,8 +24,10 @@ async def _inspect(url: str):
             def look(sync_conn):
                 context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
                 tables = set(inspect(sync_conn).get_table_names()) - {"alembic_version"}
-                return tables, context.get_current_revision(), compare_metadata(
-                    context, Base.metadata
+                return (
+                    tables,
+                    context.get_current_revision(),
+                    compare_metadata(context, Base.metadata),
                 )
 
             return await conn.run_sync(look)
