@@ -77,5 +77,5 @@ async def test_naive_timestamps_are_refused(db):
 async def test_the_binding_of_roles_is_enforced_by_the_schema(db):
     async with db.writer() as session:
         session.add(ApiClient(name="x", role="union", key_prefix="p", key_hash="b" * 64))
-        with pytest.raises(Exception, match="(?i)check|constraint"):
+        with pytest.raises(Exception, match=r"(?i)check|constraint"):
             await session.commit()
