@@ -21,7 +21,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy app/rules
+	$(BIN)/mypy app
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -10,7 +10,7 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from app.core.config import ConfigurationError, get_settings
+from app.core.config import ConfigurationError, Settings, get_settings
 from app.core.db import Database
 from app.core.policy import Role
 
@@ -32,7 +32,7 @@ def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
     return asyncio.run(run())
 
 
-def _settings_or_exit():  # type: ignore[no-untyped-def]
+def _settings_or_exit() -> Settings:
     try:
         return get_settings()
     except ConfigurationError as exc:

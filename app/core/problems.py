@@ -123,7 +123,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     title = code.replace("_", " ").capitalize()
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-    return problem_response(exc.status_code, code, title, detail, headers=exc.headers)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem_response(exc.status_code, code, title, detail, headers=headers)
 
 
 def internal_error_response() -> JSONResponse:
