@@ -10,6 +10,7 @@ import asyncio
 from typing import Any, Literal
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -44,6 +45,10 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes or hosts may start at once: one migrates, the others wait here
+            # and then find the schema already at head.
+            connection.execute(text("SELECT pg_advisory_xact_lock(hashtext('mutualaid-migrate'))"))
         context.run_migrations()
 
 
