@@ -1,0 +1,46 @@
+"""Logs are JSON lines with the request id, and never carry personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from app.core.logging import JsonFormatter
+from app.core.policy import Role
+from tests.conftest import bearer
+
+
+async def test_access_log_names_the_route_template_not_the_url(probe_client, api_key, caplog):
+    key = await api_key(Role.UNION, "310101199001011234")
+    with caplog.at_level(logging.INFO, logger="mutualaid.access"):
+        response = await probe_client.get(
+            "/v1/probes/orgs/310101199001011234/thing?phone=13812345678", headers=bearer(key)
+        )
+
+    [record] = [r for r in caplog.records if r.name == "mutualaid.access"]
+    line = json.loads(JsonFormatter().format(record))
+    assert response.status_code == 200
+    assert line["route"] == "/v1/probes/orgs/{org_code}/thing"
+    assert line["status"] == 200
+    assert line["method"] == "GET"
+    assert line["request_id"] == response.headers["x-request-id"]
+    assert line["client_id"]
+    assert "310101199001011234" not in json.dumps(line)
+    assert "13812345678" not in json.dumps(line)
+
+
+def test_personal_numbers_in_any_message_are_masked():
+    record = logging.LogRecord(
+        "anything",
+        logging.WARNING,
+        __file__,
+        1,
+        "lookup of %s / %s failed",
+        ("11010519491231002X", "13812345678"),
+        None,
+    )
+    line = JsonFormatter().format(record)
+
+    assert "11010519491231002X" not in line
+    assert "13812345678" not in line
+    assert json.loads(line)["msg"] == "lookup of 110105********002X / 138****5678 failed"
