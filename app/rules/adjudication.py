@@ -1,0 +1,172 @@
+"""Deciding a claim: cover checks, the benefit's own rule, then the ceiling.
+
+1. Cover: the event must fall in a paid period, not after the member's death, be claimed within
+   the deadline, be of a kind the benefit covers, and (illness) be past the waiting period. Every
+   failing check is a reason; any of them refuses the claim.
+2. The benefit's calculator (app/rules/benefits/) computes the gross amount and its own limits.
+3. The ceiling: at most `ceiling_fen` paid per member per period over all seven benefits; a claim
+   that would cross it is paid the remainder and says `ceiling_reached`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from app.rules.benefits import CALCULATORS, Assessment, BenefitContext
+from app.rules.calendar import anniversary
+from app.rules.coverage import (
+    CoveragePeriod,
+    MemberCover,
+    cover_ended_by_death,
+    period_on,
+    waiting_last_day,
+)
+from app.rules.decision import (
+    Decision,
+    Line,
+    LineKind,
+    Outcome,
+    Reason,
+    ReasonCode,
+    Usage,
+    UsageDelta,
+)
+from app.rules.facts import Claim, InvalidFacts
+from app.rules.money import yuan
+from app.rules.plan import Plan
+
+
+def cover_reasons(
+    plan: Plan, claim: Claim, cover: MemberCover
+) -> tuple[CoveragePeriod | None, list[Reason]]:
+    """The period the event falls in, and every cover check the claim fails."""
+    event, reasons = claim.event, []
+    terms = plan.benefit(claim.benefit)
+    if event.kind not in terms.event_kinds.value:
+        reasons.append(
+            Reason(
+                ReasonCode.EVENT_KIND_NOT_COVERED,
+                f"{claim.benefit} does not cover {event.kind} events",
+            )
+        )
+    if cover_ended_by_death(plan, cover, event.occurred_on):
+        reasons.append(
+            Reason(
+                ReasonCode.COVER_ENDED_BY_DEATH,
+                f"cover ended with the member's death on {cover.died_on}",
+            )
+        )
+    period = period_on(cover.periods, event.occurred_on)
+    if period is None:
+        reasons.append(
+            Reason(ReasonCode.NO_ACTIVE_COVERAGE, f"no paid cover on {event.occurred_on}")
+        )
+    deadline = anniversary(event.occurred_on, plan.claims.deadline_years.value)
+    if claim.filed_on > deadline:
+        reasons.append(
+            Reason(ReasonCode.CLAIM_DEADLINE_PASSED, f"claims for this event closed on {deadline}")
+        )
+    if period is not None:
+        last_waiting_day = waiting_last_day(plan, period, event.kind)
+        if last_waiting_day is not None and event.occurred_on <= last_waiting_day:
+            reasons.append(
+                Reason(
+                    ReasonCode.WAITING_PERIOD,
+                    f"the waiting period for {event.kind} events runs to {last_waiting_day}",
+                )
+            )
+    return period, reasons
+
+
+def decide(
+    plan: Plan, claim: Claim, cover: MemberCover, usage_by_period: Mapping[date, Usage]
+) -> Decision:
+    """Decide one claim given what each period has paid so far (keyed by period start)."""
+    if claim.benefit not in plan.benefits:
+        raise InvalidFacts("benefit", f"unknown benefit {claim.benefit!r}")
+    period, reasons = cover_reasons(plan, claim, cover)
+    if reasons or period is None:
+        return _decision(plan, claim, Outcome.REJECTED, 0, (), tuple(reasons), None, period)
+
+    usage = usage_by_period.get(period.starts_on, Usage())
+    context = BenefitContext(plan, plan.benefit(claim.benefit), claim.event, period, usage)
+    assessment = CALCULATORS[claim.benefit](context, claim.facts)
+    _apply_ceiling(plan, usage, assessment)
+    payable = assessment.payable_fen
+    assessment.lines.append(Line(LineKind.PAYABLE, "payable", f"payable {yuan(payable)}", payable))
+    delta = UsageDelta(
+        benefit=claim.benefit,
+        event_ref=claim.event.ref,
+        paid_fen=payable,
+        hospital_days=assessment.hospital_days if payable else 0,
+        disability_grade=assessment.disability_grade if payable else None,
+    )
+    outcome = Outcome.APPROVED if payable > 0 else Outcome.REJECTED
+    return _decision(
+        plan,
+        claim,
+        outcome,
+        payable,
+        tuple(assessment.lines),
+        tuple(assessment.reasons),
+        delta if payable else None,
+        period,
+    )
+
+
+def _apply_ceiling(plan: Plan, usage: Usage, assessment: Assessment) -> None:
+    ceiling = plan.ceiling_fen.value
+    remaining = max(0, ceiling - usage.total_paid_fen)
+    if assessment.payable_fen > remaining:
+        assessment.reduce_to(
+            remaining,
+            "ceiling",
+            f"at most {yuan(ceiling)} a period over all benefits; "
+            f"{yuan(usage.total_paid_fen)} already paid",
+            "ceiling_fen",
+        )
+        assessment.refuse(
+            ReasonCode.CEILING_REACHED, f"the period's ceiling leaves {yuan(remaining)}"
+        )
+
+
+def _decision(
+    plan: Plan,
+    claim: Claim,
+    outcome: Outcome,
+    payable: int,
+    lines: tuple[Line, ...],
+    reasons: tuple[Reason, ...],
+    delta: UsageDelta | None,
+    period: CoveragePeriod | None,
+) -> Decision:
+    return Decision(
+        plan_code=plan.code,
+        plan_version=plan.version,
+        benefit=claim.benefit,
+        outcome=outcome,
+        payable_fen=payable,
+        lines=lines,
+        reasons=reasons,
+        usage=delta,
+        period_starts_on=period.starts_on if period else None,
+    )
+
+
+def decide_all(
+    plan: Plan,
+    claims: Iterable[Claim],
+    cover: MemberCover,
+    usage_by_period: Mapping[date, Usage] | None = None,
+) -> tuple[list[Decision], dict[date, Usage]]:
+    """Decide claims in order, each seeing what the ones before it paid."""
+    usage = dict(usage_by_period or {})
+    decisions = []
+    for claim in claims:
+        decision = decide(plan, claim, cover, usage)
+        if decision.usage is not None and decision.period_starts_on is not None:
+            start = decision.period_starts_on
+            usage[start] = usage.get(start, Usage()).plus(decision.usage)
+        decisions.append(decision)
+    return decisions, usage

@@ -1,0 +1,73 @@
+"""Coverage periods: when cover starts, ends, renews, waits and stops.
+
+Dates are Shanghai calendar dates, supplied by the caller (this module never reads a clock).
+A period covers `starts_on` to `ends_on` inclusive: it starts the day after payment is confirmed
+and lasts the plan's months (12), so a payment on 15 July 2026 covers 16 July 2026 to 15 July 2027.
+A renewal paid before the current period ends continues it without a gap and without a new
+waiting period; a payment after a lapse starts afresh, waiting period included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from app.rules.calendar import ONE_DAY, add_months
+from app.rules.plan import Plan
+from app.rules.vocabulary import ACCIDENT
+
+
+@dataclass(frozen=True, slots=True)
+class CoveragePeriod:
+    starts_on: date
+    ends_on: date
+    continues_previous: bool = False
+
+    def covers(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCover:
+    """Everything about a member's cover the rules need: paid periods and a date of death."""
+
+    periods: tuple[CoveragePeriod, ...]
+    died_on: date | None = None
+
+
+def period_for_payment(
+    plan: Plan, paid_on: date, latest: CoveragePeriod | None = None
+) -> CoveragePeriod:
+    """The period a premium paid on `paid_on` buys, given the member's latest period."""
+    if latest is not None and plan.period.renewable.value and paid_on <= latest.ends_on:
+        starts_on = latest.ends_on + ONE_DAY
+        continues = True
+    else:
+        starts_on = paid_on + timedelta(days=plan.period.starts_days_after_payment.value)
+        continues = False
+    ends_on = add_months(starts_on, plan.period.months.value) - ONE_DAY
+    return CoveragePeriod(starts_on, ends_on, continues)
+
+
+def period_on(periods: Iterable[CoveragePeriod], day: date) -> CoveragePeriod | None:
+    for period in periods:
+        if period.covers(day):
+            return period
+    return None
+
+
+def waiting_last_day(plan: Plan, period: CoveragePeriod, event_kind: str) -> date | None:
+    """The last day of the waiting period for this kind of event, or None when there is none."""
+    if period.continues_previous and plan.waiting.waived_on_continuous_renewal.value:
+        return None
+    days = (
+        plan.waiting.accident_days.value
+        if event_kind == ACCIDENT
+        else plan.waiting.illness_days.value
+    )
+    return period.starts_on + timedelta(days=days - 1) if days > 0 else None
+
+
+def cover_ended_by_death(plan: Plan, cover: MemberCover, day: date) -> bool:
+    return plan.claims.death_ends_cover.value and cover.died_on is not None and day > cover.died_on

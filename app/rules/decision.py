@@ -1,0 +1,148 @@
+"""Decisions that explain themselves, and the usage they consume.
+
+A decision is a value, refusal included: `payable_fen` with the `lines` that produced it (basis,
+gross, each reduction with the plan key behind it, payable) and the `reasons` for anything not
+paid. `Usage` is what has been paid so far in one member's period; it is an input, so the same
+code serves quotes, adjudication and replays, and it is all the state there is: deciding claims
+one call at a time or many in one call gives the same results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from types import MappingProxyType
+
+from app.rules.vocabulary import ACCIDENTAL_DISABILITY
+
+_EMPTY: Mapping[str, int] = MappingProxyType({})
+
+
+class LineKind(StrEnum):
+    BASIS = "basis"
+    GROSS = "gross"
+    REDUCTION = "reduction"
+    PAYABLE = "payable"
+
+
+class ReasonCode(StrEnum):
+    NO_ACTIVE_COVERAGE = "no_active_coverage"
+    WAITING_PERIOD = "waiting_period"
+    CLAIM_DEADLINE_PASSED = "claim_deadline_passed"
+    BENEFIT_LIMIT_REACHED = "benefit_limit_reached"
+    CONDOLENCE_CAP_REACHED = "condolence_cap_reached"
+    CEILING_REACHED = "ceiling_reached"
+    DISEASE_NOT_COVERED = "disease_not_covered"
+    DISABILITY_GRADE_REACHED = "disability_grade_reached"
+    COVER_ENDED_BY_DEATH = "cover_ended_by_death"
+    EVENT_KIND_NOT_COVERED = "event_kind_not_covered"
+    ALREADY_PAID_FOR_EVENT = "already_paid_for_event"
+    NO_PAYABLE_DAYS = "no_payable_days"
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    kind: LineKind
+    code: str
+    text: str
+    amount_fen: int
+    rule: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: ReasonCode
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class EventUsage:
+    """What one event (one accident, one illness) has been paid, by benefit."""
+
+    paid_fen: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    disability_grade: int | None = None
+
+    def paid(self, benefit: str) -> int:
+        return self.paid_fen.get(benefit, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageDelta:
+    """What an approved decision adds to the period's usage."""
+
+    benefit: str
+    event_ref: str
+    paid_fen: int
+    hospital_days: int = 0
+    disability_grade: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Usage of one member's period so far."""
+
+    paid_fen: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    payments: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
+    hospital_days: int = 0
+    events: Mapping[str, EventUsage] = field(default_factory=dict)
+
+    @property
+    def total_paid_fen(self) -> int:
+        return sum(self.paid_fen.values())
+
+    def paid(self, benefit: str) -> int:
+        return self.paid_fen.get(benefit, 0)
+
+    def payment_count(self, benefit: str) -> int:
+        return self.payments.get(benefit, 0)
+
+    def event(self, ref: str) -> EventUsage:
+        return self.events.get(ref) or EventUsage()
+
+    def plus(self, delta: UsageDelta) -> Usage:
+        """The usage after an approved decision (a zero payment changes nothing)."""
+        if delta.paid_fen == 0 and delta.hospital_days == 0:
+            return self
+        event = self.event(delta.event_ref)
+        grade = event.disability_grade
+        if delta.benefit == ACCIDENTAL_DISABILITY and delta.disability_grade is not None:
+            grade = delta.disability_grade if grade is None else min(grade, delta.disability_grade)
+        new_event = replace(
+            event,
+            paid_fen=_add(event.paid_fen, delta.benefit, delta.paid_fen),
+            disability_grade=grade,
+        )
+        return Usage(
+            paid_fen=_add(self.paid_fen, delta.benefit, delta.paid_fen),
+            payments=_add(self.payments, delta.benefit, 1 if delta.paid_fen > 0 else 0),
+            hospital_days=self.hospital_days + delta.hospital_days,
+            events={**self.events, delta.event_ref: new_event},
+        )
+
+
+def _add(counts: Mapping[str, int], key: str, amount: int) -> Mapping[str, int]:
+    return MappingProxyType({**counts, key: counts.get(key, 0) + amount})
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    plan_code: str
+    plan_version: str
+    benefit: str
+    outcome: Outcome
+    payable_fen: int
+    lines: tuple[Line, ...]
+    reasons: tuple[Reason, ...]
+    usage: UsageDelta | None
+    period_starts_on: date | None = None
+
+    @property
+    def approved(self) -> bool:
+        return self.outcome is Outcome.APPROVED
