@@ -1,0 +1,70 @@
+"""Coverage periods: start, end, renewal, waiting, death."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.rules.coverage import (
+    MemberCover,
+    cover_ended_by_death,
+    period_for_payment,
+    period_on,
+    waiting_last_day,
+)
+from tests.rules.helpers import FIRST_DAY, LAST_DAY, LAST_WAITING_DAY, PAID_ON, shanghai_plan
+
+PLAN = shanghai_plan()
+
+
+def test_cover_starts_the_day_after_payment_and_lasts_twelve_months():
+    period = period_for_payment(PLAN, PAID_ON)
+
+    # Paid 15 July 2026 -> 16 July 2026 .. 15 July 2027 inclusive.
+    assert (period.starts_on, period.ends_on) == (FIRST_DAY, LAST_DAY)
+    assert not period.continues_previous
+    assert period.covers(FIRST_DAY)
+    assert period.covers(LAST_DAY)
+    assert not period.covers(PAID_ON)
+    assert not period.covers(date(2027, 7, 16))
+
+
+def test_a_period_starting_on_29_february_ends_on_28_february():
+    # Paid 28 Feb 2028 -> starts 29 Feb 2028; 12 months on is "29 Feb 2029" = 1 March; ends 28 Feb.
+    period = period_for_payment(PLAN, date(2028, 2, 28))
+    assert (period.starts_on, period.ends_on) == (date(2028, 2, 29), date(2029, 2, 28))
+
+
+def test_renewal_before_the_end_continues_without_gap_or_waiting():
+    first = period_for_payment(PLAN, PAID_ON)
+    renewal = period_for_payment(PLAN, date(2027, 7, 15), latest=first)  # the last day
+
+    assert renewal.starts_on == date(2027, 7, 16)
+    assert renewal.ends_on == date(2028, 7, 15)
+    assert renewal.continues_previous
+    assert waiting_last_day(PLAN, renewal, "illness") is None
+
+
+def test_payment_after_a_lapse_starts_afresh_with_a_waiting_period():
+    first = period_for_payment(PLAN, PAID_ON)
+    later = period_for_payment(PLAN, date(2027, 8, 1), latest=first)
+
+    assert later.starts_on == date(2027, 8, 2)
+    assert not later.continues_previous
+    # 30 waiting days: 2 Aug .. 31 Aug 2027.
+    assert waiting_last_day(PLAN, later, "illness") == date(2027, 8, 31)
+
+
+def test_waiting_applies_to_illness_only():
+    period = period_for_payment(PLAN, PAID_ON)
+    # 16 July + 29 days = 14 August: the 30th day of cover.
+    assert waiting_last_day(PLAN, period, "illness") == LAST_WAITING_DAY
+    assert waiting_last_day(PLAN, period, "accident") is None
+
+
+def test_period_lookup_and_death():
+    period = period_for_payment(PLAN, PAID_ON)
+    cover = MemberCover((period,), died_on=date(2026, 10, 1))
+
+    assert period_on(cover.periods, date(2026, 10, 2)) == period
+    assert not cover_ended_by_death(PLAN, cover, date(2026, 10, 1))
+    assert cover_ended_by_death(PLAN, cover, date(2026, 10, 2))
