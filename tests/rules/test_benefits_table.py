@@ -342,7 +342,7 @@ def test_benefit_table(case: Case):
 
 def test_reductions_cite_the_plan_rule():
     member = cover()
-    _, usage = decide_all(PLAN, CONDOLENCES_11 + [condolence("x")], member)
+    _, usage = decide_all(PLAN, [*CONDOLENCES_11, condolence("x")], member)
     decision = decide(PLAN, condolence("y"), member, usage)
 
     [cap] = [line for line in decision.lines if line.kind == "reduction"]
