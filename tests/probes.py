@@ -29,8 +29,10 @@ router = APIRouter(prefix="/v1/probes")
 class ProbeIn(RequestModel):
     name: str = Field(min_length=1, max_length=100)
     wait: bool = False
+    wait_after_write: bool = False
     fail_after_write: bool = False
     fail_at_commit: bool = False
+    forget_respond: bool = False
 
 
 class Gate:
@@ -49,11 +51,14 @@ async def create_thing(
     session: SessionDep,
     idempotency: Idempotency,
 ) -> Any:
+    gate: Gate = request.app.state.gate
     if body.wait:
-        gate: Gate = request.app.state.gate
         gate.entered.set()
         await gate.release.wait()
     issued = await create_client(session, role=Role.EXAMINER, name=body.name)
+    if body.wait_after_write:  # holds the SQLite write lock while it waits
+        gate.entered.set()
+        await gate.release.wait()
     if body.fail_after_write:
         raise Conflict("refused after writing", code="probe_refused")
     if body.fail_at_commit:
@@ -62,6 +67,8 @@ async def create_thing(
         def _explode(_session: Any) -> None:
             raise RuntimeError("commit failed")
 
+    if body.forget_respond:
+        return {"id": str(issued.client.id)}
     return await idempotency.respond({"id": str(issued.client.id), "name": body.name})
 
 

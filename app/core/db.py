@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -132,21 +133,39 @@ async def _run_rollback_hooks(session: AsyncSession) -> None:
             logger.exception("rollback hook failed")
 
 
-async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
-    factory = db.reader if request.method in READ_ONLY_METHODS else db.writer
+async def _session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
     async with factory() as session:
         try:
             yield session
             await session.commit()
         except BaseException:
-            await session.rollback()
-            await _run_rollback_hooks(session)
+            try:
+                await session.rollback()
+            finally:
+                # Even if the rollback itself fails or the request is cancelled: a claimed
+                # idempotency key left behind would refuse the client's retry.
+                with anyio.CancelScope(shield=True):
+                    await _run_rollback_hooks(session)
             raise
         session.info.pop(ROLLBACK_HOOKS, None)
 
 
+async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    db: Database = request.app.state.db
+    factory = db.reader if request.method in READ_ONLY_METHODS else db.writer
+    async for session in _session(factory):
+        yield session
+
+
+async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For POSTs that only read (quotes, look-ups): on SQLite they must not take the write lock."""
+    db: Database = request.app.state.db
+    async for session in _session(db.reader):
+        yield session
+
+
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
+ReadSessionDep = Annotated[AsyncSession, Depends(read_session, scope="function")]
 
 
 def get_database(request: Request) -> Database:

@@ -7,18 +7,21 @@ traceback goes to the (PII-redacted) log under the request id the client can quo
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import ServiceError
 from app.core.request_context import current_request_id
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("mutualaid.errors")
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -127,6 +130,19 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc.status_code, code, title, detail, headers=headers)
 
 
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database that is locked (SQLite) or unreachable is a retryable 503, not a crash."""
+    logger.warning("database error: %s", type(exc).__name__, exc_info=exc)
+    busy = "locked" in str(exc).lower()
+    return problem_response(
+        503,
+        "database_busy" if busy else "database_unavailable",
+        "Service unavailable",
+        "The database is busy; retry shortly." if busy else "The database is not reachable.",
+        headers={"Retry-After": "1"},
+    )
+
+
 def internal_error_response() -> JSONResponse:
     """The 500 every unexpected failure becomes: no internals, only the request id to quote."""
     return problem_response(
@@ -141,5 +157,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(InterfaceError, _database_error)
     # Unexpected exceptions are turned into `internal_error_response()` by the request-context
     # middleware, which runs inside Starlette's ServerErrorMiddleware and keeps the request id.

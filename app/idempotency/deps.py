@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
@@ -29,6 +30,7 @@ class IdempotentRequest:
     def __init__(self, session: SessionDep, claim: Claim) -> None:
         self._session = session
         self._claim = claim
+        self.responded = False
 
     async def respond(
         self,
@@ -49,7 +51,12 @@ class IdempotentRequest:
             self._claim,
             StoredResponse(status_code, bytes(response.body).decode("utf-8"), stored_headers),
         )
+        self.responded = True
         return response
+
+
+class IdempotencyMisuse(RuntimeError):
+    """A programming error in an endpoint using `Idempotency`: fail the request, store nothing."""
 
 
 async def _idempotent_request(
@@ -67,10 +74,18 @@ async def _idempotent_request(
             " same key and body replays the first response instead of repeating the effect.",
         ),
     ],
-) -> IdempotentRequest:
+) -> AsyncIterator[IdempotentRequest]:
+    if session.in_transaction():
+        # On SQLite the request would hold the write lock its own claim needs, and wait for
+        # itself. Declare `Idempotency` before anything that uses the session.
+        raise IdempotencyMisuse("the idempotency key must be claimed before the transaction starts")
     db: Database = request.app.state.db
     fingerprint = service.request_fingerprint(
-        request.method, request.url.path, request.url.query, await request.body()
+        request.method,
+        request.url.path,
+        request.url.query,
+        request.headers.get("content-type"),
+        await request.body(),
     )
     outcome = await service.claim(
         db,
@@ -86,10 +101,14 @@ async def _idempotent_request(
         await service.release(db, outcome)
 
     on_rollback(session, _release)
-    return IdempotentRequest(session, outcome)
+    handle = IdempotentRequest(session, outcome)
+    yield handle
+    if not handle.responded:
+        # The effect must not commit without its stored response, or a retry would repeat it.
+        raise IdempotencyMisuse("the endpoint returned without `await idempotency.respond(...)`")
 
 
-Idempotency = Annotated[IdempotentRequest, Depends(_idempotent_request)]
+Idempotency = Annotated[IdempotentRequest, Depends(_idempotent_request, scope="function")]
 
 
 async def _replay(request: Request, exc: Exception) -> Response:

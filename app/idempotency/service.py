@@ -6,9 +6,10 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,11 +35,14 @@ class Claim:
     token: uuid.UUID
 
 
-def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
-    """SHA-256 of what makes two requests "the same": method, path, query and body.
+def request_fingerprint(
+    method: str, path: str, query: str, content_type: str | None, body: bytes
+) -> str:
+    """SHA-256 of what makes two requests "the same": method, path, query, media type, body.
 
-    A JSON body is canonicalised (sorted keys, no whitespace) so that a client re-serialising the
-    same object does not trip the mismatch check; any other body is hashed byte for byte.
+    Query parameters are compared as a sorted list and a JSON body canonicalised (sorted keys, no
+    whitespace), so a client re-serialising the same request does not trip the mismatch check;
+    any other body is hashed byte for byte.
     """
     try:
         canonical = json.dumps(
@@ -46,9 +50,10 @@ def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
         ).encode()
     except (ValueError, UnicodeDecodeError):
         canonical = body
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
     digest = hashlib.sha256()
-    for part in (method.upper().encode(), path.encode(), query.encode()):
-        digest.update(part + b"\n")
+    for part in (method.upper(), path, urlencode(sorted(parse_qsl(query, True))), media_type):
+        digest.update(part.encode() + b"\n")
     digest.update(canonical)
     return digest.hexdigest()
 
@@ -59,11 +64,23 @@ async def claim(
     """Claim the key for this request, or return the response to replay.
 
     Raises 409 while another request holds the key and 422 when the key was used for a
-    different request.
+    different request. The key is looked up in a read transaction first: on SQLite a writer may
+    hold the database while it works, and a reader in WAL mode does not wait for it, so a
+    duplicate is answered at once instead of queueing behind the request it duplicates.
     """
     for _ in range(_CLAIM_ATTEMPTS):
-        token = uuid.uuid4()
         now = utc_now()
+        async with db.reader() as session:
+            record = await session.get(IdempotencyRecord, (client_id, key))
+        if record is not None:
+            stored = _settled(record, fingerprint, now)
+            if stored is not None:
+                return stored
+            taken = await _take_over(db, record, lock_seconds)
+            if taken is not None:
+                return taken
+            continue
+        token = uuid.uuid4()
         async with db.writer() as session:
             session.add(
                 IdempotencyRecord(
@@ -79,40 +96,47 @@ async def claim(
                 await session.commit()
                 return Claim(client_id, key, token)
             except IntegrityError:
-                await session.rollback()
-
-        async with db.writer() as session:
-            record = await session.get(IdempotencyRecord, (client_id, key))
-            if record is None:
-                continue  # released between our insert and this read: try again
-            if record.request_hash != fingerprint:
-                raise Unprocessable(
-                    "this Idempotency-Key was already used for a different request",
-                    code="idempotency_key_reused",
-                )
-            if record.state == COMPLETED:
-                assert record.response_status is not None
-                assert record.response_body is not None
-                return StoredResponse(
-                    record.response_status, record.response_body, record.response_headers or {}
-                )
-            assert record.locked_until is not None
-            if record.locked_until > now:
-                raise _in_flight()
-            taken = await session.execute(
-                update(IdempotencyRecord)
-                .where(
-                    IdempotencyRecord.client_id == client_id,
-                    IdempotencyRecord.key == key,
-                    IdempotencyRecord.lock_token == record.lock_token,
-                )
-                .values(lock_token=token, locked_until=now + timedelta(seconds=lock_seconds))
-            )
-            await session.commit()
-            if taken.rowcount == 1:  # type: ignore[attr-defined]
-                return Claim(client_id, key, token)
-            raise _in_flight()
+                await session.rollback()  # claimed between our read and our write: look again
     raise _in_flight()
+
+
+def _settled(record: IdempotencyRecord, fingerprint: str, now: datetime) -> StoredResponse | None:
+    """The response to replay; raises for a mismatch or a live claim; None for a dead claim."""
+    if record.request_hash != fingerprint:
+        raise Unprocessable(
+            "this Idempotency-Key was already used for a different request",
+            code="idempotency_key_reused",
+        )
+    if record.state == COMPLETED:
+        assert record.response_status is not None
+        assert record.response_body is not None
+        return StoredResponse(
+            record.response_status, record.response_body, record.response_headers or {}
+        )
+    assert record.locked_until is not None
+    if record.locked_until > now:
+        raise _in_flight()
+    return None
+
+
+async def _take_over(db: Database, record: IdempotencyRecord, lock_seconds: int) -> Claim | None:
+    """Take over a claim whose holder died (its lock expired); None if someone else did."""
+    token = uuid.uuid4()
+    async with db.writer() as session:
+        taken = await session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.client_id == record.client_id,
+                IdempotencyRecord.key == record.key,
+                IdempotencyRecord.state == IN_FLIGHT,
+                IdempotencyRecord.lock_token == record.lock_token,
+            )
+            .values(lock_token=token, locked_until=utc_now() + timedelta(seconds=lock_seconds))
+        )
+        await session.commit()
+    if taken.rowcount == 1:  # type: ignore[attr-defined]
+        return Claim(record.client_id, record.key, token)
+    return None
 
 
 async def complete(session: AsyncSession, claim_: Claim, response: StoredResponse) -> None:
@@ -152,6 +176,23 @@ async def release(db: Database, claim_: Claim) -> None:
             )
         )
         await session.commit()
+
+
+async def purge(db: Database, *, completed_before: datetime, stale_before: datetime) -> int:
+    """Delete completed keys older than the retention, and claims abandoned long ago."""
+    async with db.writer() as session:
+        result = await session.execute(
+            delete(IdempotencyRecord).where(
+                or_(
+                    (IdempotencyRecord.state == COMPLETED)
+                    & (IdempotencyRecord.completed_at < completed_before),
+                    (IdempotencyRecord.state == IN_FLIGHT)
+                    & (IdempotencyRecord.locked_until < stale_before),
+                )
+            )
+        )
+        await session.commit()
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def find(session: AsyncSession, client_id: uuid.UUID, key: str) -> IdempotencyRecord | None:

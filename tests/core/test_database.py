@@ -10,6 +10,7 @@ from sqlalchemy import select, text
 
 from app.clients.models import ApiClient
 from app.core.db import sqlite_path
+from app.core.policy import Role
 
 
 @pytest.mark.only_backend("sqlite")
@@ -79,3 +80,52 @@ async def test_the_binding_of_roles_is_enforced_by_the_schema(db):
         session.add(ApiClient(name="x", role="union", key_prefix="p", key_hash="b" * 64))
         with pytest.raises(Exception, match=r"(?i)check|constraint"):
             await session.commit()
+
+
+@pytest.mark.only_backend("sqlite")
+async def test_a_locked_database_is_a_503_to_retry(settings, api_key, db, tmp_path):
+    from app.core.db import sqlite_path
+    from tests.conftest import asgi_client, bearer, make_settings
+    from tests.probes import build_probe_app
+
+    impatient = make_settings(settings.database_url, tmp_path, MUTUALAID_SQLITE_BUSY_TIMEOUT_MS=200)
+    app = build_probe_app(impatient)
+    key = await api_key(Role.CITIZEN_APP)
+    blocker = sqlite3.connect(sqlite_path(settings.database_url), isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        async with asgi_client(app) as http:
+            response = await http.post(
+                "/v1/probes/things",
+                json={"name": "blocked"},
+                headers=bearer(key) | {"Idempotency-Key": "k-locked"},
+            )
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        await app.state.db.dispose()
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_busy"
+    assert response.headers["retry-after"] == "1"
+
+
+async def test_rollback_hooks_run_even_when_the_rollback_fails(db, monkeypatch):
+    from app.core.db import _session, on_rollback
+
+    ran = []
+    sessions = _session(db.writer)
+    session = await anext(sessions)
+
+    async def hook() -> None:
+        ran.append("released")
+
+    async def broken_rollback() -> None:
+        raise ConnectionError("connection lost")
+
+    on_rollback(session, hook)
+    monkeypatch.setattr(session, "rollback", broken_rollback)
+    with pytest.raises(ConnectionError):
+        await sessions.athrow(ValueError("endpoint failed"))
+
+    assert ran == ["released"]

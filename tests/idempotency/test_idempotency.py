@@ -107,18 +107,22 @@ async def test_keys_are_scoped_to_the_client(probe_client, api_key, db):
     assert await effects(db, "scoped") == 2
 
 
-async def test_duplicate_while_the_first_is_in_flight_is_409(probe_app, probe_client, api_key, db):
+@pytest.mark.parametrize("hold", ["wait", "wait_after_write"])
+async def test_duplicate_while_the_first_is_in_flight_is_409(
+    probe_app, probe_client, api_key, db, hold
+):
+    """Also while the first holds SQLite's write lock: the duplicate must not queue behind it."""
     gate = probe_app.state.gate
     gate.entered.clear()
     gate.release.clear()
     headers = bearer(await api_key(Role.CITIZEN_APP)) | {"Idempotency-Key": "k-inflight"}
-    body = {"name": "inflight", "wait": True}
+    body = {"name": "inflight", hold: True}
 
     first = asyncio.create_task(probe_client.post(URL, json=body, headers=headers))
     await asyncio.wait_for(gate.entered.wait(), timeout=10)
     try:
         duplicate = await asyncio.wait_for(
-            probe_client.post(URL, json=body, headers=headers), timeout=10
+            probe_client.post(URL, json=body, headers=headers), timeout=5
         )
     finally:
         gate.release.set()
@@ -205,7 +209,7 @@ async def test_a_claim_left_by_a_dead_process_is_taken_over_after_it_expires(
     async with db.writer() as session:
         from app.idempotency.service import request_fingerprint
 
-        fingerprint = request_fingerprint("POST", URL, "", b'{"name": "stale"}')
+        fingerprint = request_fingerprint("POST", URL, "", "application/json", b'{"name": "stale"}')
         session.add(
             IdempotencyRecord(
                 client_id=client_id,
@@ -252,3 +256,53 @@ async def test_a_missing_or_malformed_key_is_a_validation_error(
     assert problem["code"] == "validation_error"
     assert [(e["field"], e["location"]) for e in problem["errors"]] == [(problem_field, "header")]
     assert await effects(db, "nokey") == 0
+
+
+async def test_an_endpoint_that_forgets_to_respond_stores_nothing(probe_client, api_key, db):
+    headers = bearer(await api_key(Role.CITIZEN_APP)) | {"Idempotency-Key": "k-forgot"}
+
+    response = await probe_client.post(
+        URL, json={"name": "forgot", "forget_respond": True}, headers=headers
+    )
+
+    assert response.status_code == 500
+    assert await effects(db, "forgot") == 0
+    assert await stored(db, "k-forgot") == []
+
+
+async def test_query_parameter_order_does_not_change_the_request(probe_client, api_key, db):
+    headers = bearer(await api_key(Role.CITIZEN_APP)) | {"Idempotency-Key": "k-query"}
+
+    first = await probe_client.post(URL + "?a=1&b=2", json={"name": "q"}, headers=headers)
+    again = await probe_client.post(URL + "?b=2&a=1", json={"name": "q"}, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_purge_drops_old_completed_keys_and_abandoned_claims(probe_client, api_key, db):
+    from app.idempotency.service import purge
+
+    headers = bearer(await api_key(Role.CITIZEN_APP))
+    for key in ("old", "fresh"):
+        response = await probe_client.post(
+            URL, json={"name": key}, headers=headers | {"Idempotency-Key": key}
+        )
+        assert response.status_code == 201
+    async with db.writer() as session:
+        await session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "old")
+            .values(completed_at=utc_now() - timedelta(hours=25))
+        )
+        await session.commit()
+
+    removed = await purge(
+        db,
+        completed_before=utc_now() - timedelta(hours=24),
+        stale_before=utc_now() - timedelta(hours=1),
+    )
+
+    assert removed == 1
+    assert await stored(db, "old") == []
+    assert len(await stored(db, "fresh")) == 1
