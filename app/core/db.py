@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -133,7 +134,9 @@ async def _run_rollback_hooks(session: AsyncSession) -> None:
             logger.exception("rollback hook failed")
 
 
-async def _session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """Commit on success; on any failure roll back, then run the session's rollback hooks."""
     async with factory() as session:
         try:
             yield session
@@ -153,14 +156,14 @@ async def _session(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[A
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
     db: Database = request.app.state.db
     factory = db.reader if request.method in READ_ONLY_METHODS else db.writer
-    async for session in _session(factory):
+    async with unit_of_work(factory) as session:
         yield session
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """For POSTs that only read (quotes, look-ups): on SQLite they must not take the write lock."""
     db: Database = request.app.state.db
-    async for session in _session(db.reader):
+    async with unit_of_work(db.reader) as session:
         yield session
 
 

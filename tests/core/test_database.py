@@ -111,11 +111,9 @@ async def test_a_locked_database_is_a_503_to_retry(settings, api_key, db, tmp_pa
 
 
 async def test_rollback_hooks_run_even_when_the_rollback_fails(db, monkeypatch):
-    from app.core.db import _session, on_rollback
+    from app.core.db import on_rollback, unit_of_work
 
     ran = []
-    sessions = _session(db.writer)
-    session = await anext(sessions)
 
     async def hook() -> None:
         ran.append("released")
@@ -123,9 +121,10 @@ async def test_rollback_hooks_run_even_when_the_rollback_fails(db, monkeypatch):
     async def broken_rollback() -> None:
         raise ConnectionError("connection lost")
 
-    on_rollback(session, hook)
-    monkeypatch.setattr(session, "rollback", broken_rollback)
-    with pytest.raises(ConnectionError):
-        await sessions.athrow(ValueError("endpoint failed"))
+    with pytest.raises(ConnectionError):  # noqa: PT012 - the failure happens inside the block
+        async with unit_of_work(db.writer) as session:
+            on_rollback(session, hook)
+            monkeypatch.setattr(session, "rollback", broken_rollback)
+            raise ValueError("endpoint failed")
 
     assert ran == ["released"]
