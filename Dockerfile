@@ -15,6 +15,7 @@ FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MUTUALAID_ENV=production \
     MUTUALAID_MIGRATIONS_DIR=/app/migrations \
     MUTUALAID_VAR_DIR=/app/var
 RUN groupadd --system mutualaid && useradd --system --gid mutualaid --home-dir /app mutualaid

@@ -44,3 +44,8 @@ def test_the_image_is_multi_stage_slim_non_root_and_health_checked():
     assert "HEALTHCHECK" in DOCKERFILE
     assert "/healthz" in DOCKERFILE
     assert 'CMD ["mutualaid", "serve"' in DOCKERFILE
+
+
+def test_the_image_runs_in_production_mode():
+    # Development mode would generate keys inside the container and lose them on restart.
+    assert "MUTUALAID_ENV=production" in DOCKERFILE

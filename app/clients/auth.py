@@ -5,7 +5,7 @@ Every route declares the action it performs with `Authorized(Action.X)`; the rol
 
 The key is looked up in a short read-only session of its own, not in the request's transaction:
 on SQLite a write request's transaction takes the database write lock, and that must not happen
-before the idempotency key is claimed (see `app.core.idempotency`).
+before the idempotency key is claimed (see `app.idempotency`).
 """
 
 from __future__ import annotations

@@ -30,9 +30,13 @@ class ConfigurationError(RuntimeError):
 
 
 def decode_key(value: str, name: str) -> bytes:
-    """Keys are given as base64 (standard or URL-safe) of at least 32 random bytes."""
+    """Keys are given as base64 (standard or URL-safe) of at least 32 random bytes.
+
+    Strict: a passphrase that merely happens to contain base64 letters is refused.
+    """
+    text = value.strip().replace("-", "+").replace("_", "/").rstrip("=")
     try:
-        raw = base64.urlsafe_b64decode(value.replace("+", "-").replace("/", "_") + "==")
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
         raise ConfigurationError(f"{name} is not valid base64") from exc
     if len(raw) < KEY_BYTES:
@@ -97,6 +101,11 @@ class Settings(BaseSettings):
         ]
         if missing:
             raise ValueError(f"production mode requires {', '.join(missing)}")
+        try:
+            self.data_key_bytes()
+            self.lookup_key_bytes()
+        except ConfigurationError as exc:
+            raise ValueError(str(exc)) from exc
         if self.clock is not None:
             raise ValueError("MUTUALAID_CLOCK is refused in production mode")
         return self

@@ -51,14 +51,24 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_") and value is not None:
-                entry[key] = value
+                entry[key] = _redacted(value)
         if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+            entry["exc"] = redact(self.formatException(record.exc_info))
+        # Masked field by field before encoding: JSON escapes (a "\n" before a number) would
+        # otherwise hide a number from the patterns; then once more over the whole line.
         return redact(json.dumps(entry, ensure_ascii=False, default=str))
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return redact(str(value))
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -108,9 +108,14 @@ class Caller:
         return None
 
     def sees(self, owner: Tenant | None) -> bool:
-        """Whether an object owned by `owner` (None: no tenant) is visible to this caller."""
+        """Whether an object owned by `owner` (None: no tenant) is visible to this caller.
+
+        Fails closed: a bound role without an organisation sees nothing.
+        """
+        if self.role not in BOUND_ROLES:
+            return True
         tenant = self.tenant
-        return tenant is None or owner == tenant
+        return tenant is not None and owner == tenant
 
     def ensure_sees(self, owner: Tenant | None, what: str = "resource") -> None:
         """Raise the same 404 a missing object gives when the object is another tenant's."""

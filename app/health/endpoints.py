@@ -28,11 +28,13 @@ class Readiness(BaseModel):
     schema_revision: str
 
 
+@router.head("/healthz", include_in_schema=False)
 @router.get("/healthz", response_model=Health, responses=problems(500))
 async def healthz() -> Health:
     return Health(status="ok")
 
 
+@router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", response_model=Readiness, responses=problems(500, 503))
 async def readyz(request: Request) -> Readiness:
     db: Database = request.app.state.db

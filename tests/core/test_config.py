@@ -115,3 +115,17 @@ def test_plain_urls_get_the_async_driver(given, driver):
 def test_other_databases_are_refused():
     with pytest.raises(ValueError, match="unsupported"):
         async_database_url("mysql://u@h/d")
+
+
+@pytest.mark.parametrize(
+    "data_key",
+    ["", "short", "a long passphrase with spaces that is not base64 at all!!", "c2hvcnQ="],
+)
+def test_production_checks_its_keys_at_start(data_key):
+    with pytest.raises(ValidationError, match="DATA_KEY"):
+        Settings(
+            MUTUALAID_ENV="production",
+            DATA_KEY=data_key,
+            LOOKUP_KEY="l" * 43,
+            PAYMENT_NOTIFICATION_SECRETS="s",
+        )

@@ -60,3 +60,9 @@ def test_bound_callers_see_only_their_organisation():
     assert platform.sees(Tenant.platform("SH-PUDONG"))
     with pytest.raises(NotFound):
         union.ensure_sees(Tenant.union("SH-XUHUI"))
+
+
+def test_a_bound_role_without_an_organisation_sees_nothing():
+    orphan = Caller(uuid.uuid4(), "u", Role.UNION, None)
+    assert not orphan.sees(Tenant.union("SH-PUDONG"))
+    assert not orphan.sees(None)

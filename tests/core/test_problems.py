@@ -153,3 +153,8 @@ async def test_ready_when_migrated(client):
 
     assert response.status_code == 200
     assert response.json()["status"] == "ready"
+
+
+async def test_health_probes_answer_head(client):
+    assert (await client.head("/healthz")).status_code == 200
+    assert (await client.head("/readyz")).status_code == 200
