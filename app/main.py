@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import mount_routers
+from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
 from app.core.db import Database
@@ -53,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.clock = Clock(settings.clock)
     install_problem_handlers(app)
     install_idempotency(app)
+    # Added first, so it runs inside the request context: a 413 still carries the request id.
+    app.add_middleware(BodySizeLimitMiddleware, default_limit=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     mount_routers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -158,3 +158,26 @@ async def test_ready_when_migrated(client):
 async def test_health_probes_answer_head(client):
     assert (await client.head("/healthz")).status_code == 200
     assert (await client.head("/readyz")).status_code == 200
+
+
+async def test_an_oversized_body_is_a_413_problem(probe_client, api_key, settings):
+    headers = bearer(await api_key(Role.CITIZEN_APP)) | {"Idempotency-Key": "big"}
+    huge = b'{"name": "' + b"x" * settings.max_body_bytes + b'"}'
+
+    declared = await probe_client.post(
+        "/v1/probes/things", content=huge, headers=headers | {"Content-Type": "application/json"}
+    )
+
+    async def chunks():
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    streamed = await probe_client.post(
+        "/v1/probes/things",
+        content=chunks(),
+        headers=headers | {"Content-Type": "application/json"},
+    )
+
+    for response in (declared, streamed):
+        body = assert_problem(response, 413, "payload_too_large")
+        assert str(settings.max_body_bytes) in body["detail"]
