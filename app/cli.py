@@ -19,6 +19,8 @@ T = TypeVar("T")
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 clients_cli = typer.Typer(no_args_is_help=True, help="API clients and their keys.")
 cli.add_typer(clients_cli, name="clients")
+idempotency_cli = typer.Typer(no_args_is_help=True, help="Stored Idempotency-Key responses.")
+cli.add_typer(idempotency_cli, name="idempotency")
 
 
 def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
@@ -164,6 +166,30 @@ def clients_revoke(client_id: uuid.UUID) -> None:
         typer.echo("error: no such client", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"revoked {client_id}")
+
+
+@idempotency_cli.command("purge")
+def idempotency_purge(
+    older_than_hours: Annotated[
+        int | None, typer.Option(help="Default: MUTUALAID_IDEMPOTENCY_RETENTION_HOURS.")
+    ] = None,
+) -> None:
+    """Delete stored responses older than the retention, and claims abandoned for an hour."""
+    from datetime import timedelta
+
+    from app.core.clock import utc_now
+    from app.idempotency.service import purge
+
+    settings = _settings_or_exit()
+    hours = older_than_hours or settings.idempotency_retention_hours
+    now = utc_now()
+
+    async def work(db: Database) -> int:
+        return await purge(
+            db, completed_before=now - timedelta(hours=hours), stale_before=now - timedelta(hours=1)
+        )
+
+    typer.echo(f"purged {_with_db(work)} idempotency key(s) older than {hours} h")
 
 
 @cli.command()

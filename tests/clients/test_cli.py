@@ -126,3 +126,10 @@ def test_production_without_keys_fails_at_start_naming_them(tmp_path):
     assert result.returncode == 2
     assert "DATA_KEY" in result.stderr
     assert "LOOKUP_KEY" in result.stderr
+
+
+async def test_idempotency_purge_runs(client, settings):
+    result = run_cli(settings, "idempotency", "purge", "--older-than-hours", "1")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("purged 0 idempotency key(s) older than 1 h")
