@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import delete, text
 
 from app.clients.service import create_client
@@ -35,6 +36,10 @@ from tests.databases import (
 )
 
 import_all_models()
+# CI runs are reproducible; local runs explore new examples each time.
+hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
+if ci_requires_postgres():
+    hypothesis_settings.load_profile("ci")
 TEST_DATA_KEY = base64.urlsafe_b64encode(b"d" * 32).decode()
 TEST_LOOKUP_KEY = base64.urlsafe_b64encode(b"l" * 32).decode()
 TEST_PAYMENT_SECRET = "test-payment-secret"

@@ -251,6 +251,14 @@ CASES = [
     Case(
         "worse grade later pays the difference", disability(4), 18_000_000, before=[disability(7)]
     ),
+    # Death paid ¥600,000 first; a grade 1 for the same accident adds nothing.
+    Case(
+        "disability after death from the same accident",
+        disability(1),
+        0,
+        ("already_paid_for_event",),
+        before=[accidental_death(D(2026, 9, 3))],
+    ),
     Case(
         "same grade again pays nothing",
         disability(7),

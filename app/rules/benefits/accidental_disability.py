@@ -2,7 +2,8 @@
 
 Several injuries from one accident: the most severe grade counts; when two or more injuries share
 it, it is raised by one grade, never above grade 1. A later, worse grade for the same accident
-pays only the difference, and a condolence already paid for the accident is deducted.
+pays only the difference; a condolence or death benefit already paid for the accident is
+deducted.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from app.rules.benefits.base import Assessment, BenefitContext
 from app.rules.decision import ReasonCode
 from app.rules.facts import DisabilityFacts, Facts, InvalidFacts
 from app.rules.money import share_of, yuan
-from app.rules.vocabulary import ACCIDENT_CONDOLENCE, ACCIDENTAL_DISABILITY
+from app.rules.vocabulary import ACCIDENT_CONDOLENCE, ACCIDENTAL_DEATH, ACCIDENTAL_DISABILITY
 
 MOST_SEVERE_GRADE = 1
 
@@ -58,8 +59,17 @@ def accidental_disability(context: BenefitContext, facts: Facts) -> Assessment:
             f"less the {yuan(condolence)} condolence already paid for this accident",
             context.rule("less_condolence_paid_for_same_accident"),
         )
+    death = event.paid(ACCIDENTAL_DEATH)
+    if death:
+        # Disability and death from one accident are never both paid in full, in either order.
+        result.reduce_to(
+            max(0, result.payable_fen - death),
+            "death_already_paid",
+            f"less the {yuan(death)} death benefit already paid for this accident",
+        )
     if result.payable_fen == 0:
         result.refuse(
-            ReasonCode.ALREADY_PAID_FOR_EVENT, "this grade was already paid for this accident"
+            ReasonCode.ALREADY_PAID_FOR_EVENT,
+            "earlier payments for this accident reach this grade's amount",
         )
     return result
