@@ -356,3 +356,45 @@ def test_reductions_cite_the_plan_rule():
     [cap] = [line for line in decision.lines if line.kind == "reduction"]
     assert cap.rule == "benefits.accident_condolence.max_per_period_fen"
     assert cap.amount_fen == -50_000
+
+
+# ---------------------------------------------------------------- who may join: age
+# Under 60 on the application date and again on the first day of cover (design section 4).
+# Born 24 November 1966: the 60th birthday is 24 November 2026.
+BORN = D(1966, 11, 24)
+AGE_CASES = [
+    # applied on, paid on -> cover starts the next day; expected failures at each check
+    ("applies and is covered well before the birthday", D(2026, 10, 1), D(2026, 10, 1), [], []),
+    (
+        "applies the day before the birthday, paid two days before",
+        D(2026, 11, 23),
+        D(2026, 11, 22),
+        [],
+        [],
+    ),
+    (
+        "applies the day before; cover would start on the birthday",
+        D(2026, 11, 23),
+        D(2026, 11, 23),
+        [],
+        ["age_limit"],
+    ),
+    ("applies on the birthday", D(2026, 11, 24), D(2026, 11, 24), ["age_limit"], ["age_limit"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("applied_on", "paid_on", "at_application", "at_cover_start"),
+    [case[1:] for case in AGE_CASES],
+    ids=[case[0] for case in AGE_CASES],
+)
+def test_age_is_checked_on_application_and_on_the_first_day_of_cover(
+    applied_on, paid_on, at_application, at_cover_start
+):
+    from app.rules.coverage import period_for_payment
+    from app.rules.eligibility import check_age
+
+    starts_on = period_for_payment(PLAN, paid_on).starts_on
+
+    assert [f.code for f in check_age(PLAN, BORN, applied_on)] == at_application
+    assert [f.code for f in check_age(PLAN, BORN, starts_on)] == at_cover_start
