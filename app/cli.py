@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
@@ -190,6 +191,27 @@ def idempotency_purge(
         )
 
     typer.echo(f"purged {_with_db(work)} idempotency key(s) older than {hours} h")
+
+
+@cli.command("platform-sim")
+def platform_sim(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8100,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    workers: Annotated[
+        Path | None, typer.Option(help="JSON list of workers; default: the demo workers.")
+    ] = None,
+    credential: Annotated[
+        str | None, typer.Option(help="Require `Authorization: Bearer <credential>`.")
+    ] = None,
+) -> None:
+    """Serve a simulated partner platform's verification API (POST /verify, /verify/bulk)."""
+    import uvicorn
+
+    from app.platforms.simulator import DEMO_WORKERS_FILE, create_simulator, load_workers
+
+    seed = load_workers(workers or DEMO_WORKERS_FILE)
+    typer.echo(f"platform simulator with {len(seed)} worker(s) on http://{host}:{port}/verify")
+    uvicorn.run(create_simulator(seed, credential), host=host, port=port, log_level="warning")
 
 
 @cli.command()

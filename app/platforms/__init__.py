@@ -1,0 +1,1 @@
+"""Partner platforms: their registry, and verification of a worker's platform work."""
