@@ -71,3 +71,20 @@ def waiting_last_day(plan: Plan, period: CoveragePeriod, event_kind: str) -> dat
 
 def cover_ended_by_death(plan: Plan, cover: MemberCover, day: date) -> bool:
     return plan.claims.death_ends_cover.value and cover.died_on is not None and day > cover.died_on
+
+
+def blocking_period(
+    plan: Plan, periods: Iterable[CoveragePeriod], on: date
+) -> CoveragePeriod | None:
+    """The period that makes a new enrolment on `on` a second share, or None if it may go ahead.
+
+    One share per member per period: while cover runs (or is paid ahead), a new enrolment is
+    refused unless it is a renewal bought in the window before the latest period ends.
+    """
+    latest = max(periods, key=lambda p: p.ends_on, default=None)
+    if latest is None or latest.ends_on < on:
+        return None
+    window = timedelta(days=plan.period.renewal_opens_days_before_end.value)
+    if plan.period.renewable.value and latest.ends_on - on < window:
+        return None
+    return latest

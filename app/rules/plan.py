@@ -58,6 +58,7 @@ class PeriodRule:
     months: Param[int]
     starts_days_after_payment: Param[int]
     renewable: Param[bool]
+    renewal_opens_days_before_end: Param[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,6 +356,7 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         "months": _int(1, 120),
         "starts_days_after_payment": _int(0, 31),
         "renewable": _bool,
+        "renewal_opens_days_before_end": _int(0, 366),
     }
     _reject_unknown(period, set(period_readers), "period")
     waiting_readers: dict[str, Reader] = {

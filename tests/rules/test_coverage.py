@@ -68,3 +68,15 @@ def test_period_lookup_and_death():
     assert period_on(cover.periods, date(2026, 10, 2)) == period
     assert not cover_ended_by_death(PLAN, cover, date(2026, 10, 1))
     assert cover_ended_by_death(PLAN, cover, date(2026, 10, 2))
+
+
+def test_a_second_share_is_blocked_until_the_renewal_window_opens():
+    from app.rules.coverage import blocking_period
+
+    period = period_for_payment(PLAN, PAID_ON)  # ends 15 July 2027
+    # 30-day window: renewal opens on 16 June 2027 (15 July - 16 June = 29 days < 30).
+    assert blocking_period(PLAN, [period], date(2026, 8, 1)) == period
+    assert blocking_period(PLAN, [period], date(2027, 6, 15)) == period
+    assert blocking_period(PLAN, [period], date(2027, 6, 16)) is None
+    assert blocking_period(PLAN, [period], date(2027, 7, 16)) is None  # lapsed: a new start
+    assert blocking_period(PLAN, [], date(2026, 8, 1)) is None
