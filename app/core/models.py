@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeDecorator
 from app.core.clock import utc_now
 
 NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_N_label)s",
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
@@ -66,5 +66,11 @@ class CreatedAt:
 
 def import_all_models() -> None:
     """Import every module that defines tables, so `Base.metadata` is complete (Alembic, tests)."""
+    import app.audit.models
     import app.clients.models
-    import app.idempotency.models  # noqa: F401
+    import app.coverage.models
+    import app.enrolment.models
+    import app.idempotency.models
+    import app.members.models
+    import app.payments.models
+    import app.platforms.models  # noqa: F401

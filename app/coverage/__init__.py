@@ -1,0 +1,1 @@
+"""Coverage periods and the coverage views every later feature reads."""

@@ -1,0 +1,1 @@
+"""Individual enrolment: application, platform verification, examiner review."""

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, CreatedAt, UUIDPrimaryKey
+
+
+class EnrolmentStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    AWAITING_PAYMENT = "awaiting_payment"
+    REJECTED = "rejected"
+    PAID = "paid"
+
+
+_STATUSES = ", ".join(f"'{s.value}'" for s in EnrolmentStatus)
+
+
+class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
+    """One application for one period of cover, and the checks made on it."""
+
+    __tablename__ = "enrolments"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({_STATUSES})", name="status"),
+        Index(None, "member_id"),
+        Index(None, "status", "created_at"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    plan_code: Mapped[str] = mapped_column(String(64))
+    plan_version: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(24))
+    platform_code: Mapped[str] = mapped_column(ForeignKey("platforms.code"))
+    platform_worker_id: Mapped[str] = mapped_column(String(128))
+    work_type: Mapped[str] = mapped_column(String(32))
+    work_city: Mapped[str] = mapped_column(String(64))
+    applied_on: Mapped[date]
+    checks: Mapped[list[Any]] = mapped_column(JSON)
+    created_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
+    reviewed_by_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None]

@@ -1,0 +1,1 @@
+"""Members: who is covered. Identity is encrypted at rest and shown masked."""

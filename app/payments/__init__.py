@@ -1,0 +1,1 @@
+"""Premium collection: payment orders and the payment gateway's signed notifications."""

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, CreatedAt, UUIDPrimaryKey
+
+OPEN = "open"
+PAID = "paid"
+
+
+class PaymentOrder(UUIDPrimaryKey, CreatedAt, Base):
+    """What the payer is asked to pay. It changes from open to paid once, by a conditional
+    UPDATE, whatever the number of notifications racing for it."""
+
+    __tablename__ = "payment_orders"
+    __table_args__ = (
+        CheckConstraint(f"status IN ('{OPEN}', '{PAID}')", name="status"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        Index(None, "enrolment_id"),
+    )
+
+    enrolment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enrolments.id"))
+    amount_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(8))
+    paid_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+
+
+class PaymentNotification(CreatedAt, Base):
+    """Every gateway event id seen once: a replay of the same id changes nothing."""
+
+    __tablename__ = "payment_notifications"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payment_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_orders.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(32))
