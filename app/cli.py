@@ -20,6 +20,8 @@ T = TypeVar("T")
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 clients_cli = typer.Typer(no_args_is_help=True, help="API clients and their keys.")
 cli.add_typer(clients_cli, name="clients")
+platforms_cli = typer.Typer(no_args_is_help=True, help="Partner platforms.")
+cli.add_typer(platforms_cli, name="platforms")
 idempotency_cli = typer.Typer(no_args_is_help=True, help="Stored Idempotency-Key responses.")
 cli.add_typer(idempotency_cli, name="idempotency")
 
@@ -167,6 +169,51 @@ def clients_revoke(client_id: uuid.UUID) -> None:
         typer.echo("error: no such client", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"revoked {client_id}")
+
+
+@platforms_cli.command("add")
+def platforms_add(
+    code: Annotated[str, typer.Option(help="Platform code, e.g. demo-delivery.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    verify_url: Annotated[str, typer.Option(help="The platform's verification endpoint.")],
+    work_types: Annotated[str, typer.Option(help="Comma-separated work types.")],
+    bulk_verify_url: Annotated[str | None, typer.Option(help="Bulk verification.")] = None,
+    credential: Annotated[str | None, typer.Option(help="Bearer credential it expects.")] = None,
+) -> None:
+    """Register a partner platform (the admin API does the same)."""
+    from pydantic import ValidationError
+
+    from app.core.crypto import PersonalDataCipher
+    from app.core.errors import ServiceError
+    from app.platforms.schemas import PlatformIn
+    from app.platforms.service import add_platform
+
+    settings = _settings_or_exit()
+    try:
+        data = PlatformIn(
+            code=code,
+            name=name,
+            verify_url=verify_url,
+            bulk_verify_url=bulk_verify_url,
+            credential=credential,
+            work_types=[t.strip() for t in work_types.split(",") if t],
+        )
+    except ValidationError as exc:
+        typer.echo(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
+        raise typer.Exit(1) from exc
+    cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
+
+    async def work(db: Database) -> None:
+        async with db.writer() as session:
+            await add_platform(session, cipher, data, None)
+            await session.commit()
+
+    try:
+        _with_db(work)
+    except ServiceError as exc:
+        typer.echo(f"error: {exc.detail}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"platform {code} registered")
 
 
 @idempotency_cli.command("purge")

@@ -15,6 +15,7 @@ from app.api import mount_routers
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.clock import Clock
 from app.core.config import Settings, get_settings
+from app.core.crypto import PersonalDataCipher
 from app.core.db import Database
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.clock = Clock(settings.clock)
+    app.state.cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
     install_problem_handlers(app)
     install_idempotency(app)
     # Added first, so it runs inside the request context: a 413 still carries the request id.
