@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.clients.endpoints import router as clients_router
+from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
@@ -13,6 +14,7 @@ v1 = APIRouter(prefix="/v1")
 v1.include_router(clients_router)
 v1.include_router(plans_router)
 v1.include_router(platforms_router)
+v1.include_router(enrolment_router)
 
 
 def mount_routers(app: FastAPI) -> None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -38,9 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = Database.from_settings(settings)
 
+    # Outbound calls (platform verification) share one connection pool per process.
+    http = httpx.AsyncClient(follow_redirects=False)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await app.state.http.aclose()
         await database.dispose()
 
     app = FastAPI(
@@ -52,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.http = http
     app.state.clock = Clock(settings.clock)
     app.state.cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
     install_problem_handlers(app)

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         30_000, ge=0, validation_alias="MUTUALAID_SQLITE_BUSY_TIMEOUT_MS"
     )
+    platform_timeout_seconds: float = Field(
+        3.0, gt=0, validation_alias="MUTUALAID_PLATFORM_TIMEOUT_SECONDS"
+    )
+    platform_attempts: int = Field(3, ge=1, le=10, validation_alias="MUTUALAID_PLATFORM_ATTEMPTS")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BODY_BYTES")
     idempotency_retention_hours: int = Field(
         24, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_RETENTION_HOURS"

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
@@ -19,6 +19,8 @@ class EnrolmentStatus(StrEnum):
 
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in EnrolmentStatus)
+OPEN_STATUSES = (EnrolmentStatus.PENDING_REVIEW, EnrolmentStatus.AWAITING_PAYMENT)
+OPEN_CONDITION = "status IN ('pending_review', 'awaiting_payment')"
 
 
 class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
@@ -29,6 +31,14 @@ class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
         Index(None, "member_id"),
         Index(None, "status", "created_at"),
+        # One open application per member, whatever the concurrency.
+        Index(
+            "uq_enrolments_open_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text(OPEN_CONDITION),
+            postgresql_where=text(OPEN_CONDITION),
+        ),
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))

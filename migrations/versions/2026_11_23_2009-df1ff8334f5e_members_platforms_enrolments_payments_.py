@@ -1,8 +1,8 @@
 """members, platforms, enrolments, payments, coverage, audit
 
-Revision ID: 11b2fd567c30
+Revision ID: df1ff8334f5e
 Revises: 7662d0cc172e
-Create Date: 2026-11-23 20:05:07.224008+00:00
+Create Date: 2026-11-23 20:09:40.980347+00:00
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "11b2fd567c30"
+revision: str = "df1ff8334f5e"
 down_revision: str | None = "7662d0cc172e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -128,6 +128,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_enrolments_member_id"), ["member_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_enrolments_status_created_at"), ["status", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            "uq_enrolments_open_member",
+            ["member_id"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('pending_review', 'awaiting_payment')"),
+            postgresql_where=sa.text("status IN ('pending_review', 'awaiting_payment')"),
         )
 
     op.create_table(
@@ -249,6 +256,11 @@ def downgrade() -> None:
 
     op.drop_table("platform_workers")
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_enrolments_open_member",
+            sqlite_where=sa.text("status IN ('pending_review', 'awaiting_payment')"),
+            postgresql_where=sa.text("status IN ('pending_review', 'awaiting_payment')"),
+        )
         batch_op.drop_index(batch_op.f("ix_enrolments_status_created_at"))
         batch_op.drop_index(batch_op.f("ix_enrolments_member_id"))
 

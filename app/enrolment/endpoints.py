@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Request
+
+from app.clients.auth import Authorized
+from app.core.db import SessionDep
+from app.core.deps import CipherDep, ClockDep
+from app.core.openapi_docs import AUTHENTICATED, problems
+from app.core.policy import Action, Caller
+from app.enrolment import service
+from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, ReviewIn
+from app.idempotency.deps import Idempotency
+
+router = APIRouter(prefix="/enrolments", tags=["enrolments"], responses=AUTHENTICATED)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=EnrolmentOut,
+    responses=problems(409),
+    summary="Apply for cover (government app)",
+    description="201 with `awaiting_payment` when the platform verified the work, or "
+    "`pending_review` when it could not answer. 422 with the failed checks' codes "
+    "(`invalid_id_number`, `age_limit`, `work_city_not_covered`, `platform_unknown`, "
+    "`platform_work_not_verified`, `consent_required`, ...); 409 `already_enrolled`.",
+)
+async def apply(
+    body: EnrolmentIn,
+    request: Request,
+    caller: Annotated[Caller, Authorized(Action.ENROLMENTS_CREATE)],
+    idempotency: Idempotency,
+    session: SessionDep,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> object:
+    services = service.Services(
+        db=request.app.state.db,
+        cipher=cipher,
+        clock=clock,
+        http=request.app.state.http,
+        settings=request.app.state.settings,
+    )
+    enrolment = await service.apply(services, session, caller, body)
+    return await idempotency.respond(
+        enrolment, headers={"Location": f"/v1/enrolments/{enrolment.id}"}
+    )
+
+
+@router.get("/{enrolment_id}", response_model=EnrolmentOut, responses=problems(404))
+async def get_enrolment(
+    enrolment_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.ENROLMENTS_READ)],
+    session: SessionDep,
+) -> EnrolmentOut:
+    return await service.get(session, caller, enrolment_id)
+
+
+@router.post(
+    "/{enrolment_id}/review",
+    response_model=EnrolmentOut,
+    responses=problems(404, 409),
+    summary="Approve or refuse an application pending review (examiner)",
+)
+async def review(
+    enrolment_id: uuid.UUID,
+    body: ReviewIn,
+    caller: Annotated[Caller, Authorized(Action.ENROLMENTS_REVIEW)],
+    session: SessionDep,
+    clock: ClockDep,
+) -> EnrolmentOut:
+    return await service.review(
+        session, caller, enrolment_id, body.decision == "approve", body.note, clock
+    )

@@ -1,0 +1,307 @@
+"""Individual enrolment (the government-app path of design section 5).
+
+1. Checks that need no outside call: plan, consent, the rules core's eligibility (ID number, age,
+   city, work type, known platform), and whether the member already holds a share.
+2. The platform's own API confirms the work, outside any write transaction (on SQLite a write
+   transaction holds the whole database, and a platform may take seconds to answer).
+3. One write transaction: member (created or refreshed), platform link, enrolment, audit.
+
+Refusals at steps 1-2 store nothing and answer 422/409 with the failed checks. A platform that
+cannot answer leads to `pending_review`: an examiner checks the uploaded proof.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import record
+from app.core.clock import Clock
+from app.core.config import Settings
+from app.core.crypto import PersonalDataCipher
+from app.core.db import Database
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.policy import Caller, Role
+from app.coverage.models import CoveragePeriodRecord
+from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
+from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut, MemberIdentity
+from app.members import service as members
+from app.members.models import Member
+from app.plans import get_plan
+from app.platforms import service as platforms
+from app.platforms.models import Platform
+from app.platforms.verification import Unavailable, VerifierSettings, verify_worker
+from app.rules.coverage import CoveragePeriod, blocking_period
+from app.rules.eligibility import Applicant, Failure, check_applicant, check_platform_work
+from app.rules.id_numbers import normalise
+from app.rules.plan import Plan
+
+DEFAULT_WORK_CITY = "shanghai"
+_FIELD_OF = {
+    "invalid_id_number": "id_number",
+    "legacy_id_number": "id_number",
+    "age_limit": "id_number",
+    "age_below_minimum": "id_number",
+    "work_city_not_covered": "work_city",
+    "work_type_not_covered": "work_type",
+    "platform_unknown": "platform_code",
+    "platform_work_not_verified": "platform_worker_id",
+}
+
+
+@dataclass(frozen=True)
+class Services:
+    db: Database
+    cipher: PersonalDataCipher
+    clock: Clock
+    http: httpx.AsyncClient
+    settings: Settings
+
+
+def refused(failures: list[Failure]) -> Unprocessable:
+    first = failures[0]
+    return Unprocessable(
+        first.detail,
+        code=first.code,
+        errors=[
+            {
+                "code": f.code,
+                "field": _FIELD_OF.get(f.code, "body"),
+                "location": "body",
+                "message": f.detail,
+            }
+            for f in failures
+        ],
+    )
+
+
+async def _existing_share(
+    session: AsyncSession, plan: Plan, member: Member, today: date
+) -> str | None:
+    """Why this member may not enrol again now, or None."""
+    open_query = select(Enrolment.id).where(
+        Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
+    )
+    if (await session.scalars(open_query)).first() is not None:
+        return "an application is already open"
+    rows = (
+        await session.scalars(
+            select(CoveragePeriodRecord).where(CoveragePeriodRecord.member_id == member.id)
+        )
+    ).all()
+    periods = [CoveragePeriod(r.starts_on, r.ends_on, r.continues_previous) for r in rows]
+    blocking = blocking_period(plan, periods, today)
+    if blocking is not None:
+        return f"already covered until {blocking.ends_on}"
+    return None
+
+
+async def apply(
+    services: Services, session: AsyncSession, caller: Caller, body: EnrolmentIn
+) -> EnrolmentOut:
+    plan = get_plan(body.plan_code)
+    if plan is None:
+        raise Unprocessable(f"no plan {body.plan_code!r}", code="plan_unknown")
+    if not body.consent.sensitive_personal_data:
+        raise Unprocessable(
+            "separate consent to process sensitive personal data is required",
+            code="consent_required",
+        )
+    today = services.clock.today()
+    id_number = normalise(body.id_number)
+    cipher = services.cipher
+
+    async with services.db.reader() as reader:
+        platform = await reader.get(Platform, body.platform_code)
+        known = platform is not None and platform.enabled
+        applicant = Applicant(id_number, body.work_city or DEFAULT_WORK_CITY, body.work_type, known)
+        failures = check_applicant(plan, applicant, today)
+        if failures:
+            raise refused(failures)
+        assert platform is not None
+        existing = await members.find_by_id_number(reader, cipher, id_number)
+        if existing is not None and (why := await _existing_share(reader, plan, existing, today)):
+            raise Conflict(why, code="already_enrolled")
+        endpoint = platforms.endpoint(platform, cipher)
+
+    work = await verify_worker(
+        services.http,
+        endpoint,
+        platform_worker_id=body.platform_worker_id,
+        id_number=id_number,
+        name=body.name,
+        settings=VerifierSettings(
+            services.settings.platform_timeout_seconds, services.settings.platform_attempts
+        ),
+    )
+    checks = [Check(code="eligibility", passed=True)]
+    if isinstance(work, Unavailable):
+        status = EnrolmentStatus.PENDING_REVIEW
+        checks.append(
+            Check(
+                code="platform_work",
+                passed=False,
+                detail=f"platform could not verify: {work.reason}",
+            )
+        )
+    else:
+        platform_failures = check_platform_work(plan, work, body.work_type, services.clock.now())
+        if platform_failures:
+            raise refused(platform_failures)
+        status = EnrolmentStatus.AWAITING_PAYMENT
+        checks.append(Check(code="platform_work", passed=True))
+
+    return await _store(services, session, caller, body, plan, id_number, today, status, checks)
+
+
+async def _store(
+    services: Services,
+    session: AsyncSession,
+    caller: Caller,
+    body: EnrolmentIn,
+    plan: Plan,
+    id_number: str,
+    today: date,
+    status: EnrolmentStatus,
+    checks: list[Check],
+) -> EnrolmentOut:
+    cipher, now = services.cipher, services.clock.now()
+    identity = members.Identity(id_number, body.name, body.phone)
+    member = await members.find_by_id_number(session, cipher, id_number)
+    if member is None:
+        member = members.new_member(cipher, identity, now)
+        session.add(member)
+        action = "created"
+    else:
+        if why := await _existing_share(session, plan, member, today):  # lost a race
+            raise Conflict(why, code="already_enrolled")
+        members.refresh_contact(member, cipher, identity)
+        member.sensitive_data_consent_at = now
+        action = "updated"
+    if body.union.member_number:
+        member.union_member_number = body.union.member_number
+    elif body.union.join:
+        member.union_joined_at = member.union_joined_at or now
+    await session.flush()
+    await record(
+        session, entity="member", entity_id=member.id, action=action, client_id=caller.client_id
+    )
+    link = await members.link_platform_worker(
+        session, member, body.platform_code, body.platform_worker_id, body.work_type
+    )
+    if link is None:
+        raise Conflict(
+            "this platform account belongs to another member", code="platform_worker_taken"
+        )
+    enrolment = Enrolment(
+        id=uuid.uuid4(),
+        member_id=member.id,
+        plan_code=plan.code,
+        plan_version=plan.version,
+        channel="individual",
+        status=status.value,
+        platform_code=body.platform_code,
+        platform_worker_id=body.platform_worker_id,
+        work_type=body.work_type,
+        work_city=body.work_city or DEFAULT_WORK_CITY,
+        applied_on=today,
+        checks=[c.model_dump() for c in checks],
+        created_by_client_id=caller.client_id,
+    )
+    session.add(enrolment)
+    await session.flush()
+    await record(
+        session,
+        entity="enrolment",
+        entity_id=enrolment.id,
+        action="created",
+        client_id=caller.client_id,
+        to_status=status.value,
+    )
+    return out(enrolment, member)
+
+
+def out(enrolment: Enrolment, member: Member) -> EnrolmentOut:
+    return EnrolmentOut(
+        id=enrolment.id,
+        status=enrolment.status,
+        member_id=member.id,
+        plan_code=enrolment.plan_code,
+        plan_version=enrolment.plan_version,
+        applied_on=enrolment.applied_on,
+        platform_code=enrolment.platform_code,
+        platform_worker_id=enrolment.platform_worker_id,
+        work_type=enrolment.work_type,
+        checks=[Check.model_validate(c) for c in enrolment.checks],
+        member=MemberIdentity(
+            id_number_masked=member.id_number_masked,
+            name_masked=member.name_masked,
+            phone_masked=member.phone_masked,
+        ),
+        review_note=enrolment.review_note,
+        created_at=enrolment.created_at,
+    )
+
+
+async def get(session: AsyncSession, caller: Caller, enrolment_id: uuid.UUID) -> EnrolmentOut:
+    """The citizen app sees the applications it filed; examiners see all."""
+    enrolment = await session.get(Enrolment, enrolment_id)
+    if enrolment is None or (
+        caller.role is Role.CITIZEN_APP and enrolment.created_by_client_id != caller.client_id
+    ):
+        raise NotFound("enrolment not found", code="enrolment_not_found")
+    member = await session.get(Member, enrolment.member_id)
+    assert member is not None
+    return out(enrolment, member)
+
+
+async def review(
+    session: AsyncSession,
+    caller: Caller,
+    enrolment_id: uuid.UUID,
+    approve: bool,
+    note: str,
+    clock: Clock,
+) -> EnrolmentOut:
+    """An examiner's decision on an application the platform could not verify.
+
+    A conditional UPDATE, so two examiners deciding at once cannot both win.
+    """
+    new_status = EnrolmentStatus.AWAITING_PAYMENT if approve else EnrolmentStatus.REJECTED
+    result = await session.execute(
+        update(Enrolment)
+        .where(
+            Enrolment.id == enrolment_id, Enrolment.status == EnrolmentStatus.PENDING_REVIEW.value
+        )
+        .values(
+            status=new_status.value,
+            reviewed_by_client_id=caller.client_id,
+            review_note=note,
+            updated_at=clock.now(),
+        )
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        if await session.get(Enrolment, enrolment_id) is None:
+            raise NotFound("enrolment not found", code="enrolment_not_found")
+        raise Conflict(
+            "only applications pending review can be reviewed", code="enrolment_not_pending_review"
+        )
+    await record(
+        session,
+        entity="enrolment",
+        entity_id=enrolment_id,
+        action="approved" if approve else "rejected",
+        client_id=caller.client_id,
+        from_status=EnrolmentStatus.PENDING_REVIEW.value,
+        to_status=new_status.value,
+    )
+    enrolment = await session.get(Enrolment, enrolment_id, populate_existing=True)
+    assert enrolment is not None
+    member = await session.get(Member, enrolment.member_id)
+    assert member is not None
+    return out(enrolment, member)

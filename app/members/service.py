@@ -1,0 +1,92 @@
+"""Creating and finding members. Identity goes in encrypted and comes out masked."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.crypto import PersonalDataCipher
+from app.core.masking import mask_id_number, mask_name, mask_phone
+from app.members.models import Member, PlatformWorker
+
+ID_NUMBER = "member.id_number"
+NAME = "member.name"
+PHONE = "member.phone"
+
+
+def normalise_phone(phone: str) -> str:
+    """`+8613812345678` and `8613812345678` are `13812345678`."""
+    digits = phone.strip().removeprefix("+")
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+
+
+@dataclass(frozen=True)
+class Identity:
+    id_number: str
+    name: str
+    phone: str
+
+
+def id_number_hash(cipher: PersonalDataCipher, id_number: str) -> str:
+    return cipher.lookup_hash(id_number, context=ID_NUMBER)
+
+
+async def find_by_id_number(
+    session: AsyncSession, cipher: PersonalDataCipher, id_number: str
+) -> Member | None:
+    query = select(Member).where(Member.id_number_hash == id_number_hash(cipher, id_number))
+    return (await session.scalars(query)).first()
+
+
+def _set_contact(member: Member, cipher: PersonalDataCipher, identity: Identity) -> None:
+    phone = normalise_phone(identity.phone)
+    member.name_cipher = cipher.encrypt(identity.name, context=NAME)
+    member.name_masked = mask_name(identity.name)
+    member.phone_cipher = cipher.encrypt(phone, context=PHONE)
+    member.phone_hash = cipher.lookup_hash(phone, context=PHONE)
+    member.phone_masked = mask_phone(phone)
+
+
+def new_member(cipher: PersonalDataCipher, identity: Identity, consent_at: datetime) -> Member:
+    member = Member(
+        id=uuid.uuid4(),
+        id_number_hash=id_number_hash(cipher, identity.id_number),
+        id_number_cipher=cipher.encrypt(identity.id_number, context=ID_NUMBER),
+        id_number_masked=mask_id_number(identity.id_number),
+        sensitive_data_consent_at=consent_at,
+    )
+    _set_contact(member, cipher, identity)
+    return member
+
+
+def refresh_contact(member: Member, cipher: PersonalDataCipher, identity: Identity) -> None:
+    """A returning member's name and phone as given now."""
+    _set_contact(member, cipher, identity)
+
+
+async def link_platform_worker(
+    session: AsyncSession, member: Member, platform_code: str, worker_id: str, work_type: str
+) -> PlatformWorker | None:
+    """Link the member to the platform account; None if the account is another member's."""
+    query = select(PlatformWorker).where(
+        PlatformWorker.platform_code == platform_code,
+        PlatformWorker.platform_worker_id == worker_id,
+    )
+    link = (await session.scalars(query)).first()
+    if link is None:
+        link = PlatformWorker(
+            member_id=member.id,
+            platform_code=platform_code,
+            platform_worker_id=worker_id,
+            work_type=work_type,
+        )
+        session.add(link)
+    elif link.member_id != member.id:
+        return None
+    else:
+        link.work_type = work_type
+    return link

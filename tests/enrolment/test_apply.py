@@ -1,0 +1,302 @@
+"""Individual enrolment over HTTP, on both databases, with the platform answering for real.
+
+The service's clock is fixed at 23 November 2026, 10:00 in Shanghai.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select, text
+
+from app.audit.models import AuditEvent
+from app.core.clock import SHANGHAI
+from app.core.policy import Role
+from app.platforms.schemas import PlatformIn
+from app.platforms.service import add_platform
+from app.platforms.simulator import create_simulator
+from tests.clients.test_auth import assert_problem
+from tests.conftest import asgi_client, bearer, make_settings
+from tests.probes import build_probe_app
+from tests.rules.helpers import id_number
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+GANSU = id_number(date(1990, 5, 20), address="620102")
+TURNS_60_TOMORROW = id_number(date(1966, 11, 24), sequence="224")
+TURNS_60_TODAY = id_number(date(1966, 11, 23), sequence="226")
+IDLE = id_number(date(1988, 7, 7), sequence="331")
+SLOW = id_number(date(1991, 1, 1), sequence="441")
+
+
+def worker(worker_id: str, id_no: str, **changes) -> dict:
+    return {
+        "platform_worker_id": worker_id,
+        "id_number": id_no,
+        "name": "测试",
+        "city": "shanghai",
+        "work_type": "food_delivery",
+        "orders_last_7_days": 30,
+        "last_order_at": (NOW - timedelta(hours=5)).isoformat(),
+    } | changes
+
+
+WORKERS = [
+    worker("rider-gansu", GANSU),
+    worker("rider-59", TURNS_60_TOMORROW),
+    worker("rider-60", TURNS_60_TODAY),
+    worker(
+        "rider-idle",
+        IDLE,
+        orders_last_7_days=0,
+        last_order_at=(NOW - timedelta(days=9)).isoformat(),
+    ),
+    worker("rider-slow", SLOW, behaviour="timeout"),
+]
+
+
+@pytest.fixture(scope="module")
+async def slow_platform_url():
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_simulator(WORKERS, slow_seconds=2.0),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def app(settings, test_var_dir, db, slow_platform_url):
+    application = build_probe_app(
+        make_settings(
+            settings.database_url,
+            test_var_dir,
+            MUTUALAID_CLOCK=NOW.isoformat(),
+            MUTUALAID_PLATFORM_TIMEOUT_SECONDS=0.3,
+            MUTUALAID_PLATFORM_ATTEMPTS=2,
+        )
+    )
+    # The platform answers in process (ASGI); the slow one over real HTTP, so timeouts are real.
+    simulator = httpx.ASGITransport(app=create_simulator(WORKERS))
+    application.state.http = httpx.AsyncClient(
+        mounts={"http://platform.test": simulator, "all://": httpx.AsyncHTTPTransport()}
+    )
+    async with db.writer() as session:
+        for code, url in (
+            ("demo-delivery", "http://platform.test/verify"),
+            ("slow-delivery", f"{slow_platform_url}/verify"),
+        ):
+            await add_platform(
+                session,
+                application.state.cipher,
+                PlatformIn(
+                    code=code,
+                    name=code,
+                    work_types=["food_delivery"],
+                    verify_url=url,
+                ),
+                None,
+            )
+        await session.commit()
+    yield application
+    await application.state.http.aclose()
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+async def http(app):
+    async with asgi_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def citizen(api_key):
+    return bearer(await api_key(Role.CITIZEN_APP, name="suishenban"))
+
+
+def application(id_no: str = GANSU, worker_id: str = "rider-gansu", **changes) -> dict:
+    return {
+        "plan_code": "shanghai-new-employment-e",
+        "id_number": id_no,
+        "name": "马小龙",
+        "phone": "13812345678",
+        "platform_code": "demo-delivery",
+        "platform_worker_id": worker_id,
+        "work_type": "food_delivery",
+        "union": {"join": True},
+        "consent": {"sensitive_personal_data": True},
+    } | changes
+
+
+async def apply(http, headers, body, key=None):
+    return await http.post(
+        "/v1/enrolments",
+        json=body,
+        headers=headers | {"Idempotency-Key": key or f"k-{id(body)}-{body['id_number']}"},
+    )
+
+
+async def test_a_gansu_born_rider_delivering_food_in_shanghai_is_accepted(http, citizen, db):
+    response = await apply(http, citizen, application())
+
+    assert response.status_code == 201, response.text
+    enrolment = response.json()
+    assert enrolment["status"] == "awaiting_payment"
+    assert enrolment["applied_on"] == "2026-11-23"
+    assert enrolment["member"]["id_number_masked"] == GANSU[:6] + "********" + GANSU[-4:]
+    assert enrolment["member"]["phone_masked"] == "138****5678"
+    assert GANSU not in response.text
+    assert response.headers["location"] == f"/v1/enrolments/{enrolment['id']}"
+    async with db.reader() as session:
+        actions = (
+            await session.execute(
+                select(AuditEvent.entity, AuditEvent.action, AuditEvent.to_status).order_by(
+                    AuditEvent.created_at
+                )
+            )
+        ).all()
+    assert ("enrolment", "created", "awaiting_payment") in actions
+    assert ("member", "created", None) in actions
+
+
+async def test_the_day_before_the_60th_birthday_accepted_the_birthday_refused(http, citizen):
+    eve = await apply(http, citizen, application(TURNS_60_TOMORROW, "rider-59"))
+    birthday = await apply(http, citizen, application(TURNS_60_TODAY, "rider-60"))
+
+    assert eve.status_code == 201, eve.text
+    body = assert_problem(birthday, 422, "age_limit")
+    assert body["errors"][0]["field"] == "id_number"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"work_city": "beijing"}, "work_city_not_covered"),
+        ({"platform_code": "no-such-platform"}, "platform_unknown"),
+        ({"work_type": "tutoring"}, "work_type_not_covered"),
+        ({"id_number": GANSU[:17] + ("0" if GANSU[17] != "0" else "1")}, "invalid_id_number"),
+        ({"id_number": "620102900520123"}, "legacy_id_number"),
+        ({"consent": {"sensitive_personal_data": False}}, "consent_required"),
+        ({"plan_code": "no-such-plan"}, "plan_unknown"),
+    ],
+)
+async def test_refusals_store_nothing(http, citizen, db, changes, code):
+    response = await apply(http, citizen, application(**changes))
+
+    assert_problem(response, 422, code)
+    async with db.reader() as session:
+        assert (await session.scalar(text("SELECT count(*) FROM members"))) == 0
+        assert (await session.scalar(text("SELECT count(*) FROM enrolments"))) == 0
+
+
+async def test_no_orders_in_seven_days_is_not_verified(http, citizen):
+    response = await apply(http, citizen, application(IDLE, "rider-idle"))
+
+    body = assert_problem(response, 422, "platform_work_not_verified")
+    assert "7 days" in body["detail"]
+
+
+async def test_a_platform_that_times_out_gives_pending_review(http, citizen):
+    response = await apply(
+        http, citizen, application(SLOW, "rider-slow", platform_code="slow-delivery")
+    )
+
+    assert response.status_code == 201, response.text
+    assert response.json()["status"] == "pending_review"
+    [_, platform_check] = response.json()["checks"]
+    assert platform_check == {
+        "code": "platform_work",
+        "passed": False,
+        "detail": "platform could not verify: timed out",
+    }
+
+
+async def test_a_second_application_is_409_already_enrolled(http, citizen):
+    first = await apply(http, citizen, application(), key="one")
+    second = await apply(http, citizen, application(), key="two")
+
+    assert first.status_code == 201
+    assert_problem(second, 409, "already_enrolled")
+
+
+async def test_the_same_key_replays_the_application(http, citizen, db):
+    first = await apply(http, citizen, application(), key="same")
+    again = await apply(http, citizen, application(), key="same")
+
+    assert again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    async with db.reader() as session:
+        assert (await session.scalar(text("SELECT count(*) FROM enrolments"))) == 1
+
+
+async def test_examiner_approves_what_the_platform_could_not_verify(http, citizen, api_key):
+    examiner = bearer(await api_key(Role.EXAMINER))
+    pending = (
+        await apply(http, citizen, application(SLOW, "rider-slow", platform_code="slow-delivery"))
+    ).json()
+
+    by_citizen = await http.post(
+        f"/v1/enrolments/{pending['id']}/review",
+        json={"decision": "approve", "note": "orders seen"},
+        headers=citizen,
+    )
+    approved = await http.post(
+        f"/v1/enrolments/{pending['id']}/review",
+        json={"decision": "approve", "note": "orders screenshot ok"},
+        headers=examiner,
+    )
+    again = await http.post(
+        f"/v1/enrolments/{pending['id']}/review",
+        json={"decision": "reject", "note": "changed my mind"},
+        headers=examiner,
+    )
+    seen = await http.get(f"/v1/enrolments/{pending['id']}", headers=examiner)
+
+    assert_problem(by_citizen, 403, "forbidden")
+    assert approved.status_code == 200
+    assert approved.json()["status"] == "awaiting_payment"
+    assert_problem(again, 409, "enrolment_not_pending_review")
+    assert seen.json()["review_note"] == "orders screenshot ok"
+
+
+async def test_another_citizen_app_cannot_read_the_application(http, citizen, api_key):
+    enrolment = (await apply(http, citizen, application())).json()
+    other = bearer(await api_key(Role.CITIZEN_APP, name="another-app"))
+
+    mine = await http.get(f"/v1/enrolments/{enrolment['id']}", headers=citizen)
+    theirs = await http.get(f"/v1/enrolments/{enrolment['id']}", headers=other)
+
+    assert mine.status_code == 200
+    assert_problem(theirs, 404, "enrolment_not_found")
+
+
+async def test_identity_is_encrypted_in_the_raw_database(http, citizen, db):
+    assert (await apply(http, citizen, application())).status_code == 201
+
+    async with db.reader() as session:
+        rows = (await session.execute(text("SELECT * FROM members"))).all()
+        dumped = (
+            repr(rows)
+            + repr((await session.execute(text("SELECT * FROM enrolments"))).all())
+            + repr((await session.execute(text("SELECT * FROM audit_events"))).all())
+        )
+    assert len(rows) == 1
+    stored_bytes = [bytes(v) for v in rows[0] if isinstance(v, bytes | memoryview)]
+    assert len(stored_bytes) == 3  # the three ciphertexts
+    for secret in (GANSU, "13812345678", "马小龙"):
+        assert secret not in dumped
+        assert not any(secret.encode() in blob for blob in stored_bytes)
