@@ -16,6 +16,7 @@ class EnrolmentStatus(StrEnum):
     AWAITING_PAYMENT = "awaiting_payment"
     REJECTED = "rejected"
     PAID = "paid"
+    REFUND_DUE = "refund_due"  # paid, but no longer eligible on the first day of cover
 
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in EnrolmentStatus)

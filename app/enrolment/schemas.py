@@ -57,7 +57,7 @@ class MemberIdentity(ResponseModel):
 
 class EnrolmentOut(ResponseModel):
     id: uuid.UUID
-    status: Literal["pending_review", "awaiting_payment", "rejected", "paid"]
+    status: Literal["pending_review", "awaiting_payment", "rejected", "paid", "refund_due"]
     member_id: uuid.UUID
     plan_code: str
     plan_version: str

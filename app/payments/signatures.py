@@ -1,0 +1,49 @@
+"""The payment gateway's notification signature (design section 5).
+
+`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawbody">`. Several `v1` values may be
+sent, and several secrets accepted, so either side can rotate without downtime. Freshness is
+judged on the real clock, never the service's business clock, which a demo may fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from app.core.errors import Unauthorized
+
+TOLERANCE_SECONDS = 300
+
+
+def sign(secret: bytes, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def signature_header(secret: bytes, timestamp: int, body: bytes) -> str:
+    return f"t={timestamp},v1={sign(secret, timestamp, body)}"
+
+
+def verify(header: str | None, body: bytes, secrets: list[bytes], now: float) -> None:
+    """Raise 401 unless one of `secrets` signed this body within the tolerance."""
+    if not header:
+        raise Unauthorized("X-Signature is missing", code="invalid_signature")
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        key, _, value = part.strip().partition("=")
+        if key == "t" and value.isdigit():
+            timestamp = int(value)
+        elif key == "v1" and value:
+            candidates.append(value)
+    if timestamp is None or not candidates:
+        raise Unauthorized("X-Signature is malformed", code="invalid_signature")
+    if abs(now - timestamp) > TOLERANCE_SECONDS:
+        raise Unauthorized("the signature is too old or from the future", code="stale_signature")
+    expected = [sign(secret, timestamp, body) for secret in secrets]
+    # Compare every pair in constant time; no early exit on the first match.
+    matched = False
+    for candidate in candidates:
+        for wanted in expected:
+            matched |= hmac.compare_digest(candidate.encode(), wanted.encode())
+    if not matched:
+        raise Unauthorized("the signature does not match", code="invalid_signature")
