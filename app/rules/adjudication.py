@@ -1,20 +1,25 @@
 """Deciding a claim: cover checks, the benefit's own rule, then the ceiling.
 
 1. Cover: the event must fall in a paid period, not after the member's death, be claimed within
-   the deadline, be of a kind the benefit covers, and (illness) be past the waiting period. Every
-   failing check is a reason; any of them refuses the claim.
+   the deadline (counted from when the event was known: discharge, diagnosis, death,
+   assessment), be of a kind the benefit covers, and (illness) be past the waiting period. Only
+   one death benefit is ever paid. Every failing check is a reason; any of them refuses.
 2. The benefit's calculator (app/rules/benefits/) computes the gross amount and its own limits.
 3. The ceiling: at most `ceiling_fen` paid per member per period over all seven benefits; a claim
    that would cross it is paid the remainder and says `ceiling_reached`.
+
+Claims are decided first come, first decided: a claim refused because a cap was reached stays
+refused even if a later decision frees room under that cap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from app.rules.benefits import CALCULATORS, Assessment, BenefitContext
-from app.rules.calendar import anniversary
+from app.rules.calendar import ONE_DAY, anniversary
 from app.rules.coverage import (
     CoveragePeriod,
     MemberCover,
@@ -32,13 +37,14 @@ from app.rules.decision import (
     Usage,
     UsageDelta,
 )
-from app.rules.facts import Claim, InvalidFacts
+from app.rules.facts import Claim, DeathFacts, InvalidFacts, known_on
 from app.rules.money import yuan
 from app.rules.plan import Plan
+from app.rules.vocabulary import DEATH_BENEFITS
 
 
 def cover_reasons(
-    plan: Plan, claim: Claim, cover: MemberCover
+    plan: Plan, claim: Claim, cover: MemberCover, usage_by_period: Mapping[date, Usage]
 ) -> tuple[CoveragePeriod | None, list[Reason]]:
     """The period the event falls in, and every cover check the claim fails."""
     event, reasons = claim.event, []
@@ -62,7 +68,7 @@ def cover_reasons(
         reasons.append(
             Reason(ReasonCode.NO_ACTIVE_COVERAGE, f"no paid cover on {event.occurred_on}")
         )
-    deadline = anniversary(event.occurred_on, plan.claims.deadline_years.value)
+    deadline = anniversary(known_on(event, claim.facts), plan.claims.deadline_years.value)
     if claim.filed_on > deadline:
         reasons.append(
             Reason(ReasonCode.CLAIM_DEADLINE_PASSED, f"claims for this event closed on {deadline}")
@@ -76,31 +82,65 @@ def cover_reasons(
                     f"the waiting period for {event.kind} events runs to {last_waiting_day}",
                 )
             )
+    if claim.benefit in DEATH_BENEFITS and any(
+        usage.paid(code) > 0 for usage in usage_by_period.values() for code in DEATH_BENEFITS
+    ):
+        reasons.append(Reason(ReasonCode.BENEFIT_LIMIT_REACHED, "a death benefit was already paid"))
     return period, reasons
+
+
+def continuous_cover_until(periods: Iterable[CoveragePeriod], period: CoveragePeriod) -> date:
+    """The last day of cover without a gap from `period` on (renewals continue it)."""
+    until = period.ends_on
+    for later in sorted(periods, key=lambda p: p.starts_on):
+        if later.starts_on == until + ONE_DAY:
+            until = later.ends_on
+    return until
 
 
 def decide(
     plan: Plan, claim: Claim, cover: MemberCover, usage_by_period: Mapping[date, Usage]
 ) -> Decision:
-    """Decide one claim given what each period has paid so far (keyed by period start)."""
+    """Decide one claim given what each period has paid so far (keyed by period start).
+
+    A death benefit already paid ends the cover on its date of death, even before the member's
+    record says so.
+    """
     if claim.benefit not in plan.benefits:
         raise InvalidFacts("benefit", f"unknown benefit {claim.benefit!r}")
-    period, reasons = cover_reasons(plan, claim, cover)
+    paid_deaths = [u.died_on for u in usage_by_period.values() if u.died_on is not None]
+    if paid_deaths and (cover.died_on is None or min(paid_deaths) < cover.died_on):
+        cover = replace(cover, died_on=min(paid_deaths))
+    period, reasons = cover_reasons(plan, claim, cover, usage_by_period)
     if reasons or period is None:
-        return _decision(plan, claim, Outcome.REJECTED, 0, (), tuple(reasons), None, period)
+        nothing = (Line(LineKind.PAYABLE, "payable", f"payable {yuan(0)}", 0),)
+        return _decision(plan, claim, Outcome.REJECTED, 0, nothing, tuple(reasons), None, period)
 
     usage = usage_by_period.get(period.starts_on, Usage())
-    context = BenefitContext(plan, plan.benefit(claim.benefit), claim.event, period, usage)
+    context = BenefitContext(
+        plan,
+        plan.benefit(claim.benefit),
+        claim.event,
+        period,
+        usage,
+        continuous_cover_until(cover.periods, period),
+        frozenset().union(*(u.hospital_dates for u in usage_by_period.values())),
+    )
     assessment = CALCULATORS[claim.benefit](context, claim.facts)
     _apply_ceiling(plan, usage, assessment)
     payable = assessment.payable_fen
+    if payable == 0 and not assessment.reasons:
+        assessment.refuse(ReasonCode.NOTHING_PAYABLE, "the facts give no payable amount")
     assessment.lines.append(Line(LineKind.PAYABLE, "payable", f"payable {yuan(payable)}", payable))
     delta = UsageDelta(
         benefit=claim.benefit,
         event_ref=claim.event.ref,
         paid_fen=payable,
-        hospital_days=assessment.hospital_days if payable else 0,
-        disability_grade=assessment.disability_grade if payable else None,
+        hospital_days=assessment.hospital_days,
+        hospital_dates=assessment.hospital_dates,
+        disability_grade=assessment.disability_grade,
+        absorbed_condolence_fen=assessment.absorbed_condolence_fen,
+        died_on=claim.facts.died_on if isinstance(claim.facts, DeathFacts) else None,
     )
     outcome = Outcome.APPROVED if payable > 0 else Outcome.REJECTED
     return _decision(
@@ -160,7 +200,7 @@ def decide_all(
     cover: MemberCover,
     usage_by_period: Mapping[date, Usage] | None = None,
 ) -> tuple[list[Decision], dict[date, Usage]]:
-    """Decide claims in order, each seeing what the ones before it paid."""
+    """Decide claims in order, each seeing what the ones before it paid (a paid death, too)."""
     usage = dict(usage_by_period or {})
     decisions = []
     for claim in claims:

@@ -5,6 +5,9 @@ gross, each reduction with the plan key behind it, payable) and the `reasons` fo
 paid. `Usage` is what has been paid so far in one member's period; it is an input, so the same
 code serves quotes, adjudication and replays, and it is all the state there is: deciding claims
 one call at a time or many in one call gives the same results.
+
+Reason codes are the design's (section 5) plus a few that name a refusal more exactly:
+`event_kind_not_covered`, `already_paid_for_event`, `no_payable_days`, `nothing_payable`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import date
 from enum import StrEnum
 from types import MappingProxyType
 
-from app.rules.vocabulary import ACCIDENTAL_DISABILITY
+from app.rules.vocabulary import ACCIDENT_CONDOLENCE, ACCIDENTAL_DISABILITY
 
 _EMPTY: Mapping[str, int] = MappingProxyType({})
 
@@ -40,6 +43,8 @@ class ReasonCode(StrEnum):
     EVENT_KIND_NOT_COVERED = "event_kind_not_covered"
     ALREADY_PAID_FOR_EVENT = "already_paid_for_event"
     NO_PAYABLE_DAYS = "no_payable_days"
+    NOTHING_PAYABLE = "nothing_payable"
+    DUPLICATE_CLAIM = "duplicate_claim"
 
 
 class Outcome(StrEnum):
@@ -75,13 +80,21 @@ class EventUsage:
 
 @dataclass(frozen=True, slots=True)
 class UsageDelta:
-    """What an approved decision adds to the period's usage."""
+    """What an approved decision adds to the period's usage.
+
+    `absorbed_condolence_fen`: a condolence already paid for this accident that this payment
+    deducted. It stops counting as condolence (against the ¥6,000 cap) and counts as part of
+    this benefit instead; the total paid does not change.
+    """
 
     benefit: str
     event_ref: str
     paid_fen: int
     hospital_days: int = 0
+    hospital_dates: frozenset[date] = frozenset()
     disability_grade: int | None = None
+    absorbed_condolence_fen: int = 0
+    died_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +104,9 @@ class Usage:
     paid_fen: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     payments: Mapping[str, int] = field(default_factory=lambda: _EMPTY)
     hospital_days: int = 0
+    hospital_dates: frozenset[date] = frozenset()
     events: Mapping[str, EventUsage] = field(default_factory=dict)
+    died_on: date | None = None  # a death benefit paid in this period: cover ends then
 
     @property
     def total_paid_fen(self) -> int:
@@ -114,16 +129,24 @@ class Usage:
         grade = event.disability_grade
         if delta.benefit == ACCIDENTAL_DISABILITY and delta.disability_grade is not None:
             grade = delta.disability_grade if grade is None else min(grade, delta.disability_grade)
-        new_event = replace(
-            event,
-            paid_fen=_add(event.paid_fen, delta.benefit, delta.paid_fen),
-            disability_grade=grade,
-        )
+        moved = delta.absorbed_condolence_fen
+        event_paid = _add(event.paid_fen, delta.benefit, delta.paid_fen + moved)
+        paid = _add(self.paid_fen, delta.benefit, delta.paid_fen + moved)
+        if moved:
+            event_paid = _add(event_paid, ACCIDENT_CONDOLENCE, -moved)
+            paid = _add(paid, ACCIDENT_CONDOLENCE, -moved)
         return Usage(
-            paid_fen=_add(self.paid_fen, delta.benefit, delta.paid_fen),
+            paid_fen=paid,
             payments=_add(self.payments, delta.benefit, 1 if delta.paid_fen > 0 else 0),
             hospital_days=self.hospital_days + delta.hospital_days,
-            events={**self.events, delta.event_ref: new_event},
+            hospital_dates=self.hospital_dates | delta.hospital_dates,
+            died_on=min(d for d in (self.died_on, delta.died_on) if d is not None)
+            if self.died_on or delta.died_on
+            else None,
+            events={
+                **self.events,
+                delta.event_ref: replace(event, paid_fen=event_paid, disability_grade=grade),
+            },
         )
 
 

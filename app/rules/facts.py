@@ -88,9 +88,37 @@ Facts = (
 )
 
 
+def fact_date(facts: Facts) -> date | None:
+    """The date the facts turn on: admission, diagnosis, death or assessment."""
+    if isinstance(facts, HospitalStay | MedicalSubsidyFacts):
+        return facts.admitted_on
+    if isinstance(facts, CriticalIllnessFacts):
+        return facts.diagnosed_on
+    if isinstance(facts, DeathFacts):
+        return facts.died_on
+    if isinstance(facts, DisabilityFacts):
+        return facts.assessed_on
+    return None
+
+
+def known_on(event: Event, facts: Facts) -> date:
+    """When the claimable event was known, from which the claim deadline runs: discharge for a
+    stay, diagnosis, death, assessment; the accident itself for a condolence."""
+    if isinstance(facts, HospitalStay | MedicalSubsidyFacts):
+        return facts.discharged_on
+    return fact_date(facts) or event.occurred_on
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     benefit: str
     event: Event
     facts: Facts
     filed_on: date
+
+    def __post_init__(self) -> None:
+        # A stay, diagnosis, death or assessment dated before the event it comes from would let
+        # a claim slip past cover and waiting-period checks made on the event date.
+        when = fact_date(self.facts)
+        if when is not None and when < self.event.occurred_on:
+            raise InvalidFacts("facts", f"{when} is before the event ({self.event.occurred_on})")

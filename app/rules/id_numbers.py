@@ -10,14 +10,15 @@ refused with their own code: the holder must use the current card.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARACTERS = "10X98765432"
-_SHAPE_18 = re.compile(r"^\d{17}[\dX]$")
-_SHAPE_15 = re.compile(r"^\d{15}$")
+_SHAPE_18 = re.compile(r"^[0-9]{17}[0-9X]$")
+_SHAPE_15 = re.compile(r"^[0-9]{15}$")
 _PERMIT_ADDRESS_CODES = {
     "810000": "hong_kong",
     "820000": "macau",
@@ -65,8 +66,12 @@ class InvalidIdNumber:
 
 
 def normalise(raw: str) -> str:
-    """Trim, and upper-case a final `x` (people type it either way; it is stored upper-case)."""
-    return raw.strip().upper()
+    """NFKC (full-width `１２３` becomes `123`), trim, and upper-case a final `x`.
+
+    One person must always give one value: the stored number is what the look-up hash and the
+    one-share-per-member rule are computed from.
+    """
+    return unicodedata.normalize("NFKC", raw).strip().upper()
 
 
 def check_character(first17: str) -> str:

@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 
 from app.rules.adjudication import decide, decide_all
+from app.rules.coverage import MemberCover, period_for_payment
 from app.rules.facts import (
     Claim,
     CondolenceFacts,
@@ -88,6 +89,7 @@ class Case:
     reasons: tuple[str, ...] = ()
     before: list[Claim] = field(default_factory=list)
     died_on: date | None = None
+    renewed: bool = False  # a continuous renewal: second period 16 Jul 2027 .. 15 Jul 2028
 
 
 CONDOLENCES_11 = [condolence(f"fall-{i}") for i in range(11)]
@@ -166,7 +168,22 @@ CASES = [
         ci("stroke_sequelae", ref="ci2"),
         0,
         ("benefit_limit_reached",),
+        before=[ci("malignant_tumour")],
+    ),
+    # Mild paid ¥15,000, then the severe form: ¥50,000 - ¥15,000 = ¥35,000 (filing order
+    # does not change what the member gets).
+    Case(
+        "severe after mild pays the difference",
+        ci("malignant_tumour", ref="ci2"),
+        3_500_000,
         before=[ci("malignant_tumour", "mild")],
+    ),
+    Case(
+        "mild after severe pays nothing",
+        ci("malignant_tumour", "mild", ref="ci2"),
+        0,
+        ("benefit_limit_reached",),
+        before=[ci("malignant_tumour")],
     ),
     Case(
         "critical illness in the waiting period",
@@ -326,12 +343,74 @@ CASES = [
             disability(2, ref="b"),
         ],
     ),
+    # ---------------------------------------------------------------- found in review
+    Case(
+        "one death benefit across periods",
+        accidental_death(D(2027, 8, 1), on=D(2027, 8, 1)),
+        0,
+        ("benefit_limit_reached",),
+        before=[illness_death(D(2027, 8, 1), on=D(2026, 12, 1))],
+        renewed=True,
+    ),
+    Case(
+        "a paid death ends cover for later claims",
+        condolence("later", on=D(2026, 11, 1)),
+        0,
+        ("cover_ended_by_death",),
+        before=[illness_death(D(2026, 10, 1))],
+    ),
+    # 10 Jul .. 9 Aug 2027 = 30 nights, all in continuous cover through the renewal: ¥3,000.
+    Case(
+        "a stay into a continuous renewal keeps its days",
+        stay(D(2027, 7, 10), D(2027, 8, 9), kind="accident"),
+        300_000,
+        renewed=True,
+    ),
+    Case(
+        "the same stay twice",
+        stay(SEP1, D(2026, 9, 15), ref="again"),
+        0,
+        ("duplicate_claim",),
+        before=[stay(SEP1, D(2026, 9, 15))],
+    ),
+    # Paid nights 1..14 Sep; this stay's nights 10..19 Sep: 15..19 Sep are new, 5 x ¥100.
+    Case(
+        "an overlapping stay pays only the new days",
+        stay(D(2026, 9, 10), D(2026, 9, 20), ref="overlap"),
+        50_000,
+        before=[stay(SEP1, D(2026, 9, 15))],
+    ),
+    # Accident 1 Sep 2026, death 20 Aug 2028, claimed 10 Sep 2028: within 2 years of the death.
+    Case(
+        "the deadline runs from the death",
+        claim(
+            "accidental_death",
+            DeathFacts(D(2028, 8, 20)),
+            on=SEP1,
+            ref="crash",
+            filed_on=D(2028, 9, 10),
+        ),
+        60_000_000,
+        died_on=D(2028, 8, 20),
+    ),
+    # 12 condolences paid (¥6,000); grade 10 on fall-0 absorbs its ¥500 (pays ¥60,000 - ¥500),
+    # so condolences count ¥5,500 and a new accident's ¥500 fits under the cap again.
+    Case(
+        "a condolence absorbed by a disability frees room under the cap",
+        condolence("fall-new"),
+        50_000,
+        before=[*CONDOLENCES_12, disability(10, ref="fall-0")],
+    ),
+    Case("a subsidy of nothing says why", subsidy(1), 0, ("nothing_payable",)),
 ]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_benefit_table(case: Case):
     member = cover(died_on=case.died_on)
+    if case.renewed:
+        renewal = period_for_payment(PLAN, D(2027, 7, 1), latest=member.periods[0])
+        member = MemberCover((*member.periods, renewal), case.died_on)
     _, usage = decide_all(PLAN, case.before, member)
 
     decision = decide(PLAN, case.claim, member, usage)
@@ -398,3 +477,35 @@ def test_age_is_checked_on_application_and_on_the_first_day_of_cover(
 
     assert [f.code for f in check_age(PLAN, BORN, applied_on)] == at_application
     assert [f.code for f in check_age(PLAN, BORN, starts_on)] == at_cover_start
+
+
+@pytest.mark.parametrize(
+    ("make", "field"),
+    [
+        (
+            lambda: claim(
+                "hospital_allowance",
+                HospitalStay(D(2026, 7, 20), D(2026, 8, 20)),
+                on=D(2026, 8, 15),
+                kind="illness",
+            ),
+            "facts",
+        ),
+        (
+            lambda: claim(
+                "critical_illness",
+                CriticalIllnessFacts(D(2026, 7, 1), "deep_coma", "severe"),
+                on=D(2026, 8, 15),
+                kind="illness",
+            ),
+            "facts",
+        ),
+    ],
+    ids=["admitted before the event", "diagnosed before the event"],
+)
+def test_facts_dated_before_their_event_are_a_broken_request(make, field):
+    from app.rules.facts import InvalidFacts
+
+    with pytest.raises(InvalidFacts) as error:
+        make()
+    assert error.value.field == field

@@ -85,3 +85,13 @@ def test_refusals_have_codes(raw, problem, code):
     assert isinstance(parsed, InvalidIdNumber)
     assert parsed.problem == problem
     assert parsed.code == code
+
+
+def test_full_width_digits_are_the_same_number_and_other_scripts_are_refused():
+    full_width = "１１０１０５１９４９１２３１００２Ｘ"
+    arabic_indic = "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X"
+
+    parsed = parse_id_number(full_width)
+    assert isinstance(parsed, IdNumber)
+    assert parsed.value == "11010519491231002X"
+    assert parse_id_number(arabic_indic) == InvalidIdNumber(IdNumberProblem.FORMAT)

@@ -28,8 +28,6 @@ def effective_grade(injury_grades: tuple[int, ...], raise_on_ties: bool) -> int:
 def accidental_disability(context: BenefitContext, facts: Facts) -> Assessment:
     if not isinstance(facts, DisabilityFacts):
         raise InvalidFacts("facts", "accidental_disability needs assessed_on and injuries")
-    if facts.assessed_on < context.event.occurred_on:
-        raise InvalidFacts("assessed_on", "is before the accident")
     terms, result = context.terms, Assessment()
     grade = effective_grade(facts.injury_grades, terms.bool_param("raise_one_grade_on_ties"))
     percent = terms.int_list_param("grade_percents")[grade - 1]
@@ -53,6 +51,7 @@ def accidental_disability(context: BenefitContext, facts: Facts) -> Assessment:
         )
     condolence = event.paid(ACCIDENT_CONDOLENCE)
     if condolence and terms.bool_param("less_condolence_paid_for_same_accident"):
+        result.absorbed_condolence_fen = min(condolence, result.payable_fen)
         result.reduce_to(
             max(0, result.payable_fen - condolence),
             "condolence_already_paid",

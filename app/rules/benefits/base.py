@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Protocol
 
 from app.rules.coverage import CoveragePeriod
@@ -19,6 +20,8 @@ class BenefitContext:
     event: Event
     period: CoveragePeriod
     usage: Usage
+    cover_until: date  # last day of cover without a gap from `period` on (renewals continue it)
+    paid_hospital_dates: frozenset[date] = frozenset()  # in every period, not only this one
 
     def rule(self, param: str) -> str:
         """The plan key behind a number, cited on the line it produced."""
@@ -33,7 +36,9 @@ class Assessment:
     lines: list[Line] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
     hospital_days: int = 0
+    hospital_dates: frozenset[date] = frozenset()
     disability_grade: int | None = None
+    absorbed_condolence_fen: int = 0
 
     def basis(self, code: str, text: str, amount_fen: int, rule: str | None = None) -> None:
         self.lines.append(Line(LineKind.BASIS, code, text, amount_fen, rule))

@@ -10,25 +10,16 @@ from app.rules.benefits.base import Assessment, BenefitContext
 from app.rules.decision import ReasonCode
 from app.rules.facts import DeathFacts, Facts, InvalidFacts
 from app.rules.money import yuan
-from app.rules.vocabulary import (
-    ACCIDENT_CONDOLENCE,
-    ACCIDENTAL_DISABILITY,
-    DEATH_BENEFITS,
-)
+from app.rules.vocabulary import ACCIDENT_CONDOLENCE, ACCIDENTAL_DISABILITY
 
 
 def _death(context: BenefitContext, facts: Facts) -> Assessment:
     if not isinstance(facts, DeathFacts):
         raise InvalidFacts("facts", f"{context.terms.code} needs died_on")
-    if facts.died_on < context.event.occurred_on:
-        raise InvalidFacts("died_on", "is before the event")
     result = Assessment()
     amount = context.terms.int_param("amount_fen")
     result.basis("sum", f"death benefit {yuan(amount)}", amount, context.rule("amount_fen"))
     result.gross(amount)
-    if any(context.usage.paid(code) > 0 for code in DEATH_BENEFITS):
-        result.reduce_to(0, "death_already_paid", "a death benefit was already paid")
-        result.refuse(ReasonCode.BENEFIT_LIMIT_REACHED, "a death benefit was already paid")
     return result
 
 
@@ -52,6 +43,8 @@ def accidental_death(context: BenefitContext, facts: Facts) -> Assessment:
         )
     for label, benefit, param in deductions:
         paid = event.paid(benefit)
+        if paid and benefit == ACCIDENT_CONDOLENCE:
+            result.absorbed_condolence_fen = min(paid, result.payable_fen)
         if paid:
             result.reduce_to(
                 max(0, result.payable_fen - paid),

@@ -2,8 +2,9 @@
 
 Hospital days are the nights of the stay (discharge date minus admission date) or, if the plan
 says `inclusive`, every calendar day from admission to discharge. Days outside cover do not count:
-before the period started, or after it ended beyond `max_days_after_period_end`. A deductible is
-taken from each stay; at most `max_days_per_period` days are paid in a period.
+before the period started, or after cover ended (a continuous renewal continues it) beyond
+`max_days_after_period_end`. A day already paid is never paid again, whichever claim it came in.
+A deductible is taken from each stay; at most `max_days_per_period` days are paid in a period.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from app.rules.facts import Facts, HospitalStay, InvalidFacts
 from app.rules.money import yuan
 
 
-def _hospital_days(stay: HospitalStay, inclusive: bool) -> tuple[date, date]:
-    """First and last hospital day of the stay (last < first when there are none)."""
-    last = stay.discharged_on if inclusive else stay.discharged_on - ONE_DAY
-    return stay.admitted_on, last
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def hospital_allowance(context: BenefitContext, facts: Facts) -> Assessment:
@@ -28,29 +27,42 @@ def hospital_allowance(context: BenefitContext, facts: Facts) -> Assessment:
         raise InvalidFacts("facts", "hospital_allowance needs admitted_on and discharged_on")
     terms, period, result = context.terms, context.period, Assessment()
     rate = terms.int_param("daily_rate_fen")
-    first, last = _hospital_days(facts, terms.str_param("day_count") == "inclusive")
-    stay_days = max(0, (last - first).days + 1)
-    covered_until = period.ends_on + timedelta(days=terms.int_param("max_days_after_period_end"))
-    counted_first, counted_last = max(first, period.starts_on), min(last, covered_until)
-    counted = max(0, (counted_last - counted_first).days + 1)
+    inclusive = terms.str_param("day_count") == "inclusive"
+    stay = _days(
+        facts.admitted_on, facts.discharged_on if inclusive else facts.discharged_on - ONE_DAY
+    )
+    covered_until = context.cover_until + timedelta(
+        days=terms.int_param("max_days_after_period_end")
+    )
+    counted = [d for d in stay if period.starts_on <= d <= covered_until]
+    new = [d for d in counted if d not in context.paid_hospital_dates]
     result.basis(
         "hospital_days",
-        f"{stay_days} hospital day(s) from {facts.admitted_on} to {facts.discharged_on}",
+        f"{len(stay)} hospital day(s) from {facts.admitted_on} to {facts.discharged_on}",
         0,
         context.rule("day_count"),
     )
     result.basis("daily_rate", f"{yuan(rate)} a day", rate, context.rule("daily_rate_fen"))
-    result.gross(stay_days * rate, f"{stay_days} day(s) x {yuan(rate)}")
-    if counted < stay_days:
+    result.gross(len(stay) * rate, f"{len(stay)} day(s) x {yuan(rate)}")
+    if len(counted) < len(stay):
         result.reduce_to(
-            counted * rate,
+            len(counted) * rate,
             "days_outside_cover",
-            f"{stay_days - counted} day(s) outside the period {period.starts_on}..{period.ends_on}",
+            f"{len(stay) - len(counted)} day(s) outside cover "
+            f"({period.starts_on}..{covered_until})",
             context.rule("max_days_after_period_end"),
         )
+    if len(new) < len(counted):
+        result.reduce_to(
+            len(new) * rate,
+            "days_already_paid",
+            f"{len(counted) - len(new)} day(s) already paid by another claim",
+        )
+        if not new:
+            result.refuse(ReasonCode.DUPLICATE_CLAIM, "every day of this stay was already paid")
     deductible = terms.int_param("deductible_days_per_stay")
-    payable_days = max(0, counted - deductible)
-    if payable_days < counted:
+    payable_days = max(0, len(new) - deductible)
+    if payable_days < len(new):
         result.reduce_to(
             payable_days * rate,
             "deductible",
@@ -74,4 +86,5 @@ def hospital_allowance(context: BenefitContext, facts: Facts) -> Assessment:
     if payable_days == 0 and not result.reasons:
         result.refuse(ReasonCode.NO_PAYABLE_DAYS, "no hospital day in cover is payable")
     result.hospital_days = payable_days
+    result.hospital_dates = frozenset(new)
     return result
