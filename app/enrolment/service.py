@@ -129,6 +129,20 @@ async def apply(
             raise Conflict(why, code="already_enrolled")
         endpoint = platforms.endpoint(platform, cipher)
 
+    checks = [Check(code="eligibility", passed=True)]
+    if not plan.eligibility.platform_verification_required.value:
+        checks.append(Check(code="platform_work", passed=True, detail="not required by the plan"))
+        return await _store(
+            services,
+            session,
+            caller,
+            body,
+            plan,
+            id_number,
+            today,
+            EnrolmentStatus.AWAITING_PAYMENT,
+            checks,
+        )
     work = await verify_worker(
         services.http,
         endpoint,
@@ -139,7 +153,6 @@ async def apply(
             services.settings.platform_timeout_seconds, services.settings.platform_attempts
         ),
     )
-    checks = [Check(code="eligibility", passed=True)]
     if isinstance(work, Unavailable):
         status = EnrolmentStatus.PENDING_REVIEW
         checks.append(

@@ -8,9 +8,10 @@ with `PlanError` naming the dotted key at fault.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
 from app.rules.vocabulary import BENEFITS, EVENT_KINDS, SEVERITIES, WORK_TYPES
@@ -132,14 +133,33 @@ class Plan:
 Reader = Callable[[object, str], Any]
 
 
-def _int(minimum: int = 0, maximum: int | None = None) -> Reader:
+# Bounds that no real plan reaches, so a typo cannot overflow date or money arithmetic later.
+MAX_FEN = 10**12
+MAX_DAYS = 3650
+
+
+def _int(minimum: int = 0, maximum: int = MAX_FEN) -> Reader:
     def read(value: object, key: str) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise PlanError(key, f"expected an integer, got {value!r}")
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-            raise PlanError(key, f"must be {bound}, got {value}")
+        if not minimum <= value <= maximum:
+            raise PlanError(key, f"must be between {minimum} and {maximum}, got {value}")
         return value
+
+    return read
+
+
+def _days(minimum: int = 0) -> Reader:
+    return _int(minimum, MAX_DAYS)
+
+
+def _false_only(what: str) -> Reader:
+    """Conditions this service cannot check must not be switched on by a plan file."""
+
+    def read(value: object, key: str) -> bool:
+        if _bool(value, key):
+            raise PlanError(key, f"this service does not check {what}; it must be false")
+        return False
 
     return read
 
@@ -151,7 +171,7 @@ def _bool(value: object, key: str) -> bool:
 
 
 def _date(value: object, key: str) -> date:
-    if not isinstance(value, date):
+    if not isinstance(value, date) or isinstance(value, datetime):
         raise PlanError(key, f"expected a date (YYYY-MM-DD), got {value!r}")
     return value
 
@@ -187,27 +207,29 @@ def _str_list(allowed: frozenset[str] | None = None, *, non_empty: bool = True) 
     return read
 
 
-def _int_list(length: int, minimum: int, maximum: int) -> Reader:
-    def read(value: object, key: str) -> tuple[int, ...]:
-        if not isinstance(value, list) or len(value) != length:
-            raise PlanError(key, f"expected a list of {length} integers")
-        return tuple(_int(minimum, maximum)(v, f"{key}[{i}]") for i, v in enumerate(value))
-
-    return read
+def _grade_percents(value: object, key: str) -> tuple[int, ...]:
+    """JR/T 0083's ten grades: grade 1 (first) pays most, and no grade pays more than a worse."""
+    if not isinstance(value, list) or len(value) != 10:
+        raise PlanError(key, "expected a list of 10 integers, grade 1 first")
+    percents = tuple(_int(0, 100)(v, f"{key}[{i}]") for i, v in enumerate(value))
+    if any(a < b for a, b in itertools.pairwise(percents)):
+        raise PlanError(key, "a more severe grade must not pay less than a lighter one")
+    return percents
 
 
 BENEFIT_PARAMS: dict[str, dict[str, Reader]] = {
     "hospital_allowance": {
         "daily_rate_fen": _int(),
-        "deductible_days_per_stay": _int(),
-        "max_days_per_period": _int(1),
+        "deductible_days_per_stay": _days(),
+        "max_days_per_period": _days(1),
         "day_count": _choice("nights", "inclusive"),
-        "max_days_after_period_end": _int(),
+        "max_days_after_period_end": _days(),
     },
     "critical_illness": {
         "amount_fen": _int(),
-        "mild_percent": _int(0, 100),
-        "payments_per_period": _int(1),
+        # 重大疾病保险的疾病定义使用规范 (2020): a mild form pays at most 30% of the severe one.
+        "mild_percent": _int(0, 30),
+        "payments_per_period": _int(1, 10),
     },
     "critical_illness_medical": {
         "share_percent": _int(0, 100),
@@ -225,7 +247,7 @@ BENEFIT_PARAMS: dict[str, dict[str, Reader]] = {
     },
     "accidental_disability": {
         "amount_fen": _int(),
-        "grade_percents": _int_list(10, 0, 100),
+        "grade_percents": _grade_percents,
         "raise_one_grade_on_ties": _bool,
         "less_condolence_paid_for_same_accident": _bool,
     },
@@ -306,7 +328,8 @@ def _diseases(data: object) -> dict[str, Disease]:
 
 def parse_plan(data: Mapping[str, Any]) -> Plan:
     """Validate a decoded plan file and build the `Plan`; raise `PlanError` naming the bad key."""
-    if data.get("format") != FORMAT_VERSION:
+    fmt = data.get("format")
+    if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt != FORMAT_VERSION:
         raise PlanError("format", f"this service reads plan format {FORMAT_VERSION}")
     _reject_unknown(
         data,
@@ -346,22 +369,22 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         "work_cities": _str_list(),
         "work_types": _str_list(WORK_TYPES),
         "platform_verification_required": _bool,
-        "hukou_required": _bool,
-        "social_insurance_required": _bool,
-        "orders_window_days": _int(1),
-        "min_orders_in_window": _int(0),
+        "hukou_required": _false_only("hukou (the work alone decides)"),
+        "social_insurance_required": _false_only("social insurance records"),
+        "orders_window_days": _days(1),
+        "min_orders_in_window": _int(0, 10_000),
     }
     _reject_unknown(eligibility, set(elig_readers), "eligibility")
     period_readers: dict[str, Reader] = {
         "months": _int(1, 120),
         "starts_days_after_payment": _int(0, 31),
         "renewable": _bool,
-        "renewal_opens_days_before_end": _int(0, 366),
+        "renewal_opens_days_before_end": _days(),
     }
     _reject_unknown(period, set(period_readers), "period")
     waiting_readers: dict[str, Reader] = {
-        "illness_days": _int(0, 3650),
-        "accident_days": _int(0, 3650),
+        "illness_days": _days(),
+        "accident_days": _days(),
         "waived_on_continuous_renewal": _bool,
     }
     _reject_unknown(waiting, set(waiting_readers), "waiting")

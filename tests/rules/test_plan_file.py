@@ -114,6 +114,32 @@ def test_the_2020_disease_list_is_complete():
         ),
         ('code = "deep_coma"', 'code = "deafness"', "diseases[12].code"),
         ("format = 1", "format = 2", "format"),
+        ("format = 1", "format = true", "format"),
+        (
+            "effective_from = { value = 2023-07-01,",
+            "effective_from = { value = 2023-07-01T08:00:00,",
+            "effective_from.value",
+        ),
+        (
+            "max_days_after_period_end = { value = 0,",
+            "max_days_after_period_end = { value = 9000000000,",
+            "benefits.hospital_allowance.max_days_after_period_end.value",
+        ),
+        (
+            "mild_percent = { value = 30,",
+            "mild_percent = { value = 31,",
+            "benefits.critical_illness.mild_percent.value",
+        ),
+        (
+            "grade_percents = { value = [100, 90,",
+            "grade_percents = { value = [90, 100,",
+            "benefits.accidental_disability.grade_percents.value",
+        ),
+        (
+            "hukou_required = { value = false,",
+            "hukou_required = { value = true,",
+            "eligibility.hukou_required.value",
+        ),
     ],
 )
 def test_a_bad_file_fails_naming_the_key(old, new, key):
