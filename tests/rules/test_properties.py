@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.rules.adjudication import decide_all
+from app.rules.coverage import MemberCover, period_for_payment
 from app.rules.facts import (
     Claim,
     CondolenceFacts,
@@ -23,7 +24,7 @@ from app.rules.facts import (
     HospitalStay,
     MedicalSubsidyFacts,
 )
-from tests.rules.helpers import cover, shanghai_plan
+from tests.rules.helpers import one_period, shanghai_plan
 
 PLAN = shanghai_plan()
 CEILING = 72_000_000
@@ -32,11 +33,19 @@ HOSPITAL_DAYS_CAP, DAILY_RATE = 180, 10_000
 CRITICAL_ILLNESS, MEDICAL_CAP, ILLNESS_DEATH = 5_000_000, 5_000_000, 10_000_000
 ACCIDENT_SUM = 60_000_000
 
-# Events after the illness waiting period and inside the cover paid on 15 July 2026.
-FIRST, LAST = date(2026, 8, 15), date(2027, 7, 15)
+# Two continuous periods: 16 Jul 2026 .. 15 Jul 2027, renewed to 15 Jul 2028. Events from the
+# end of the first waiting period to the end of the renewal.
+FIRST_PERIOD = one_period()
+RENEWAL = period_for_payment(PLAN, date(2027, 7, 1), latest=FIRST_PERIOD)
+COVER = MemberCover((FIRST_PERIOD, RENEWAL))
+FIRST, LAST = date(2026, 8, 15), RENEWAL.ends_on
 days_in_cover = st.integers(0, (LAST - FIRST).days).map(lambda n: FIRST + timedelta(days=n))
-# Few events, so that claims often share one: the interactions live there.
-accident_refs = st.sampled_from([f"accident-{i}" for i in range(5)])
+# Claims often share an event (the interactions live there), and there are enough distinct
+# accidents for the ¥6,000 condolence cap (12 accidents) to bind.
+accident_refs = st.one_of(
+    st.sampled_from([f"accident-{i}" for i in range(3)]),
+    st.sampled_from([f"accident-{i}" for i in range(30)]),
+)
 illness_refs = st.sampled_from([f"illness-{i}" for i in range(3)])
 diseases = st.sampled_from([*PLAN.diseases, "common_cold"])
 
@@ -72,32 +81,39 @@ def a_claim(draw: st.DrawFn) -> Claim:
     return Claim(benefit, event, facts, filed_on=on)
 
 
-claim_sequences = st.lists(a_claim(), min_size=1, max_size=40)
+claim_sequences = st.lists(a_claim(), min_size=1, max_size=60)
 
 
 @settings(max_examples=1000, deadline=None)
 @given(claim_sequences)
 def test_no_limit_is_ever_exceeded(claims):
-    decisions, _ = decide_all(PLAN, claims, cover())
+    decisions, _ = decide_all(PLAN, claims, COVER)
 
-    paid = defaultdict(int)
+    per_period = defaultdict(lambda: defaultdict(int))
     per_event = defaultdict(lambda: defaultdict(int))
-    hospital_days = 0
+    hospital_days = defaultdict(int)
+    deaths_paid = 0
     for claim, decision in zip(claims, decisions, strict=True):
         assert decision.payable_fen >= 0
         assert decision.approved == (decision.payable_fen > 0)
-        paid[claim.benefit] += decision.payable_fen
-        per_event[claim.event.ref][claim.benefit] += decision.payable_fen
-        if decision.usage is not None:
-            hospital_days += decision.usage.hospital_days
+        if not decision.approved:
+            assert decision.reasons, decision
+            continue
+        period = decision.period_starts_on
+        per_period[period][claim.benefit] += decision.payable_fen
+        per_event[(period, claim.event.ref)][claim.benefit] += decision.payable_fen
+        hospital_days[period] += decision.usage.hospital_days
+        deaths_paid += claim.benefit in ("illness_death", "accidental_death")
 
-    assert sum(paid.values()) <= CEILING
-    assert paid["accident_condolence"] <= CONDOLENCE_CAP
-    assert hospital_days <= HOSPITAL_DAYS_CAP
-    assert paid["hospital_allowance"] <= HOSPITAL_DAYS_CAP * DAILY_RATE
-    assert paid["critical_illness"] <= CRITICAL_ILLNESS
-    assert paid["critical_illness_medical"] <= MEDICAL_CAP
-    assert paid["illness_death"] + paid["accidental_death"] <= max(ILLNESS_DEATH, ACCIDENT_SUM)
+    assert deaths_paid <= 1
+    for period, paid in per_period.items():
+        assert sum(paid.values()) <= CEILING
+        assert paid["accident_condolence"] <= CONDOLENCE_CAP
+        assert hospital_days[period] <= HOSPITAL_DAYS_CAP
+        assert paid["hospital_allowance"] <= HOSPITAL_DAYS_CAP * DAILY_RATE
+        assert paid["critical_illness"] <= CRITICAL_ILLNESS
+        assert paid["critical_illness_medical"] <= MEDICAL_CAP
+        assert paid["illness_death"] <= ILLNESS_DEATH
     for event in per_event.values():
         assert event["accident_condolence"] <= CONDOLENCE_PER_EVENT
         assert event["accidental_disability"] <= ACCIDENT_SUM
@@ -110,14 +126,28 @@ def test_no_limit_is_ever_exceeded(claims):
 
 
 @settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 40), max_size=40), st.lists(days_in_cover, min_size=1))
+def test_n_accidents_in_a_period_pay_exactly_min_n_12_condolences(refs, days):
+    """¥500 per distinct accident, at most ¥6,000 a period; a repeated accident pays nothing."""
+    day = days[0] if days[0] <= FIRST_PERIOD.ends_on else FIRST
+    claims = [
+        Claim("accident_condolence", Event("accident", day, f"a{r}"), CondolenceFacts(), day)
+        for r in refs
+    ]
+    decisions, _ = decide_all(PLAN, claims, COVER)
+
+    assert sum(d.payable_fen for d in decisions) == min(len(set(refs)), 12) * CONDOLENCE_PER_EVENT
+
+
+@settings(max_examples=200, deadline=None)
 @given(claim_sequences, st.data())
 def test_splitting_a_sequence_into_calls_changes_nothing(claims, data):
-    whole, whole_usage = decide_all(PLAN, claims, cover())
+    whole, whole_usage = decide_all(PLAN, claims, COVER)
 
     split_at = sorted(data.draw(st.lists(st.integers(0, len(claims)), max_size=4)))
     pieces, usage, start = [], None, 0
     for end in [*split_at, len(claims)]:
-        decided, usage = decide_all(PLAN, claims[start:end], cover(), usage)
+        decided, usage = decide_all(PLAN, claims[start:end], COVER, usage)
         pieces += decided
         start = end
 
@@ -128,6 +158,6 @@ def test_splitting_a_sequence_into_calls_changes_nothing(claims, data):
 @settings(max_examples=200, deadline=None)
 @given(claim_sequences)
 def test_usage_adds_up_to_what_was_paid(claims):
-    decisions, usage = decide_all(PLAN, claims, cover())
+    decisions, usage = decide_all(PLAN, claims, COVER)
 
     assert sum(u.total_paid_fen for u in usage.values()) == sum(d.payable_fen for d in decisions)
