@@ -4,6 +4,10 @@ Several injuries from one accident: the most severe grade counts; when two or mo
 it, it is raised by one grade, never above grade 1. A later, worse grade for the same accident
 pays only the difference; a condolence or death benefit already paid for the accident is
 deducted.
+
+Judgment stays with the examiner: JR/T 0083's grading by day 180 after the accident, and a tie
+that only shows when injuries assessed at different times are put together, are for the grades
+the examiner enters (every injury of the accident, as graded now).
 """
 
 from __future__ import annotations
