@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from app.clients.endpoints import router as clients_router
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
+from app.payments.endpoints import router as payments_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
 
@@ -15,6 +16,7 @@ v1.include_router(clients_router)
 v1.include_router(plans_router)
 v1.include_router(platforms_router)
 v1.include_router(enrolment_router)
+v1.include_router(payments_router)
 
 
 def mount_routers(app: FastAPI) -> None:

@@ -1,8 +1,8 @@
 """members, platforms, enrolments, payments, coverage, audit
 
-Revision ID: df1ff8334f5e
+Revision ID: b3d51a03dcde
 Revises: 7662d0cc172e
-Create Date: 2026-11-23 20:09:40.980347+00:00
+Create Date: 2026-11-23 20:20:15.722940+00:00
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "df1ff8334f5e"
+revision: str = "b3d51a03dcde"
 down_revision: str | None = "7662d0cc172e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status IN ('pending_review', 'awaiting_payment', 'rejected', 'paid')",
+            "status IN ('pending_review', 'awaiting_payment', 'rejected', 'paid', 'refund_due')",
             name=op.f("ck_enrolments_status"),
         ),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from app.clients.auth import Authorized
+from app.core.db import SessionDep
+from app.core.deps import CipherDep
+from app.core.openapi_docs import AUTHENTICATED, problems
+from app.core.policy import Action, Caller
+from app.idempotency.deps import Idempotency
+from app.payments import service, signatures
+from app.payments.schemas import PaymentNotificationIn, PaymentNotificationOut, PaymentOrderOut
+
+router = APIRouter(tags=["payments"])
+
+
+@router.post(
+    "/enrolments/{enrolment_id}/payment-orders",
+    status_code=201,
+    response_model=PaymentOrderOut,
+    responses=AUTHENTICATED | problems(404, 409),
+    summary="A payment order for the premium (government app)",
+    description="201 with a new order, or 200 with the enrolment's order that is still open.",
+)
+async def create_payment_order(
+    enrolment_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.PAYMENT_ORDERS_CREATE)],
+    idempotency: Idempotency,
+    session: SessionDep,
+) -> object:
+    order, created = await service.open_order(session, caller, enrolment_id)
+    return await idempotency.respond(order, status_code=201 if created else 200)
+
+
+@router.post(
+    "/payment-notifications",
+    response_model=PaymentNotificationOut,
+    responses=problems(401, 404, 422, 500),
+    summary="The payment gateway tells us an order was paid (HMAC-signed)",
+    description='`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawbody">`. Stale '
+    "(over 300 s), unsigned or wrongly signed notifications get 401; a wrong amount 422. A "
+    "repeated `event_id` changes nothing. Success starts cover the next Shanghai day.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PaymentNotificationIn.model_json_schema()}},
+        }
+    },
+)
+async def payment_notification(
+    request: Request,
+    session: SessionDep,
+    cipher: CipherDep,
+    x_signature: Annotated[str | None, Header()] = None,
+) -> PaymentNotificationOut:
+    raw = await request.body()
+    signatures.verify(x_signature, raw, request.app.state.settings.payment_secrets(), time.time())
+    try:
+        body = PaymentNotificationIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from exc
+    return await service.apply_notification(session, cipher, body)

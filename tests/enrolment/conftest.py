@@ -1,0 +1,144 @@
+"""Shared fixtures for enrolment and payment tests: an app with a fixed clock (23 November 2026,
+10:00 in Shanghai) and platforms that answer through the real simulator."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+import httpx
+import pytest
+import uvicorn
+
+from app.core.clock import SHANGHAI
+from app.core.policy import Role
+from app.platforms.schemas import PlatformIn
+from app.platforms.service import add_platform
+from app.platforms.simulator import create_simulator
+from tests.conftest import asgi_client, bearer, make_settings
+from tests.probes import build_probe_app
+from tests.rules.helpers import id_number
+
+NOW = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+GANSU = id_number(date(1990, 5, 20), address="620102")
+TURNS_60_TOMORROW = id_number(date(1966, 11, 24), sequence="224")
+TURNS_60_TODAY = id_number(date(1966, 11, 23), sequence="226")
+IDLE = id_number(date(1988, 7, 7), sequence="331")
+SLOW = id_number(date(1991, 1, 1), sequence="441")
+
+
+def worker(worker_id: str, id_no: str, **changes) -> dict:
+    return {
+        "platform_worker_id": worker_id,
+        "id_number": id_no,
+        "name": "测试",
+        "city": "shanghai",
+        "work_type": "food_delivery",
+        "orders_last_7_days": 30,
+        "last_order_at": (NOW - timedelta(hours=5)).isoformat(),
+    } | changes
+
+
+WORKERS = [
+    worker("rider-gansu", GANSU),
+    worker("rider-59", TURNS_60_TOMORROW),
+    worker("rider-60", TURNS_60_TODAY),
+    worker(
+        "rider-idle",
+        IDLE,
+        orders_last_7_days=0,
+        last_order_at=(NOW - timedelta(days=9)).isoformat(),
+    ),
+    worker("rider-slow", SLOW, behaviour="timeout"),
+]
+
+
+@pytest.fixture(scope="module")
+async def slow_platform_url():
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_simulator(WORKERS, slow_seconds=2.0),
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    server.should_exit = True
+    await task
+
+
+@pytest.fixture
+async def app(settings, test_var_dir, db, slow_platform_url):
+    application = build_probe_app(
+        make_settings(
+            settings.database_url,
+            test_var_dir,
+            MUTUALAID_CLOCK=NOW.isoformat(),
+            MUTUALAID_PLATFORM_TIMEOUT_SECONDS=0.3,
+            MUTUALAID_PLATFORM_ATTEMPTS=2,
+        )
+    )
+    # The platform answers in process (ASGI); the slow one over real HTTP, so timeouts are real.
+    simulator = httpx.ASGITransport(app=create_simulator(WORKERS))
+    application.state.http = httpx.AsyncClient(
+        mounts={"http://platform.test": simulator, "all://": httpx.AsyncHTTPTransport()}
+    )
+    async with db.writer() as session:
+        for code, url in (
+            ("demo-delivery", "http://platform.test/verify"),
+            ("slow-delivery", f"{slow_platform_url}/verify"),
+        ):
+            await add_platform(
+                session,
+                application.state.cipher,
+                PlatformIn(
+                    code=code,
+                    name=code,
+                    work_types=["food_delivery"],
+                    verify_url=url,
+                ),
+                None,
+            )
+        await session.commit()
+    yield application
+    await application.state.http.aclose()
+    await application.state.db.dispose()
+
+
+@pytest.fixture
+async def http(app):
+    async with asgi_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def citizen(api_key):
+    return bearer(await api_key(Role.CITIZEN_APP, name="suishenban"))
+
+
+def application(id_no: str = GANSU, worker_id: str = "rider-gansu", **changes) -> dict:
+    return {
+        "plan_code": "shanghai-new-employment-e",
+        "id_number": id_no,
+        "name": "马小龙",
+        "phone": "13812345678",
+        "platform_code": "demo-delivery",
+        "platform_worker_id": worker_id,
+        "work_type": "food_delivery",
+        "union": {"join": True},
+        "consent": {"sensitive_personal_data": True},
+    } | changes
+
+
+async def apply(http, headers, body, key=None):
+    return await http.post(
+        "/v1/enrolments",
+        json=body,
+        headers=headers | {"Idempotency-Key": key or f"k-{id(body)}-{body['id_number']}"},
+    )
