@@ -80,3 +80,30 @@ def test_a_second_share_is_blocked_until_the_renewal_window_opens():
     assert blocking_period(PLAN, [period], date(2027, 6, 16)) is None
     assert blocking_period(PLAN, [period], date(2027, 7, 16)) is None  # lapsed: a new start
     assert blocking_period(PLAN, [], date(2026, 8, 1)) is None
+
+
+def test_benefit_limits_from_the_plan():
+    from app.rules.decision import Usage, UsageDelta
+    from app.rules.limits import benefit_limit_fen, remaining_fen
+
+    # 180 days x ¥100 = ¥18,000; the rest are the design's sums and caps.
+    assert {code: benefit_limit_fen(PLAN, code) for code in PLAN.benefits} == {
+        "hospital_allowance": 1_800_000,
+        "critical_illness": 5_000_000,
+        "critical_illness_medical": 5_000_000,
+        "illness_death": 10_000_000,
+        "accidental_death": 60_000_000,
+        "accidental_disability": 60_000_000,
+        "accident_condolence": 600_000,
+    }
+    # ¥700,000 paid on disability: disability could pay ¥600,000 more, but the ceiling leaves
+    # ¥20,000; condolence ¥6,000, within what the ceiling leaves.
+    usage = (
+        Usage()
+        .plus(UsageDelta("accidental_disability", "a", 60_000_000))
+        .plus(UsageDelta("critical_illness", "b", 5_000_000))
+        .plus(UsageDelta("critical_illness_medical", "c", 5_000_000))
+    )
+    assert remaining_fen(PLAN, usage, "accidental_disability") == 2_000_000
+    assert remaining_fen(PLAN, usage, "accident_condolence") == 600_000
+    assert remaining_fen(PLAN, usage, "critical_illness") == 0
