@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from app.clients.endpoints import router as clients_router
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
+from app.members.endpoints import router as members_router
 from app.payments.endpoints import router as payments_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
@@ -17,6 +18,7 @@ v1.include_router(plans_router)
 v1.include_router(platforms_router)
 v1.include_router(enrolment_router)
 v1.include_router(payments_router)
+v1.include_router(members_router)
 
 
 def mount_routers(app: FastAPI) -> None:

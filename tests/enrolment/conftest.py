@@ -73,42 +73,55 @@ async def slow_platform_url():
     await task
 
 
-@pytest.fixture
-async def app(settings, test_var_dir, db, slow_platform_url):
+async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, register=True):
+    """The app with its clock at `now`; `demo-delivery` answers in process through the
+    simulator, `slow-delivery` over real HTTP (so timeouts are real)."""
     application = build_probe_app(
         make_settings(
             settings.database_url,
-            test_var_dir,
-            MUTUALAID_CLOCK=NOW.isoformat(),
+            var_dir,
+            MUTUALAID_CLOCK=now.isoformat(),
             MUTUALAID_PLATFORM_TIMEOUT_SECONDS=0.3,
             MUTUALAID_PLATFORM_ATTEMPTS=2,
         )
     )
-    # The platform answers in process (ASGI); the slow one over real HTTP, so timeouts are real.
-    simulator = httpx.ASGITransport(app=create_simulator(WORKERS))
+    simulator = httpx.ASGITransport(app=create_simulator(workers))
     application.state.http = httpx.AsyncClient(
         mounts={"http://platform.test": simulator, "all://": httpx.AsyncHTTPTransport()}
     )
-    async with db.writer() as session:
-        for code, url in (
-            ("demo-delivery", "http://platform.test/verify"),
-            ("slow-delivery", f"{slow_platform_url}/verify"),
-        ):
-            await add_platform(
-                session,
-                application.state.cipher,
-                PlatformIn(
-                    code=code,
-                    name=code,
-                    work_types=["food_delivery"],
-                    verify_url=url,
-                ),
-                None,
-            )
-        await session.commit()
-    yield application
+    if register:
+        async with db.writer() as session:
+            for code, url in (
+                ("demo-delivery", "http://platform.test/verify"),
+                ("slow-delivery", f"{slow_url}/verify"),
+            ):
+                await add_platform(
+                    session,
+                    application.state.cipher,
+                    PlatformIn(
+                        code=code,
+                        name=code,
+                        work_types=["food_delivery"],
+                        verify_url=url,
+                    ),
+                    None,
+                )
+            await session.commit()
+    return application
+
+
+async def close_app(application) -> None:
     await application.state.http.aclose()
     await application.state.db.dispose()
+
+
+@pytest.fixture
+async def app(settings, test_var_dir, db, slow_platform_url):
+    application = await make_enrol_app(
+        settings, test_var_dir, db, now=NOW, workers=WORKERS, slow_url=slow_platform_url
+    )
+    yield application
+    await close_app(application)
 
 
 @pytest.fixture

@@ -1,0 +1,122 @@
+"""Coverage views: a member's periods, and per benefit what was used and what remains."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.crypto import PersonalDataCipher
+from app.core.errors import NotFound
+from app.core.policy import Caller, Role, Tenant
+from app.coverage.models import CoveragePeriodRecord
+from app.coverage.schemas import BenefitUsage, CeilingUsage, CoverageView, LookupOut, PeriodOut
+from app.enrolment.schemas import MemberIdentity
+from app.members.models import Member
+from app.members.service import find_by_id_number
+from app.plans import get_plan
+from app.rules.decision import Usage
+from app.rules.id_numbers import normalise
+from app.rules.limits import PER_ACCIDENT, benefit_limit_fen, remaining_fen
+
+
+async def period_usage(session: AsyncSession, period: CoveragePeriodRecord) -> Usage:
+    """What the period has paid so far, as the rules core counts it. Paid claims are the only
+    source of usage; a period without paid claims has used nothing."""
+    return Usage()
+
+
+def _visible(caller: Caller, member: Member | None) -> Member:
+    """Unions see their own members; another union's member is the same 404 as none."""
+    if member is None or (
+        caller.role is Role.UNION
+        and not caller.sees(Tenant.union(member.union_org_code) if member.union_org_code else None)
+    ):
+        raise NotFound("member not found", code="member_not_found")
+    return member
+
+
+async def _period_out(session: AsyncSession, row: CoveragePeriodRecord, today: date) -> PeriodOut:
+    plan = get_plan(row.plan_code)
+    assert plan is not None
+    usage = await period_usage(session, row)
+    status = "upcoming" if today < row.starts_on else "ended" if today > row.ends_on else "active"
+    return PeriodOut(
+        plan_code=row.plan_code,
+        plan_version=row.plan_version,
+        starts_on=row.starts_on,
+        ends_on=row.ends_on,
+        status=status,
+        continues_previous=row.continues_previous,
+        benefits=[
+            BenefitUsage(
+                benefit=code,
+                used_fen=usage.paid(code),
+                limit_fen=benefit_limit_fen(plan, code),
+                remaining_fen=remaining_fen(plan, usage, code),
+                limit_per="accident" if code in PER_ACCIDENT else "period",
+            )
+            for code in plan.benefits
+        ],
+        ceiling=CeilingUsage(
+            used_fen=usage.total_paid_fen,
+            limit_fen=plan.ceiling_fen.value,
+            remaining_fen=max(0, plan.ceiling_fen.value - usage.total_paid_fen),
+        ),
+    )
+
+
+async def _periods(session: AsyncSession, member: Member, today: date) -> list[PeriodOut]:
+    rows = (
+        await session.scalars(
+            select(CoveragePeriodRecord)
+            .where(CoveragePeriodRecord.member_id == member.id)
+            .order_by(CoveragePeriodRecord.starts_on)
+        )
+    ).all()
+    return [await _period_out(session, row, today) for row in rows]
+
+
+def _covered(member: Member, periods: list[PeriodOut], today: date) -> bool:
+    alive = member.died_on is None or today <= member.died_on
+    return alive and any(p.status == "active" for p in periods)
+
+
+async def coverage(
+    session: AsyncSession, caller: Caller, member_id: uuid.UUID, today: date
+) -> CoverageView:
+    member = _visible(caller, await session.get(Member, member_id))
+    periods = await _periods(session, member, today)
+    return CoverageView(
+        member_id=member.id,
+        covered_today=_covered(member, periods, today),
+        died_on=member.died_on,
+        periods=periods,
+    )
+
+
+async def lookup(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    caller: Caller,
+    id_number: str,
+    today: date,
+) -> LookupOut:
+    member = _visible(caller, await find_by_id_number(session, cipher, normalise(id_number)))
+    periods = await _periods(session, member, today)
+    current = next((p for p in periods if p.status == "active"), None) or next(
+        (p for p in periods if p.status == "upcoming"), None
+    )
+    return LookupOut(
+        member_id=member.id,
+        member=MemberIdentity(
+            id_number_masked=member.id_number_masked,
+            name_masked=member.name_masked,
+            phone_masked=member.phone_masked,
+        ),
+        union_org_code=member.union_org_code,
+        covered_today=_covered(member, periods, today),
+        current_period=current,
+    )

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter
+
+from app.clients.auth import Authorized
+from app.core.db import ReadSessionDep
+from app.core.deps import CipherDep, ClockDep
+from app.core.openapi_docs import AUTHENTICATED, problems
+from app.core.policy import Action, Caller
+from app.coverage import service
+from app.coverage.schemas import CoverageView, LookupIn, LookupOut
+
+router = APIRouter(prefix="/members", tags=["members"], responses=AUTHENTICATED)
+
+
+@router.post(
+    "/lookup",
+    response_model=LookupOut,
+    responses=problems(404),
+    summary="Find a member by ID number (in the body, never in a URL)",
+)
+async def lookup(
+    body: LookupIn,
+    caller: Annotated[Caller, Authorized(Action.MEMBERS_LOOKUP)],
+    session: ReadSessionDep,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> LookupOut:
+    return await service.lookup(session, cipher, caller, body.id_number, clock.today())
+
+
+@router.get(
+    "/{member_id}/coverage",
+    response_model=CoverageView,
+    responses=problems(404),
+    summary="A member's periods, and per benefit what was used and what remains",
+)
+async def coverage(
+    member_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.MEMBERS_COVERAGE)],
+    session: ReadSessionDep,
+    clock: ClockDep,
+) -> CoverageView:
+    return await service.coverage(session, caller, member_id, clock.today())

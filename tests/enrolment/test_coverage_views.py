@@ -1,0 +1,140 @@
+"""Member look-up and coverage views, and a renewal that continues cover without a gap."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from app.core.clock import SHANGHAI
+from app.core.policy import Role
+from tests.clients.test_auth import assert_problem
+from tests.conftest import asgi_client, bearer
+from tests.enrolment.conftest import (
+    GANSU,
+    application,
+    apply,
+    close_app,
+    make_enrol_app,
+    worker,
+)
+from tests.enrolment.test_payments import enrol_and_order, notification, notify
+
+
+async def covered_member(http, citizen) -> str:
+    enrolment, order = await enrol_and_order(http, citizen)
+    # Paid 23 Nov 2026 at 11:00 in Shanghai: cover 24 Nov 2026 .. 23 Nov 2027.
+    await notify(http, notification(order, paid_at="2026-11-23T03:00:00+00:00"))
+    return enrolment["member_id"]
+
+
+async def test_lookup_by_id_number_shows_masked_identity_and_the_period(http, citizen):
+    member_id = await covered_member(http, citizen)
+
+    found = await http.post(
+        "/v1/members/lookup", json={"id_number": GANSU.lower()}, headers=citizen
+    )
+
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert body["member_id"] == member_id
+    assert body["member"]["id_number_masked"].endswith(GANSU[-4:])
+    assert GANSU not in found.text
+    assert body["covered_today"] is False  # today is 23 Nov; cover starts on the 24th
+    period = body["current_period"]
+    assert (period["starts_on"], period["ends_on"], period["status"]) == (
+        "2026-11-24",
+        "2027-11-23",
+        "upcoming",
+    )
+    assert period["ceiling"] == {
+        "used_fen": 0,
+        "limit_fen": 72_000_000,
+        "remaining_fen": 72_000_000,
+    }
+    benefits = {b["benefit"]: b for b in period["benefits"]}
+    assert benefits["accident_condolence"] == {
+        "benefit": "accident_condolence",
+        "used_fen": 0,
+        "limit_fen": 600_000,
+        "remaining_fen": 600_000,
+        "limit_per": "period",
+    }
+    assert benefits["accidental_disability"]["limit_per"] == "accident"
+    assert benefits["hospital_allowance"]["limit_fen"] == 1_800_000
+
+
+async def test_who_may_look(http, citizen, api_key):
+    member_id = await covered_member(http, citizen)
+    examiner = bearer(await api_key(Role.EXAMINER))
+    union = bearer(await api_key(Role.UNION, "SH-PUDONG"))
+    platform = bearer(await api_key(Role.PLATFORM, "demo-delivery"))
+
+    assert (
+        await http.get(f"/v1/members/{member_id}/coverage", headers=examiner)
+    ).status_code == 200
+    # An individually enrolled member belongs to no district union: not this union's member.
+    assert_problem(
+        await http.get(f"/v1/members/{member_id}/coverage", headers=union), 404, "member_not_found"
+    )
+    assert_problem(
+        await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=union),
+        404,
+        "member_not_found",
+    )
+    assert_problem(
+        await http.get(f"/v1/members/{member_id}/coverage", headers=platform), 403, "forbidden"
+    )
+    assert_problem(
+        await http.post(
+            "/v1/members/lookup", json={"id_number": "110105194912310021"}, headers=examiner
+        ),
+        404,
+        "member_not_found",
+    )
+
+
+async def test_renewal_in_the_window_continues_without_a_gap(
+    http, citizen, settings, test_var_dir, db, slow_platform_url
+):
+    member_id = await covered_member(http, citizen)
+    # Thirteen days before the period ends: the renewal window (30 days) is open.
+    later = datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)
+    renewal_app = await make_enrol_app(
+        settings,
+        test_var_dir,
+        db,
+        now=later,
+        slow_url=slow_platform_url,
+        register=False,
+        workers=[
+            worker("rider-gansu", GANSU, last_order_at=(later - timedelta(hours=2)).isoformat())
+        ],
+    )
+    try:
+        async with asgi_client(renewal_app) as later_http:
+            enrolment, order = await enrol_and_order(later_http, citizen)
+            paid = await notify(
+                later_http, notification(order, paid_at="2027-11-10T02:00:00+00:00")
+            )
+            view = await later_http.get(f"/v1/members/{member_id}/coverage", headers=citizen)
+    finally:
+        await close_app(renewal_app)
+
+    assert enrolment["member_id"] == member_id
+    assert paid.json()["coverage"] == {
+        "starts_on": "2027-11-24",
+        "ends_on": "2028-11-23",
+        "continues_previous": True,
+    }
+    assert [(p["starts_on"], p["status"]) for p in view.json()["periods"]] == [
+        ("2026-11-24", "active"),
+        ("2027-11-24", "upcoming"),
+    ]
+    assert view.json()["covered_today"] is True
+
+
+async def test_applying_again_before_the_window_is_409(http, citizen):
+    await covered_member(http, citizen)
+
+    again = await apply(http, citizen, application(), key="too-early")
+
+    assert_problem(again, 409, "already_enrolled")
