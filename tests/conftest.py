@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 import os
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -22,6 +23,7 @@ from sqlalchemy import delete, text
 from app.clients.service import create_client
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.logging import JsonFormatter, quiet_outbound_url_logs
 from app.core.migrate import upgrade
 from app.core.models import Base, import_all_models
 from app.core.policy import Role
@@ -48,7 +50,27 @@ _pg_unavailable: str | None = None
 _ran: Counter[tuple[str, str]] = Counter()
 
 
+class SuiteLog(logging.Handler):
+    """Every log record of the run, as written (JSON, masked) and as raised (raw message)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.formatter_ = JsonFormatter()
+        self.written: list[str] = []
+        self.raw: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.written.append(self.formatter_.format(record))
+        self.raw.append(record.getMessage())
+
+
+SUITE_LOG = SuiteLog()
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
+    logging.getLogger().addHandler(SUITE_LOG)
+    logging.getLogger().setLevel(logging.INFO)
+    quiet_outbound_url_logs()
     global _pg_unavailable
     _pg_unavailable = postgres_unavailable_reason()
     if _pg_unavailable and ci_requires_postgres():
@@ -56,6 +78,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             f"PostgreSQL is required when CI=true and is not reachable: {_pg_unavailable}",
             returncode=3,
         )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` read what the whole run did (its logs): run them at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

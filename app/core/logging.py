@@ -84,3 +84,10 @@ def configure_logging(level: str = "INFO") -> None:
         uv_logger.propagate = True
     # Our middleware writes the access log (route template, not raw path: no ids from the URL).
     logging.getLogger("uvicorn.access").disabled = True
+    quiet_outbound_url_logs()
+
+
+def quiet_outbound_url_logs() -> None:
+    """httpx logs every request's full URL at INFO; URLs are not ours to vouch for."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
