@@ -270,12 +270,17 @@ def demo() -> None:
     if settings.is_production:
         typer.echo("demo data is refused in production mode", err=True)
         raise typer.Exit(2)
-    keys = _with_db(seed_demo)
+    from app.core.crypto import PersonalDataCipher
+
+    cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
+    keys = _with_db(lambda db: seed_demo(db, cipher))
     typer.echo("Demo API keys (send as `Authorization: Bearer <key>`; rerunning rotates them):")
     for key in keys:
         binding = f" [{key.org_code}]" if key.org_code else ""
         typer.echo(f"  {key.role:<12}{binding:<18} {key.api_key}")
     typer.echo("Swagger UI: http://127.0.0.1:8000/docs  (press Authorize and paste a key)")
+    typer.echo("Platform `demo-delivery` is answered by `mutualaid platform-sim` (port 8100);")
+    typer.echo("its demo rider: platform_worker_id rider-001, id_number 620102199005201237.")
 
 
 def main() -> None:

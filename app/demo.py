@@ -1,4 +1,5 @@
-"""Demo data so a newcomer can try every path from `/docs`: one API client per role.
+"""Demo data so a newcomer can try every path from `/docs`: one API client per role, and a
+partner platform answered by `mutualaid platform-sim` (port 8100, demo workers).
 
 Running it again rotates the demo clients' keys (the old keys stop working), because keys are
 stored only as hashes and cannot be shown twice.
@@ -9,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.clients import service as clients
+from app.core.crypto import PersonalDataCipher
 from app.core.db import Database
 from app.core.policy import Role
+from app.platforms.models import Platform
+from app.platforms.schemas import PlatformIn
+from app.platforms.service import add_platform
 
 DEMO_CLIENTS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-citizen-app", Role.CITIZEN_APP, None),
@@ -29,9 +34,20 @@ class DemoKey:
     api_key: str
 
 
-async def seed_demo(db: Database) -> list[DemoKey]:
+DEMO_PLATFORM = PlatformIn(
+    code="demo-delivery",
+    name="Demo Delivery (platform-sim)",
+    work_types=["food_delivery", "instant_delivery", "express_delivery", "ride_hailing"],
+    verify_url="http://127.0.0.1:8100/verify",
+    bulk_verify_url="http://127.0.0.1:8100/verify/bulk",
+)
+
+
+async def seed_demo(db: Database, cipher: PersonalDataCipher) -> list[DemoKey]:
     keys: list[DemoKey] = []
     async with db.writer() as session:
+        if await session.get(Platform, DEMO_PLATFORM.code) is None:
+            await add_platform(session, cipher, DEMO_PLATFORM, None)
         for name, role, org_code in DEMO_CLIENTS:
             existing = await clients.find_client_by_name(session, name)
             issued = (

@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from pydantic import AwareDatetime
 
 from app.clients.auth import Authorized
 from app.core.db import SessionDep
@@ -11,6 +12,7 @@ from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.enrolment import service
+from app.enrolment.models import EnrolmentStatus
 from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, ReviewIn
 from app.idempotency.deps import Idempotency
 
@@ -48,6 +50,23 @@ async def apply(
     return await idempotency.respond(
         enrolment, headers={"Location": f"/v1/enrolments/{enrolment.id}"}
     )
+
+
+@router.get(
+    "",
+    response_model=list[EnrolmentOut],
+    summary="The examiners' queue: applications in a status, oldest first",
+)
+async def list_enrolments(
+    caller: Annotated[Caller, Authorized(Action.ENROLMENTS_REVIEW)],
+    session: SessionDep,
+    status: EnrolmentStatus = EnrolmentStatus.PENDING_REVIEW,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    created_after: Annotated[
+        AwareDatetime | None, Query(description="The last `created_at` of the previous page.")
+    ] = None,
+) -> list[EnrolmentOut]:
+    return await service.queue(session, status, limit, created_after)
 
 
 @router.get("/{enrolment_id}", response_model=EnrolmentOut, responses=problems(404))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import httpx
 from sqlalchemy import select, update
@@ -318,3 +318,19 @@ async def review(
     member = await session.get(Member, enrolment.member_id)
     assert member is not None
     return out(enrolment, member)
+
+
+async def queue(
+    session: AsyncSession, status: EnrolmentStatus, limit: int, after: datetime | None
+) -> list[EnrolmentOut]:
+    """Applications in a status, oldest first: the examiners' work queue."""
+    query = (
+        select(Enrolment, Member)
+        .join(Member, Member.id == Enrolment.member_id)
+        .where(Enrolment.status == status.value)
+        .order_by(Enrolment.created_at, Enrolment.id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(Enrolment.created_at > after)
+    return [out(enrolment, member) for enrolment, member in (await session.execute(query)).all()]

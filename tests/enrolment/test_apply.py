@@ -174,3 +174,17 @@ async def test_identity_is_encrypted_in_the_raw_database(http, citizen, db):
     for secret in (GANSU, "13812345678", "马小龙"):
         assert secret not in dumped
         assert not any(secret.encode() in blob for blob in stored_bytes)
+
+
+async def test_examiners_list_the_pending_queue(http, citizen, api_key):
+    examiner = bearer(await api_key(Role.EXAMINER))
+    await apply(http, citizen, application())  # verified: not in the queue
+    pending = (
+        await apply(http, citizen, application(SLOW, "rider-slow", platform_code="slow-delivery"))
+    ).json()
+
+    queue = await http.get("/v1/enrolments", headers=examiner)
+    by_citizen = await http.get("/v1/enrolments", headers=citizen)
+
+    assert [e["id"] for e in queue.json()] == [pending["id"]]
+    assert_problem(by_citizen, 403, "forbidden")
