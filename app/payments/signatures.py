@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from app.core.errors import Unauthorized
 
 TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII only: `str.isdigit` accepts "²"
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 def sign(secret: bytes, timestamp: int, body: bytes) -> str:
@@ -31,9 +34,9 @@ def verify(header: str | None, body: bytes, secrets: list[bytes], now: float) ->
     candidates: list[str] = []
     for part in header.split(","):
         key, _, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and _TIMESTAMP.fullmatch(value):
             timestamp = int(value)
-        elif key == "v1" and value:
+        elif key == "v1" and _HEX_DIGEST.fullmatch(value):
             candidates.append(value)
     if timestamp is None or not candidates:
         raise Unauthorized("X-Signature is malformed", code="invalid_signature")

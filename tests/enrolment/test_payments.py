@@ -47,7 +47,12 @@ def notification(order: dict, **changes) -> dict:
 
 
 async def notify(
-    http, body: dict, *, secret: bytes = SECRET, offset: int = 0, signature: str | None = None
+    http,
+    body: dict,
+    *,
+    secret: bytes = SECRET,
+    offset: int = 0,
+    signature: str | bytes | None = None,
 ):
     """Signed now (plus `offset` seconds) unless a ready-made header is given."""
     raw = json.dumps(body).encode()
@@ -131,6 +136,9 @@ async def test_two_events_for_one_order_pay_it_once(http, citizen, db):
         ({"offset": +301}, 401, "stale_signature"),
         ({"signature": "t=1,v1="}, 401, "invalid_signature"),
         ({"signature": ""}, 401, "invalid_signature"),
+        ({"signature": ("t=²,v1=" + "a" * 64).encode("latin-1")}, 401, "invalid_signature"),
+        ({"signature": "t=" + "9" * 400 + ",v1=" + "a" * 64}, 401, "invalid_signature"),
+        ({"signature": "t=" + "9" * 5000 + ",v1=" + "a" * 64}, 401, "invalid_signature"),
     ],
 )
 async def test_forged_or_stale_notifications_change_nothing(
