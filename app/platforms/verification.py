@@ -64,8 +64,7 @@ class PlatformEndpoint:
     credential: str | None = None
 
 
-class _Retryable(Exception):
-    pass
+MAX_ANSWER_BYTES = 64 * 1024
 
 
 async def verify_worker(
@@ -77,13 +76,18 @@ async def verify_worker(
     name: str,
     settings: VerifierSettings | None = None,
 ) -> PlatformWork | Unavailable:
+    """Ask the platform, within a hard deadline: each attempt may take `timeout_seconds` in all
+    (httpx's own timeout is per read, and a platform trickling bytes would never trip it)."""
     settings = settings or VerifierSettings()
     headers = {"Authorization": f"Bearer {platform.credential}"} if platform.credential else {}
     payload = {"platform_worker_id": platform_worker_id, "id_number": id_number, "name": name}
     last_problem = "no attempt made"
     for attempt in range(1, settings.attempts + 1):
         try:
-            return await _ask(http, platform, payload, headers, settings.timeout_seconds)
+            async with asyncio.timeout(settings.timeout_seconds):
+                return await _ask(http, platform, payload, headers, settings.timeout_seconds)
+        except TimeoutError:
+            last_problem = "timed out"
         except _Retryable as exc:
             last_problem = str(exc)
         except _Unusable as exc:
@@ -100,6 +104,10 @@ async def verify_worker(
     return Unavailable(last_problem)
 
 
+class _Retryable(Exception):
+    pass
+
+
 class _Unusable(Exception):
     pass
 
@@ -112,19 +120,24 @@ async def _ask(
     timeout_seconds: float,
 ) -> PlatformWork:
     try:
-        response = await http.post(
-            platform.verify_url, json=payload, headers=headers, timeout=timeout_seconds
-        )
+        async with http.stream(
+            "POST", platform.verify_url, json=payload, headers=headers, timeout=timeout_seconds
+        ) as response:
+            if response.status_code >= 500:
+                raise _Retryable(f"answered {response.status_code}")
+            if response.status_code != 200:
+                raise _Unusable(f"answered {response.status_code}")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise _Unusable(f"answer larger than {MAX_ANSWER_BYTES} bytes")
     except httpx.TimeoutException as exc:
         raise _Retryable("timed out") from exc
     except httpx.TransportError as exc:
         raise _Retryable(f"connection failed ({type(exc).__name__})") from exc
-    if response.status_code >= 500:
-        raise _Retryable(f"answered {response.status_code}")
-    if response.status_code != 200:
-        raise _Unusable(f"answered {response.status_code}")
     try:
-        return VerificationAnswer.model_validate_json(response.content).as_work()
+        return VerificationAnswer.model_validate_json(bytes(body)).as_work()
     except ValidationError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors())
         raise _Unusable(f"answer not in the contract's shape ({fields})") from exc

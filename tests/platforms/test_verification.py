@@ -199,3 +199,33 @@ def test_the_platform_sim_command_serves_the_contract(tmp_path):
     assert response.status_code == 200
     assert response.json()["registered"] is True
     assert bulk.json()["results"][0]["platform_worker_id"] == "rider-001"
+
+
+async def test_a_platform_that_trickles_its_answer_is_cut_off_in_time():
+    """httpx's timeout is per read; a byte every 0.1 s would never trip it. The deadline does."""
+    import time
+
+    async def trickle():
+        for _ in range(1000):
+            await asyncio.sleep(0.1)
+            yield b" "
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=trickle())
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handle))
+    started = time.monotonic()
+    result = await verify_worker(http, PLATFORM, settings=FAST, **WORKER)
+    elapsed = time.monotonic() - started
+
+    assert isinstance(result, Unavailable)
+    assert result.reason == "timed out"
+    assert elapsed < FAST.attempts * FAST.timeout_seconds + 1
+
+
+async def test_an_oversized_answer_is_unusable():
+    http, _ = mock_platform(b"[" + b"1," * 40_000 + b"1]")
+    result = await verify_worker(http, PLATFORM, settings=FAST, **WORKER)
+
+    assert isinstance(result, Unavailable)
+    assert "larger than" in result.reason
