@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
@@ -17,6 +17,7 @@ class EnrolmentStatus(StrEnum):
     REJECTED = "rejected"
     PAID = "paid"
     REFUND_DUE = "refund_due"  # paid, but no longer eligible on the first day of cover
+    EXPIRED = "expired"  # left unpaid longer than the plan allows
 
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in EnrolmentStatus)
@@ -53,6 +54,10 @@ class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
     work_city: Mapped[str] = mapped_column(String(64))
     applied_on: Mapped[date]
     checks: Mapped[list[Any]] = mapped_column(JSON)
+    # The contact details as submitted, encrypted; they reach the member record only once the
+    # application turns into cover, so an unverified application cannot rewrite a member.
+    name_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    phone_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     created_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
     reviewed_by_client_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("api_clients.id"))
     review_note: Mapped[str | None] = mapped_column(Text)

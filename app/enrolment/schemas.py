@@ -32,7 +32,7 @@ class EnrolmentIn(RequestModel):
     plan_code: str = Field(min_length=1, max_length=64)
     id_number: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=50)
-    phone: str = Field(pattern=r"^(\+?86)?1[3-9]\d{9}$", description="Mainland mobile number.")
+    phone: str = Field(pattern=r"^(\+?86)?1[3-9][0-9]{9}$", description="Mainland mobile number.")
     platform_code: str = Field(min_length=1, max_length=64)
     platform_worker_id: str = Field(min_length=1, max_length=128)
     work_type: str = Field(min_length=1, max_length=32)
@@ -57,7 +57,9 @@ class MemberIdentity(ResponseModel):
 
 class EnrolmentOut(ResponseModel):
     id: uuid.UUID
-    status: Literal["pending_review", "awaiting_payment", "rejected", "paid", "refund_due"]
+    status: Literal[
+        "pending_review", "awaiting_payment", "rejected", "paid", "refund_due", "expired"
+    ]
     member_id: uuid.UUID
     plan_code: str
     plan_version: str

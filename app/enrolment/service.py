@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 import httpx
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
@@ -36,7 +37,7 @@ from app.plans import get_plan
 from app.platforms import service as platforms
 from app.platforms.models import Platform
 from app.platforms.verification import Unavailable, VerifierSettings, verify_worker
-from app.rules.coverage import CoveragePeriod, blocking_period
+from app.rules.coverage import CoveragePeriod, application_expired, blocking_period
 from app.rules.eligibility import Applicant, Failure, check_applicant, check_platform_work
 from app.rules.id_numbers import normalise
 from app.rules.plan import Plan
@@ -83,11 +84,16 @@ def refused(failures: list[Failure]) -> Unprocessable:
 async def _existing_share(
     session: AsyncSession, plan: Plan, member: Member, today: date
 ) -> str | None:
-    """Why this member may not enrol again now, or None."""
-    open_query = select(Enrolment.id).where(
-        Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
-    )
-    if (await session.scalars(open_query)).first() is not None:
+    """Why this member may not enrol again now, or None. An open application left unpaid past
+    the plan's validity does not count (it is marked expired when the new one is stored)."""
+    open_rows = (
+        await session.scalars(
+            select(Enrolment).where(
+                Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
+            )
+        )
+    ).all()
+    if any(not application_expired(plan, row.applied_on, today) for row in open_rows):
         return "an application is already open"
     rows = (
         await session.scalars(
@@ -121,6 +127,13 @@ async def apply(
         known = platform is not None and platform.enabled
         applicant = Applicant(id_number, body.work_city or DEFAULT_WORK_CITY, body.work_type, known)
         failures = check_applicant(plan, applicant, today)
+        if known and body.work_type not in (platform.work_types if platform else []):
+            failures.append(
+                Failure(
+                    "work_type_not_covered",
+                    f"{body.platform_code} does not register this work type",
+                )
+            )
         if failures:
             raise refused(failures)
         assert platform is not None
@@ -183,31 +196,55 @@ async def _store(
     status: EnrolmentStatus,
     checks: list[Check],
 ) -> EnrolmentOut:
+    """Write the application. A concurrent application for the same person hits a unique key
+    (the ID number's hash, or one open application per member): that is a 409, not a 500."""
+    try:
+        async with session.begin_nested():
+            return await _write(
+                services, session, caller, body, plan, id_number, today, status, checks
+            )
+    except IntegrityError as exc:
+        raise Conflict(
+            "another application for this person was just made", code="already_enrolled"
+        ) from exc
+
+
+async def _write(
+    services: Services,
+    session: AsyncSession,
+    caller: Caller,
+    body: EnrolmentIn,
+    plan: Plan,
+    id_number: str,
+    today: date,
+    status: EnrolmentStatus,
+    checks: list[Check],
+) -> EnrolmentOut:
     cipher, now = services.cipher, services.clock.now()
-    identity = members.Identity(id_number, body.name, body.phone)
     member = await members.find_by_id_number(session, cipher, id_number)
     if member is None:
-        member = members.new_member(cipher, identity, now)
+        member = members.new_member(cipher, members.Identity(id_number, body.name, body.phone), now)
         session.add(member)
-        action = "created"
+        await session.flush()
+        await record(
+            session,
+            entity="member",
+            entity_id=member.id,
+            action="created",
+            client_id=caller.client_id,
+        )
+    elif why := await _existing_share(session, plan, member, today):  # lost a race
+        raise Conflict(why, code="already_enrolled")
     else:
-        if why := await _existing_share(session, plan, member, today):  # lost a race
-            raise Conflict(why, code="already_enrolled")
-        members.refresh_contact(member, cipher, identity)
-        member.sensitive_data_consent_at = now
-        action = "updated"
-    if body.union.member_number:
+        await _expire_stale(session, caller, plan, member, today)
+    # Union membership only fills what is missing: an application never rewrites a member.
+    if body.union.member_number and member.union_member_number is None:
         member.union_member_number = body.union.member_number
-    elif body.union.join:
-        member.union_joined_at = member.union_joined_at or now
-    await session.flush()
-    await record(
-        session, entity="member", entity_id=member.id, action=action, client_id=caller.client_id
-    )
-    link = await members.link_platform_worker(
-        session, member, body.platform_code, body.platform_worker_id, body.work_type
-    )
-    if link is None:
+    elif body.union.join and member.union_joined_at is None:
+        member.union_joined_at = now
+    if not await members.platform_account_free(
+        session, member, body.platform_code, body.platform_worker_id
+    ):
         raise Conflict(
             "this platform account belongs to another member", code="platform_worker_taken"
         )
@@ -225,6 +262,8 @@ async def _store(
         applied_on=today,
         checks=[c.model_dump() for c in checks],
         created_by_client_id=caller.client_id,
+        name_cipher=cipher.encrypt(body.name, context=members.NAME),
+        phone_cipher=cipher.encrypt(members.normalise_phone(body.phone), context=members.PHONE),
     )
     session.add(enrolment)
     await session.flush()
@@ -235,8 +274,37 @@ async def _store(
         action="created",
         client_id=caller.client_id,
         to_status=status.value,
+        details={
+            "union": "member_number" if body.union.member_number else "joined",
+            "member_id": str(member.id),
+        },
     )
     return out(enrolment, member)
+
+
+async def _expire_stale(
+    session: AsyncSession, caller: Caller, plan: Plan, member: Member, today: date
+) -> None:
+    stale = (
+        await session.scalars(
+            select(Enrolment).where(
+                Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
+            )
+        )
+    ).all()
+    for row in stale:
+        if application_expired(plan, row.applied_on, today):
+            await record(
+                session,
+                entity="enrolment",
+                entity_id=row.id,
+                action="expired",
+                client_id=caller.client_id,
+                from_status=row.status,
+                to_status=EnrolmentStatus.EXPIRED.value,
+            )
+            row.status = EnrolmentStatus.EXPIRED.value
+    await session.flush()
 
 
 def out(enrolment: Enrolment, member: Member) -> EnrolmentOut:

@@ -63,20 +63,27 @@ def new_member(cipher: PersonalDataCipher, identity: Identity, consent_at: datet
     return member
 
 
-def refresh_contact(member: Member, cipher: PersonalDataCipher, identity: Identity) -> None:
-    """A returning member's name and phone as given now."""
-    _set_contact(member, cipher, identity)
+async def platform_account_free(
+    session: AsyncSession, member: Member, platform_code: str, worker_id: str
+) -> bool:
+    """Whether the platform account is unlinked or already this member's."""
+    link = await _link(session, platform_code, worker_id)
+    return link is None or link.member_id == member.id
+
+
+async def _link(session: AsyncSession, platform_code: str, worker_id: str) -> PlatformWorker | None:
+    query = select(PlatformWorker).where(
+        PlatformWorker.platform_code == platform_code,
+        PlatformWorker.platform_worker_id == worker_id,
+    )
+    return (await session.scalars(query)).first()
 
 
 async def link_platform_worker(
     session: AsyncSession, member: Member, platform_code: str, worker_id: str, work_type: str
 ) -> PlatformWorker | None:
     """Link the member to the platform account; None if the account is another member's."""
-    query = select(PlatformWorker).where(
-        PlatformWorker.platform_code == platform_code,
-        PlatformWorker.platform_worker_id == worker_id,
-    )
-    link = (await session.scalars(query)).first()
+    link = await _link(session, platform_code, worker_id)
     if link is None:
         link = PlatformWorker(
             member_id=member.id,
@@ -90,3 +97,18 @@ async def link_platform_worker(
     else:
         link.work_type = work_type
     return link
+
+
+def apply_contact(
+    member: Member, cipher: PersonalDataCipher, name_cipher: bytes, phone_cipher: bytes
+) -> None:
+    """Take the contact details an application submitted (once it has become cover)."""
+    _set_contact(
+        member,
+        cipher,
+        Identity(
+            id_number="",
+            name=cipher.decrypt(name_cipher, context=NAME),
+            phone=cipher.decrypt(phone_cipher, context=PHONE),
+        ),
+    )

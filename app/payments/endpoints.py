@@ -10,9 +10,10 @@ from pydantic import ValidationError
 
 from app.clients.auth import Authorized
 from app.core.db import SessionDep
-from app.core.deps import CipherDep
+from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
+from app.core.problems import problem_response
 from app.idempotency.deps import Idempotency
 from app.payments import service, signatures
 from app.payments.schemas import PaymentNotificationIn, PaymentNotificationOut, PaymentOrderOut
@@ -33,8 +34,9 @@ async def create_payment_order(
     caller: Annotated[Caller, Authorized(Action.PAYMENT_ORDERS_CREATE)],
     idempotency: Idempotency,
     session: SessionDep,
+    clock: ClockDep,
 ) -> object:
-    order, created = await service.open_order(session, caller, enrolment_id)
+    order, created = await service.open_order(session, caller, enrolment_id, clock.today())
     return await idempotency.respond(order, status_code=201 if created else 200)
 
 
@@ -57,8 +59,9 @@ async def payment_notification(
     request: Request,
     session: SessionDep,
     cipher: CipherDep,
+    clock: ClockDep,
     x_signature: Annotated[str | None, Header()] = None,
-) -> PaymentNotificationOut:
+) -> object:
     raw = await request.body()
     signatures.verify(x_signature, raw, request.app.state.settings.payment_secrets(), time.time())
     try:
@@ -67,4 +70,13 @@ async def payment_notification(
         raise RequestValidationError(
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         ) from exc
-    return await service.apply_notification(session, cipher, body)
+    result = await service.apply_notification(session, cipher, clock, body)
+    if result.outcome in service.REFUSED:
+        # Returned, not raised: the refused event stays recorded (money may have moved).
+        return problem_response(
+            422,
+            result.outcome,
+            "Payment notification refused",
+            f"event {result.event_id} was recorded as {result.outcome}",
+        )
+    return result

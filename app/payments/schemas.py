@@ -4,9 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import ResponseModel
 
 
 class PaymentOrderOut(ResponseModel):
@@ -18,7 +18,12 @@ class PaymentOrderOut(ResponseModel):
     created_at: datetime
 
 
-class PaymentNotificationIn(RequestModel):
+class PaymentNotificationIn(BaseModel):
+    """The gateway's body. Unlike our clients' bodies, unknown fields are ignored: a gateway
+    adding a field must not stop payments from activating cover."""
+
+    model_config = ConfigDict(extra="ignore")
+
     event_id: str = Field(min_length=1, max_length=128)
     payment_order_id: uuid.UUID
     status: Literal["succeeded", "failed"]
@@ -35,5 +40,13 @@ class CoverageOut(ResponseModel):
 
 class PaymentNotificationOut(ResponseModel):
     event_id: str
-    outcome: Literal["activated", "failed_recorded", "already_paid", "duplicate", "refund_due"]
+    outcome: Literal[
+        "activated",
+        "failed_recorded",
+        "already_paid",
+        "duplicate",
+        "refund_due",
+        "amount_mismatch",
+        "paid_at_out_of_range",
+    ]
     coverage: CoverageOut | None = None

@@ -11,21 +11,21 @@ enrolment marked `refund_due`.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
-from app.core.clock import shanghai_date
+from app.core.clock import Clock, shanghai_date
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller, Role
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.members.models import Member
-from app.members.service import ID_NUMBER
+from app.members.service import ID_NUMBER, apply_contact, link_platform_worker
 from app.payments.models import OPEN, PAID, PaymentNotification, PaymentOrder
 from app.payments.schemas import (
     CoverageOut,
@@ -34,7 +34,8 @@ from app.payments.schemas import (
     PaymentOrderOut,
 )
 from app.plans import get_plan
-from app.rules.coverage import CoveragePeriod, period_for_payment
+from app.rules.calendar import ONE_DAY
+from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
 from app.rules.eligibility import check_age
 from app.rules.id_numbers import IdNumber, parse_id_number
 
@@ -44,7 +45,7 @@ def order_out(order: PaymentOrder) -> PaymentOrderOut:
 
 
 async def open_order(
-    session: AsyncSession, caller: Caller, enrolment_id: uuid.UUID
+    session: AsyncSession, caller: Caller, enrolment_id: uuid.UUID, today: date
 ) -> tuple[PaymentOrderOut, bool]:
     """The enrolment's open payment order, created if there is none (True when created)."""
     enrolment = await session.get(Enrolment, enrolment_id, with_for_update=True)
@@ -56,6 +57,12 @@ async def open_order(
         raise Conflict(
             f"an enrolment that is {enrolment.status} cannot be paid", code="enrolment_not_payable"
         )
+    plan = get_plan(enrolment.plan_code)
+    assert plan is not None, "an enrolment's plan is always shipped"
+    if application_expired(plan, enrolment.applied_on, today):
+        raise Conflict(
+            "this application was left unpaid too long; apply again", code="enrolment_expired"
+        )
     existing = (
         await session.scalars(
             select(PaymentOrder).where(
@@ -65,8 +72,6 @@ async def open_order(
     ).first()
     if existing is not None:
         return order_out(existing), False
-    plan = get_plan(enrolment.plan_code)
-    assert plan is not None, "an enrolment's plan is always shipped"
     order = PaymentOrder(
         id=uuid.uuid4(), enrolment_id=enrolment_id, amount_fen=plan.premium_fen.value, status=OPEN
     )
@@ -84,8 +89,12 @@ async def open_order(
     return order_out(order), True
 
 
+# Outcomes that refuse the notification: recorded (money may have moved), answered 422.
+REFUSED = frozenset({"amount_mismatch", "paid_at_out_of_range"})
+
+
 async def apply_notification(
-    session: AsyncSession, cipher: PersonalDataCipher, body: PaymentNotificationIn
+    session: AsyncSession, cipher: PersonalDataCipher, clock: Clock, body: PaymentNotificationIn
 ) -> PaymentNotificationOut:
     # Lock the order before anything else: recording the event first would take a key-share
     # lock on the order through the foreign key, and two notifications for one order would
@@ -109,25 +118,36 @@ async def apply_notification(
         return PaymentNotificationOut(event_id=body.event_id, outcome="duplicate")
     notification = await session.get(PaymentNotification, body.event_id)
     assert notification is not None
+
+    async def settle(outcome: str, action: str | None = None) -> PaymentNotificationOut:
+        notification.outcome = outcome
+        if action:
+            await record(
+                session,
+                entity="payment_order",
+                entity_id=order.id,
+                action=action,
+                client_id=None,
+                from_status=order.status,
+                to_status=order.status,
+                details={"event_id": body.event_id, "amount_fen": body.amount_fen},
+            )
+        return PaymentNotificationOut(event_id=body.event_id, outcome=outcome)
+
     if body.amount_fen != order.amount_fen:
-        raise Unprocessable(
-            f"the order is for {order.amount_fen} fen, not {body.amount_fen}",
-            code="amount_mismatch",
-        )
+        return await settle("amount_mismatch", "payment_refused_amount")
     if body.status == "failed":
         order.failed_attempts += 1
-        notification.outcome = "failed_recorded"
-        await record(
-            session,
-            entity="payment_order",
-            entity_id=order.id,
-            action="payment_failed",
-            client_id=None,
-            from_status=order.status,
-            to_status=order.status,
-            details={"event_id": body.event_id},
-        )
-        return PaymentNotificationOut(event_id=body.event_id, outcome="failed_recorded")
+        return await settle("failed_recorded", "payment_failed")
+    if order.enrolment_id is None:
+        raise Unprocessable("this order is not an enrolment's", code="payment_order_not_payable")
+    enrolment = await session.get(Enrolment, order.enrolment_id)
+    assert enrolment is not None
+    paid_on = shanghai_date(body.paid_at)
+    if paid_on < enrolment.applied_on or paid_on > clock.today() + ONE_DAY:
+        # A payment dated before the application, or in the future, would put cover in the wrong
+        # place: a person must look at it.
+        return await settle("paid_at_out_of_range", "payment_refused_date")
 
     paid = await session.execute(
         update(PaymentOrder)
@@ -135,8 +155,8 @@ async def apply_notification(
         .values(status=PAID, paid_at=body.paid_at, channel=body.channel)
     )
     if paid.rowcount != 1:  # type: ignore[attr-defined]
-        notification.outcome = "already_paid"
-        return PaymentNotificationOut(event_id=body.event_id, outcome="already_paid")
+        # A second real payment for a paid order: the money must go back.
+        return await settle("already_paid", "duplicate_payment_refund_due")
     await record(
         session,
         entity="payment_order",
@@ -193,6 +213,21 @@ async def _activate(
     enrolment.status = new_status.value
     if too_old:
         return "refund_due", None
+    # The application has become cover: now its contact details and platform account are the
+    # member's.
+    apply_contact(member, cipher, enrolment.name_cipher, enrolment.phone_cipher)
+    link = await link_platform_worker(
+        session, member, enrolment.platform_code, enrolment.platform_worker_id, enrolment.work_type
+    )
+    if link is None:
+        await record(
+            session,
+            entity="member",
+            entity_id=member.id,
+            action="platform_link_conflict",
+            client_id=None,
+            details={"platform_code": enrolment.platform_code},
+        )
     row = CoveragePeriodRecord(
         id=uuid.uuid4(),
         member_id=member.id,

@@ -64,6 +64,7 @@ class PlanOut(BaseModel):
     shares_per_member_per_period: ParamOut
     eligibility: dict[str, ParamOut]
     period: dict[str, ParamOut]
+    applications: dict[str, ParamOut]
     waiting: dict[str, ParamOut]
     claims: dict[str, ParamOut]
     benefits: list[BenefitOut]
@@ -83,6 +84,7 @@ class PlanOut(BaseModel):
             shares_per_member_per_period=_param(plan.shares_per_member_per_period),
             eligibility=_params(plan.eligibility),
             period=_params(plan.period),
+            applications=_params(plan.applications),
             waiting=_params(plan.waiting),
             claims=_params(plan.claims),
             benefits=[BenefitOut.of(terms) for terms in plan.benefits.values()],

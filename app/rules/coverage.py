@@ -88,3 +88,8 @@ def blocking_period(
     if plan.period.renewable.value and latest.ends_on - on < window:
         return None
     return latest
+
+
+def application_expired(plan: Plan, applied_on: date, today: date) -> bool:
+    """An application left unpaid longer than the plan allows no longer holds a share open."""
+    return today > applied_on + timedelta(days=plan.applications.valid_days.value)

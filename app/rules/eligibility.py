@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from app.rules.calendar import anniversary, is_under
+from app.rules.calendar import is_under
 from app.rules.id_numbers import IdNumber, InvalidIdNumber, parse_id_number
 from app.rules.plan import Plan
+
+_CLOCK_SKEW = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,13 +51,8 @@ def check_age(plan: Plan, birth_date: date, on: date) -> list[Failure]:
     limit = plan.eligibility.under_age.value
     minimum = plan.eligibility.min_age.value
     if not is_under(birth_date, limit, on):
-        return [
-            Failure(
-                "age_limit",
-                f"must be under {limit} on {on.isoformat()}; "
-                f"the {limit}th birthday was {anniversary(birth_date, limit).isoformat()}",
-            )
-        ]
+        # Not the birthday itself: the message would reveal what masking hides.
+        return [Failure("age_limit", f"must be under {limit} on {on.isoformat()}")]
     if is_under(birth_date, minimum, on):
         return [Failure("age_below_minimum", f"must be at least {minimum} on {on.isoformat()}")]
     return []
@@ -93,6 +90,8 @@ def check_platform_work(
         problems.append("the platform does not place the work in a covered city")
     if work.work_type != claimed_work_type:
         problems.append("the platform reports a different work type")
+    if work.last_order_at is not None and work.last_order_at > now + _CLOCK_SKEW:
+        problems.append("the platform reports an order in the future")
     window_start = now - timedelta(days=rules.orders_window_days.value)
     recent = work.last_order_at is not None and work.last_order_at >= window_start
     if work.orders_last_7_days < rules.min_orders_in_window.value or (

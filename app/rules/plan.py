@@ -63,6 +63,11 @@ class PeriodRule:
 
 
 @dataclass(frozen=True, slots=True)
+class Applications:
+    valid_days: Param[int]
+
+
+@dataclass(frozen=True, slots=True)
 class Waiting:
     illness_days: Param[int]
     accident_days: Param[int]
@@ -120,6 +125,7 @@ class Plan:
     shares_per_member_per_period: Param[int]
     eligibility: Eligibility
     period: PeriodRule
+    applications: Applications
     waiting: Waiting
     claims: ClaimRules
     benefits: Mapping[str, BenefitTerms]
@@ -350,12 +356,16 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
             "claims",
             "benefits",
             "diseases",
+            "applications",
         },
         "",
     )
     eligibility = _table(data, "eligibility", "")
     period = _table(data, "period", "")
     waiting = _table(data, "waiting", "")
+    applications = _table(data, "applications", "")
+    application_readers: dict[str, Reader] = {"valid_days": _days(1)}
+    _reject_unknown(applications, set(application_readers), "applications")
     claims = _table(data, "claims", "")
     benefits = _table(data, "benefits", "")
     _reject_unknown(benefits, set(BENEFITS), "benefits")
@@ -403,6 +413,7 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         shares_per_member_per_period=_param(data, "shares_per_member_per_period", "", _int(1, 1)),
         eligibility=Eligibility(**_params(eligibility, "eligibility", elig_readers)),
         period=PeriodRule(**_params(period, "period", period_readers)),
+        applications=Applications(**_params(applications, "applications", application_readers)),
         waiting=Waiting(**_params(waiting, "waiting", waiting_readers)),
         claims=ClaimRules(**_params(claims, "claims", claim_readers)),
         benefits={code: _benefit(code, _table(benefits, code, "benefits")) for code in BENEFITS},

@@ -43,7 +43,7 @@ def test_the_day_before_the_60th_birthday_is_accepted_the_birthday_is_not():
 
     on_birthday = check_applicant(PLAN, applicant(id_number=id_number(born)), date(2026, 11, 24))
     assert codes(on_birthday) == ["age_limit"]
-    assert "2026-11-24" in on_birthday[0].detail
+    assert "1966" not in on_birthday[0].detail  # the birth date stays masked
 
 
 def test_under_the_minimum_age():
@@ -104,6 +104,7 @@ def test_platform_work_verified():
         {"orders_last_7_days": 0, "last_order_at": NOW - timedelta(days=8)},
         {"orders_last_7_days": 0},
         {"last_order_at": None},
+        {"last_order_at": NOW + timedelta(days=3)},
     ],
 )
 def test_platform_work_not_verified(changes):

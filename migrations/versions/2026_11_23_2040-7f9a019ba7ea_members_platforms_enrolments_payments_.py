@@ -1,8 +1,8 @@
 """members, platforms, enrolments, payments, coverage, audit
 
-Revision ID: b3d51a03dcde
+Revision ID: 7f9a019ba7ea
 Revises: 7662d0cc172e
-Create Date: 2026-11-23 20:20:15.722940+00:00
+Create Date: 2026-11-23 20:40:44.632623+00:00
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "b3d51a03dcde"
+revision: str = "7f9a019ba7ea"
 down_revision: str | None = "7662d0cc172e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -94,6 +94,8 @@ def upgrade() -> None:
         sa.Column("work_city", sa.String(length=64), nullable=False),
         sa.Column("applied_on", sa.Date(), nullable=False),
         sa.Column("checks", sa.JSON(), nullable=False),
+        sa.Column("name_cipher", sa.LargeBinary(), nullable=False),
+        sa.Column("phone_cipher", sa.LargeBinary(), nullable=False),
         sa.Column("created_by_client_id", sa.Uuid(), nullable=False),
         sa.Column("reviewed_by_client_id", sa.Uuid(), nullable=True),
         sa.Column("review_note", sa.Text(), nullable=True),
@@ -101,7 +103,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status IN ('pending_review', 'awaiting_payment', 'rejected', 'paid', 'refund_due')",
+            "status IN ('pending_review', 'awaiting_payment', 'rejected', 'paid', 'refund_due', 'expired')",
             name=op.f("ck_enrolments_status"),
         ),
         sa.ForeignKeyConstraint(
