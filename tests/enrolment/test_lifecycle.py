@@ -1,0 +1,176 @@
+"""Races, expiry, and what an application may and may not change, on both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.core.clock import SHANGHAI
+from app.core.policy import Role
+from app.members.models import Member
+from app.payments.models import PaymentNotification, PaymentOrder
+from tests.clients.test_auth import assert_problem
+from tests.conftest import asgi_client, bearer
+from tests.enrolment.conftest import (
+    GANSU,
+    application,
+    apply,
+    close_app,
+    make_enrol_app,
+    worker,
+)
+from tests.enrolment.test_payments import enrol_and_order, notification, notify
+
+
+async def test_racing_applications_for_one_person_make_one_enrolment(http, citizen, db):
+    responses = await asyncio.gather(
+        *(apply(http, citizen, application(), key=f"race-{n}") for n in range(4))
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 409, 409, 409], [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already_enrolled"}
+    async with db.reader() as session:
+        assert len((await session.scalars(select(Member))).all()) == 1
+
+
+async def test_a_union_sees_its_own_members_only(http, citizen, api_key, db):
+    member_id = (await apply(http, citizen, application())).json()["member_id"]
+    async with db.writer() as session:
+        member = await session.get(Member, uuid.UUID(member_id))
+        member.union_org_code = "SH-PUDONG"
+        await session.commit()
+    pudong = bearer(await api_key(Role.UNION, "SH-PUDONG"))
+    xuhui = bearer(await api_key(Role.UNION, "SH-XUHUI"))
+
+    own = await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=pudong)
+    other = await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=xuhui)
+    other_view = await http.get(f"/v1/members/{member_id}/coverage", headers=xuhui)
+
+    assert own.status_code == 200
+    assert own.json()["member_id"] == member_id
+    assert_problem(other, 404, "member_not_found")
+    assert_problem(other_view, 404, "member_not_found")
+
+
+async def test_an_unverified_application_does_not_rewrite_the_member(
+    http, citizen, settings, test_var_dir, db, slow_platform_url
+):
+    enrolment, order = await enrol_and_order(http, citizen)
+    await notify(http, notification(order, paid_at="2026-11-23T03:00:00+00:00"))
+    later = datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)  # in the renewal window
+    later_app = await make_enrol_app(
+        settings,
+        test_var_dir,
+        db,
+        now=later,
+        slow_url=slow_platform_url,
+        register=False,
+        workers=[worker("rider-gansu", GANSU)],
+    )
+    try:
+        async with asgi_client(later_app) as later_http:
+            pending = await apply(
+                later_http,
+                citizen,
+                application(
+                    GANSU,
+                    "rider-slow",
+                    platform_code="slow-delivery",
+                    phone="13999999999",
+                    name="李四",
+                ),
+            )
+    finally:
+        await close_app(later_app)
+
+    assert pending.json()["status"] == "pending_review"
+    async with db.reader() as session:
+        member = await session.get(Member, uuid.UUID(enrolment["member_id"]))
+    assert member.phone_masked == "138****5678"
+    assert member.name_masked == "马**"
+
+
+async def test_refused_notifications_are_recorded_and_leave_the_order_open(http, citizen, db):
+    _, order = await enrol_and_order(http, citizen)
+
+    wrong_amount = await notify(http, notification(order, amount_fen=720, event_id="e-amount"))
+    backdated = await notify(
+        http, notification(order, paid_at="2026-01-01T10:00:00+08:00", event_id="e-early")
+    )
+    future = await notify(
+        http, notification(order, paid_at="2031-01-01T10:00:00+08:00", event_id="e-future")
+    )
+
+    assert_problem(wrong_amount, 422, "amount_mismatch")
+    assert_problem(backdated, 422, "paid_at_out_of_range")
+    assert_problem(future, 422, "paid_at_out_of_range")
+    async with db.reader() as session:
+        recorded = {
+            n.event_id: n.outcome
+            for n in (await session.scalars(select(PaymentNotification))).all()
+        }
+        stored_order = await session.get(PaymentOrder, uuid.UUID(order["id"]))
+    assert recorded == {
+        "e-amount": "amount_mismatch",
+        "e-early": "paid_at_out_of_range",
+        "e-future": "paid_at_out_of_range",
+    }
+    assert stored_order.status == "open"
+
+
+async def test_a_second_real_payment_is_recorded_for_a_refund(http, citizen, db):
+    _, order = await enrol_and_order(http, citizen)
+    await notify(http, notification(order, channel="alipay"))
+
+    second = await notify(http, notification(order, channel="wechat"))
+
+    assert second.json()["outcome"] == "already_paid"
+    async with db.reader() as session:
+        actions = (await session.scalars(select(AuditEvent.action))).all()
+    assert "duplicate_payment_refund_due" in actions
+
+
+async def test_the_gateway_may_add_fields(http, citizen):
+    _, order = await enrol_and_order(http, citizen)
+
+    response = await notify(http, notification(order) | {"trade_no": "2026112322001"})
+
+    assert response.json()["outcome"] == "activated"
+
+
+async def test_an_unpaid_application_expires(
+    http, citizen, settings, test_var_dir, db, slow_platform_url
+):
+    first = (await apply(http, citizen, application())).json()
+    later = datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI)  # 31 days after applying
+    later_app = await make_enrol_app(
+        settings,
+        test_var_dir,
+        db,
+        now=later,
+        slow_url=slow_platform_url,
+        register=False,
+        workers=[
+            worker("rider-gansu", GANSU, last_order_at=(later - timedelta(hours=1)).isoformat())
+        ],
+    )
+    try:
+        async with asgi_client(later_app) as later_http:
+            late_order = await later_http.post(
+                f"/v1/enrolments/{first['id']}/payment-orders",
+                headers=citizen | {"Idempotency-Key": "late"},
+            )
+            again = await apply(later_http, citizen, application(), key="after-expiry")
+            old = await later_http.get(f"/v1/enrolments/{first['id']}", headers=citizen)
+    finally:
+        await close_app(later_app)
+
+    assert_problem(late_order, 409, "enrolment_expired")
+    assert again.status_code == 201, again.text
+    assert again.json()["member_id"] == first["member_id"]
+    assert old.json()["status"] == "expired"
