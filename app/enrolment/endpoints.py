@@ -62,11 +62,13 @@ async def list_enrolments(
     session: SessionDep,
     status: EnrolmentStatus = EnrolmentStatus.PENDING_REVIEW,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    created_after: Annotated[
-        AwareDatetime | None, Query(description="The last `created_at` of the previous page.")
+    after_created_at: Annotated[
+        AwareDatetime | None, Query(description="`created_at` of the last row of the page.")
     ] = None,
+    after_id: Annotated[uuid.UUID | None, Query(description="`id` of that last row.")] = None,
 ) -> list[EnrolmentOut]:
-    return await service.queue(session, status, limit, created_after)
+    after = (after_created_at, after_id) if after_created_at and after_id else None
+    return await service.queue(session, status, limit, after)
 
 
 @router.get("/{enrolment_id}", response_model=EnrolmentOut, responses=problems(404))

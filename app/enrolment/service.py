@@ -389,9 +389,13 @@ async def review(
 
 
 async def queue(
-    session: AsyncSession, status: EnrolmentStatus, limit: int, after: datetime | None
+    session: AsyncSession,
+    status: EnrolmentStatus,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
 ) -> list[EnrolmentOut]:
-    """Applications in a status, oldest first: the examiners' work queue."""
+    """Applications in a status, oldest first: the examiners' work queue. The page cursor is
+    (created_at, id) of the last row seen, so rows sharing a timestamp are never skipped."""
     query = (
         select(Enrolment, Member)
         .join(Member, Member.id == Enrolment.member_id)
@@ -400,5 +404,9 @@ async def queue(
         .limit(limit)
     )
     if after is not None:
-        query = query.where(Enrolment.created_at > after)
+        created_at, last_id = after
+        query = query.where(
+            (Enrolment.created_at > created_at)
+            | ((Enrolment.created_at == created_at) & (Enrolment.id > last_id))
+        )
     return [out(enrolment, member) for enrolment, member in (await session.execute(query)).all()]

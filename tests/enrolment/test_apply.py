@@ -188,3 +188,35 @@ async def test_examiners_list_the_pending_queue(http, citizen, api_key):
 
     assert [e["id"] for e in queue.json()] == [pending["id"]]
     assert_problem(by_citizen, 403, "forbidden")
+
+
+async def test_the_queue_pages_without_skipping(http, citizen, api_key, db):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from app.enrolment.models import Enrolment
+
+    examiner = bearer(await api_key(Role.EXAMINER))
+    for n, (id_no, worker_id) in enumerate([(SLOW, "rider-slow"), (GANSU, "rider-slow")]):
+        await apply(
+            http, citizen, application(id_no, worker_id, platform_code="slow-delivery"), key=f"q{n}"
+        )
+    async with db.writer() as session:  # the same timestamp for both
+        await session.execute(
+            update(Enrolment).values(created_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
+        )
+        await session.commit()
+
+    first = (await http.get("/v1/enrolments?limit=1", headers=examiner)).json()
+    last = first[-1]
+    second = (
+        await http.get(
+            "/v1/enrolments",
+            params={"limit": 1, "after_created_at": last["created_at"], "after_id": last["id"]},
+            headers=examiner,
+        )
+    ).json()
+
+    assert len(first) == len(second) == 1
+    assert first[0]["id"] != second[0]["id"]
