@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta
 
 import httpx
@@ -155,3 +157,29 @@ async def apply(http, headers, body, key=None):
         json=body,
         headers=headers | {"Idempotency-Key": key or f"k-{id(body)}-{body['id_number']}"},
     )
+
+
+@pytest.fixture
+def client_at(settings, test_var_dir, db, slow_platform_url):
+    """`async with client_at(moment) as http:` the same database with the service's clock at
+    `moment`, and rider-gansu's last platform order an hour before it."""
+
+    @asynccontextmanager
+    async def open_client(moment: datetime) -> AsyncIterator[httpx.AsyncClient]:
+        recent = (moment - timedelta(hours=1)).isoformat()
+        application = await make_enrol_app(
+            settings,
+            test_var_dir,
+            db,
+            now=moment,
+            slow_url=slow_platform_url,
+            register=False,
+            workers=[worker("rider-gansu", GANSU, last_order_at=recent)],
+        )
+        try:
+            async with asgi_client(application) as client:
+                yield client
+        finally:
+            await close_app(application)
+
+    return open_client

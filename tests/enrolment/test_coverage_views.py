@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
 from tests.clients.test_auth import assert_problem
-from tests.conftest import asgi_client, bearer
+from tests.conftest import bearer
 from tests.enrolment.conftest import (
     GANSU,
     application,
     apply,
-    close_app,
-    make_enrol_app,
-    worker,
 )
 from tests.enrolment.test_payments import enrol_and_order, notification, notify
 
@@ -92,32 +89,13 @@ async def test_who_may_look(http, citizen, api_key):
     )
 
 
-async def test_renewal_in_the_window_continues_without_a_gap(
-    http, citizen, settings, test_var_dir, db, slow_platform_url
-):
+async def test_renewal_in_the_window_continues_without_a_gap(http, citizen, client_at):
     member_id = await covered_member(http, citizen)
     # Thirteen days before the period ends: the renewal window (30 days) is open.
-    later = datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)
-    renewal_app = await make_enrol_app(
-        settings,
-        test_var_dir,
-        db,
-        now=later,
-        slow_url=slow_platform_url,
-        register=False,
-        workers=[
-            worker("rider-gansu", GANSU, last_order_at=(later - timedelta(hours=2)).isoformat())
-        ],
-    )
-    try:
-        async with asgi_client(renewal_app) as later_http:
-            enrolment, order = await enrol_and_order(later_http, citizen)
-            paid = await notify(
-                later_http, notification(order, paid_at="2027-11-10T02:00:00+00:00")
-            )
-            view = await later_http.get(f"/v1/members/{member_id}/coverage", headers=citizen)
-    finally:
-        await close_app(renewal_app)
+    async with client_at(datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)) as later_http:
+        enrolment, order = await enrol_and_order(later_http, citizen)
+        paid = await notify(later_http, notification(order, paid_at="2027-11-10T02:00:00+00:00"))
+        view = await later_http.get(f"/v1/members/{member_id}/coverage", headers=citizen)
 
     assert enrolment["member_id"] == member_id
     assert paid.json()["coverage"] == {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -14,14 +14,11 @@ from app.core.policy import Role
 from app.members.models import Member
 from app.payments.models import PaymentNotification, PaymentOrder
 from tests.clients.test_auth import assert_problem
-from tests.conftest import asgi_client, bearer
+from tests.conftest import bearer
 from tests.enrolment.conftest import (
     GANSU,
     application,
     apply,
-    close_app,
-    make_enrol_app,
-    worker,
 )
 from tests.enrolment.test_payments import enrol_and_order, notification, notify
 
@@ -57,36 +54,22 @@ async def test_a_union_sees_its_own_members_only(http, citizen, api_key, db):
     assert_problem(other_view, 404, "member_not_found")
 
 
-async def test_an_unverified_application_does_not_rewrite_the_member(
-    http, citizen, settings, test_var_dir, db, slow_platform_url
-):
+async def test_an_unverified_application_does_not_rewrite_the_member(http, citizen, db, client_at):
     enrolment, order = await enrol_and_order(http, citizen)
     await notify(http, notification(order, paid_at="2026-11-23T03:00:00+00:00"))
-    later = datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)  # in the renewal window
-    later_app = await make_enrol_app(
-        settings,
-        test_var_dir,
-        db,
-        now=later,
-        slow_url=slow_platform_url,
-        register=False,
-        workers=[worker("rider-gansu", GANSU)],
-    )
-    try:
-        async with asgi_client(later_app) as later_http:
-            pending = await apply(
-                later_http,
-                citizen,
-                application(
-                    GANSU,
-                    "rider-slow",
-                    platform_code="slow-delivery",
-                    phone="13999999999",
-                    name="李四",
-                ),
-            )
-    finally:
-        await close_app(later_app)
+    # In the renewal window, an application the platform cannot verify, with new details.
+    async with client_at(datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)) as later_http:
+        pending = await apply(
+            later_http,
+            citizen,
+            application(
+                GANSU,
+                "rider-slow",
+                platform_code="slow-delivery",
+                phone="13999999999",
+                name="李四",
+            ),
+        )
 
     assert pending.json()["status"] == "pending_review"
     async with db.reader() as session:
@@ -143,32 +126,15 @@ async def test_the_gateway_may_add_fields(http, citizen):
     assert response.json()["outcome"] == "activated"
 
 
-async def test_an_unpaid_application_expires(
-    http, citizen, settings, test_var_dir, db, slow_platform_url
-):
+async def test_an_unpaid_application_expires(http, citizen, client_at):
     first = (await apply(http, citizen, application())).json()
-    later = datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI)  # 31 days after applying
-    later_app = await make_enrol_app(
-        settings,
-        test_var_dir,
-        db,
-        now=later,
-        slow_url=slow_platform_url,
-        register=False,
-        workers=[
-            worker("rider-gansu", GANSU, last_order_at=(later - timedelta(hours=1)).isoformat())
-        ],
-    )
-    try:
-        async with asgi_client(later_app) as later_http:
-            late_order = await later_http.post(
-                f"/v1/enrolments/{first['id']}/payment-orders",
-                headers=citizen | {"Idempotency-Key": "late"},
-            )
-            again = await apply(later_http, citizen, application(), key="after-expiry")
-            old = await later_http.get(f"/v1/enrolments/{first['id']}", headers=citizen)
-    finally:
-        await close_app(later_app)
+    async with client_at(datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI)) as later_http:  # +31 days
+        late_order = await later_http.post(
+            f"/v1/enrolments/{first['id']}/payment-orders",
+            headers=citizen | {"Idempotency-Key": "late"},
+        )
+        again = await apply(later_http, citizen, application(), key="after-expiry")
+        old = await later_http.get(f"/v1/enrolments/{first['id']}", headers=citizen)
 
     assert_problem(late_order, 409, "enrolment_expired")
     assert again.status_code == 201, again.text
