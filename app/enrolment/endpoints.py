@@ -11,6 +11,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
+from app.enrolment import review as examiners
 from app.enrolment import service
 from app.enrolment.models import EnrolmentStatus
 from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, ReviewIn
@@ -68,7 +69,7 @@ async def list_enrolments(
     after_id: Annotated[uuid.UUID | None, Query(description="`id` of that last row.")] = None,
 ) -> list[EnrolmentOut]:
     after = (after_created_at, after_id) if after_created_at and after_id else None
-    return await service.queue(session, status, limit, after)
+    return await examiners.queue(session, status, limit, after)
 
 
 @router.get("/{enrolment_id}", response_model=EnrolmentOut, responses=problems(404))
@@ -93,6 +94,6 @@ async def review(
     session: SessionDep,
     clock: ClockDep,
 ) -> EnrolmentOut:
-    return await service.review(
+    return await examiners.review(
         session, caller, enrolment_id, body.decision == "approve", body.note, clock
     )

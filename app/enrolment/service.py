@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -339,74 +339,3 @@ async def get(session: AsyncSession, caller: Caller, enrolment_id: uuid.UUID) ->
     member = await session.get(Member, enrolment.member_id)
     assert member is not None
     return out(enrolment, member)
-
-
-async def review(
-    session: AsyncSession,
-    caller: Caller,
-    enrolment_id: uuid.UUID,
-    approve: bool,
-    note: str,
-    clock: Clock,
-) -> EnrolmentOut:
-    """An examiner's decision on an application the platform could not verify.
-
-    A conditional UPDATE, so two examiners deciding at once cannot both win.
-    """
-    new_status = EnrolmentStatus.AWAITING_PAYMENT if approve else EnrolmentStatus.REJECTED
-    result = await session.execute(
-        update(Enrolment)
-        .where(
-            Enrolment.id == enrolment_id, Enrolment.status == EnrolmentStatus.PENDING_REVIEW.value
-        )
-        .values(
-            status=new_status.value,
-            reviewed_by_client_id=caller.client_id,
-            review_note=note,
-            updated_at=clock.now(),
-        )
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        if await session.get(Enrolment, enrolment_id) is None:
-            raise NotFound("enrolment not found", code="enrolment_not_found")
-        raise Conflict(
-            "only applications pending review can be reviewed", code="enrolment_not_pending_review"
-        )
-    await record(
-        session,
-        entity="enrolment",
-        entity_id=enrolment_id,
-        action="approved" if approve else "rejected",
-        client_id=caller.client_id,
-        from_status=EnrolmentStatus.PENDING_REVIEW.value,
-        to_status=new_status.value,
-    )
-    enrolment = await session.get(Enrolment, enrolment_id, populate_existing=True)
-    assert enrolment is not None
-    member = await session.get(Member, enrolment.member_id)
-    assert member is not None
-    return out(enrolment, member)
-
-
-async def queue(
-    session: AsyncSession,
-    status: EnrolmentStatus,
-    limit: int,
-    after: tuple[datetime, uuid.UUID] | None,
-) -> list[EnrolmentOut]:
-    """Applications in a status, oldest first: the examiners' work queue. The page cursor is
-    (created_at, id) of the last row seen, so rows sharing a timestamp are never skipped."""
-    query = (
-        select(Enrolment, Member)
-        .join(Member, Member.id == Enrolment.member_id)
-        .where(Enrolment.status == status.value)
-        .order_by(Enrolment.created_at, Enrolment.id)
-        .limit(limit)
-    )
-    if after is not None:
-        created_at, last_id = after
-        query = query.where(
-            (Enrolment.created_at > created_at)
-            | ((Enrolment.created_at == created_at) & (Enrolment.id > last_id))
-        )
-    return [out(enrolment, member) for enrolment, member in (await session.execute(query)).all()]

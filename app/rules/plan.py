@@ -8,24 +8,30 @@ with `PlanError` naming the dotted key at fault.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Generic, TypeVar
 
+from app.rules.plan_values import (
+    PlanError,
+    Reader,
+    a_date,
+    boolean,
+    choice,
+    days,
+    false_only,
+    grade_percents,
+    integer,
+    text,
+    text_list,
+)
 from app.rules.vocabulary import BENEFITS, EVENT_KINDS, SEVERITIES, WORK_TYPES
+
+__all__ = ["Plan", "PlanError", "parse_plan"]
 
 T = TypeVar("T")
 FORMAT_VERSION = 1
-
-
-class PlanError(ValueError):
-    """A plan file that cannot be used; the message starts with the offending key."""
-
-    def __init__(self, key: str, problem: str) -> None:
-        self.key = key
-        super().__init__(f"{key}: {problem}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,131 +141,43 @@ class Plan:
         return self.benefits[code]
 
 
-# What each benefit must declare beyond the common terms: name -> reader.
-Reader = Callable[[object, str], Any]
-
-
-# Bounds that no real plan reaches, so a typo cannot overflow date or money arithmetic later.
-MAX_FEN = 10**12
-MAX_DAYS = 3650
-
-
-def _int(minimum: int = 0, maximum: int = MAX_FEN) -> Reader:
-    def read(value: object, key: str) -> int:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise PlanError(key, f"expected an integer, got {value!r}")
-        if not minimum <= value <= maximum:
-            raise PlanError(key, f"must be between {minimum} and {maximum}, got {value}")
-        return value
-
-    return read
-
-
-def _days(minimum: int = 0) -> Reader:
-    return _int(minimum, MAX_DAYS)
-
-
-def _false_only(what: str) -> Reader:
-    """Conditions this service cannot check must not be switched on by a plan file."""
-
-    def read(value: object, key: str) -> bool:
-        if _bool(value, key):
-            raise PlanError(key, f"this service does not check {what}; it must be false")
-        return False
-
-    return read
-
-
-def _bool(value: object, key: str) -> bool:
-    if not isinstance(value, bool):
-        raise PlanError(key, f"expected true or false, got {value!r}")
-    return value
-
-
-def _date(value: object, key: str) -> date:
-    if not isinstance(value, date) or isinstance(value, datetime):
-        raise PlanError(key, f"expected a date (YYYY-MM-DD), got {value!r}")
-    return value
-
-
-def _str(value: object, key: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise PlanError(key, f"expected a non-empty string, got {value!r}")
-    return value
-
-
-def _choice(*allowed: str) -> Reader:
-    def read(value: object, key: str) -> str:
-        if value not in allowed:
-            raise PlanError(key, f"must be one of {', '.join(allowed)}, got {value!r}")
-        assert isinstance(value, str)
-        return value
-
-    return read
-
-
-def _str_list(allowed: frozenset[str] | None = None, *, non_empty: bool = True) -> Reader:
-    def read(value: object, key: str) -> tuple[str, ...]:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise PlanError(key, f"expected a list of strings, got {value!r}")
-        if non_empty and not value:
-            raise PlanError(key, "must not be empty")
-        if allowed is not None and (unknown := sorted(set(value) - allowed)):
-            raise PlanError(key, f"unknown value(s) {', '.join(unknown)}")
-        if len(set(value)) != len(value):
-            raise PlanError(key, "lists a value twice")
-        return tuple(value)
-
-    return read
-
-
-def _grade_percents(value: object, key: str) -> tuple[int, ...]:
-    """JR/T 0083's ten grades: grade 1 (first) pays most, and no grade pays more than a worse."""
-    if not isinstance(value, list) or len(value) != 10:
-        raise PlanError(key, "expected a list of 10 integers, grade 1 first")
-    percents = tuple(_int(0, 100)(v, f"{key}[{i}]") for i, v in enumerate(value))
-    if any(a < b for a, b in itertools.pairwise(percents)):
-        raise PlanError(key, "a more severe grade must not pay less than a lighter one")
-    return percents
-
-
 BENEFIT_PARAMS: dict[str, dict[str, Reader]] = {
     "hospital_allowance": {
-        "daily_rate_fen": _int(),
-        "deductible_days_per_stay": _days(),
-        "max_days_per_period": _days(1),
-        "day_count": _choice("nights", "inclusive"),
-        "max_days_after_period_end": _days(),
+        "daily_rate_fen": integer(),
+        "deductible_days_per_stay": days(),
+        "max_days_per_period": days(1),
+        "day_count": choice("nights", "inclusive"),
+        "max_days_after_period_end": days(),
     },
     "critical_illness": {
-        "amount_fen": _int(),
+        "amount_fen": integer(),
         # 重大疾病保险的疾病定义使用规范 (2020): a mild form pays at most 30% of the severe one.
-        "mild_percent": _int(0, 30),
-        "payments_per_period": _int(1, 10),
+        "mild_percent": integer(0, 30),
+        "payments_per_period": integer(1, 10),
     },
     "critical_illness_medical": {
-        "share_percent": _int(0, 100),
-        "max_per_period_fen": _int(),
+        "share_percent": integer(0, 100),
+        "max_per_period_fen": integer(),
     },
     "illness_death": {
-        "amount_fen": _int(),
-        "payee": _choice("beneficiary", "district_union"),
+        "amount_fen": integer(),
+        "payee": choice("beneficiary", "district_union"),
     },
     "accidental_death": {
-        "amount_fen": _int(),
-        "less_disability_paid_for_same_accident": _bool,
-        "less_condolence_paid_for_same_accident": _bool,
-        "payee": _choice("beneficiary", "district_union"),
+        "amount_fen": integer(),
+        "less_disability_paid_for_same_accident": boolean,
+        "less_condolence_paid_for_same_accident": boolean,
+        "payee": choice("beneficiary", "district_union"),
     },
     "accidental_disability": {
-        "amount_fen": _int(),
-        "grade_percents": _grade_percents,
-        "raise_one_grade_on_ties": _bool,
-        "less_condolence_paid_for_same_accident": _bool,
+        "amount_fen": integer(),
+        "grade_percents": grade_percents,
+        "raise_one_grade_on_ties": boolean,
+        "less_condolence_paid_for_same_accident": boolean,
     },
     "accident_condolence": {
-        "amount_per_event_fen": _int(),
-        "max_per_period_fen": _int(),
+        "amount_per_event_fen": integer(),
+        "max_per_period_fen": integer(),
     },
 }
 assert set(BENEFIT_PARAMS) == set(BENEFITS)
@@ -281,7 +199,7 @@ def _param(data: Mapping[str, Any], key: str, path: str, read: Reader) -> Param[
     if not isinstance(entry, Mapping) or set(entry) != {"value", "confirmed"}:
         raise PlanError(where, "expected { value = ..., confirmed = true|false }")
     return Param(
-        read(entry["value"], f"{where}.value"), _bool(entry["confirmed"], f"{where}.confirmed")
+        read(entry["value"], f"{where}.value"), boolean(entry["confirmed"], f"{where}.confirmed")
     )
 
 
@@ -304,10 +222,10 @@ def _benefit(code: str, data: Mapping[str, Any]) -> BenefitTerms:
     _reject_unknown(data, _COMMON_BENEFIT_KEYS | set(own), path)
     return BenefitTerms(
         code=code,
-        name=_str(data.get("name"), f"{path}.name"),
-        event_kinds=_param(data, "event_kinds", path, _str_list(EVENT_KINDS)),
-        requires_review=_param(data, "requires_review", path, _bool),
-        required_documents=_param(data, "required_documents", path, _str_list(non_empty=False)),
+        name=text(data.get("name"), f"{path}.name"),
+        event_kinds=_param(data, "event_kinds", path, text_list(EVENT_KINDS)),
+        requires_review=_param(data, "requires_review", path, boolean),
+        required_documents=_param(data, "required_documents", path, text_list(non_empty=False)),
         params=_params(data, path, own),
     )
 
@@ -321,13 +239,13 @@ def _diseases(data: object) -> dict[str, Disease]:
         if not isinstance(entry, Mapping):
             raise PlanError(path, "expected a table")
         _reject_unknown(entry, {"code", "name", "severities"}, path)
-        code = _str(entry.get("code"), f"{path}.code")
+        code = text(entry.get("code"), f"{path}.code")
         if code in diseases:
             raise PlanError(f"{path}.code", f"{code} is listed twice")
         diseases[code] = Disease(
             code=code,
-            name=_str(entry.get("name"), f"{path}.name"),
-            severities=_str_list(SEVERITIES)(entry.get("severities"), f"{path}.severities"),
+            name=text(entry.get("name"), f"{path}.name"),
+            severities=text_list(SEVERITIES)(entry.get("severities"), f"{path}.severities"),
         )
     return diseases
 
@@ -364,7 +282,7 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
     period = _table(data, "period", "")
     waiting = _table(data, "waiting", "")
     applications = _table(data, "applications", "")
-    application_readers: dict[str, Reader] = {"valid_days": _days(1)}
+    application_readers: dict[str, Reader] = {"valid_days": days(1)}
     _reject_unknown(applications, set(application_readers), "applications")
     claims = _table(data, "claims", "")
     benefits = _table(data, "benefits", "")
@@ -374,43 +292,48 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         raise PlanError(f"benefits.{missing[0]}", "missing table")
 
     elig_readers: dict[str, Reader] = {
-        "min_age": _int(0, 150),
-        "under_age": _int(1, 150),
-        "work_cities": _str_list(),
-        "work_types": _str_list(WORK_TYPES),
-        "platform_verification_required": _bool,
-        "hukou_required": _false_only("hukou (the work alone decides)"),
-        "social_insurance_required": _false_only("social insurance records"),
-        "orders_window_days": _days(1),
-        "min_orders_in_window": _int(0, 10_000),
+        "min_age": integer(0, 150),
+        "under_age": integer(1, 150),
+        "work_cities": text_list(),
+        "work_types": text_list(WORK_TYPES),
+        "platform_verification_required": boolean,
+        "hukou_required": false_only("hukou (the work alone decides)"),
+        "social_insurance_required": false_only("social insurance records"),
+        "orders_window_days": days(1),
+        "min_orders_in_window": integer(0, 10_000),
     }
     _reject_unknown(eligibility, set(elig_readers), "eligibility")
     period_readers: dict[str, Reader] = {
-        "months": _int(1, 120),
-        "starts_days_after_payment": _int(0, 31),
-        "renewable": _bool,
-        "renewal_opens_days_before_end": _days(),
+        "months": integer(1, 120),
+        "starts_days_after_payment": integer(0, 31),
+        "renewable": boolean,
+        "renewal_opens_days_before_end": days(),
     }
     _reject_unknown(period, set(period_readers), "period")
     waiting_readers: dict[str, Reader] = {
-        "illness_days": _days(),
-        "accident_days": _days(),
-        "waived_on_continuous_renewal": _bool,
+        "illness_days": days(),
+        "accident_days": days(),
+        "waived_on_continuous_renewal": boolean,
     }
     _reject_unknown(waiting, set(waiting_readers), "waiting")
-    claim_readers: dict[str, Reader] = {"deadline_years": _int(1, 30), "death_ends_cover": _bool}
+    claim_readers: dict[str, Reader] = {
+        "deadline_years": integer(1, 30),
+        "death_ends_cover": boolean,
+    }
     _reject_unknown(claims, set(claim_readers), "claims")
 
     plan = Plan(
-        code=_str(data.get("code"), "code"),
-        version=_str(data.get("version"), "version"),
-        name=_str(data.get("name"), "name"),
-        operator=_str(data.get("operator"), "operator"),
-        effective_from=_param(data, "effective_from", "", _date),
-        effective_to=_param(data, "effective_to", "", _date),
-        premium_fen=_param(data, "premium_fen", "", _int(1)),
-        ceiling_fen=_param(data, "ceiling_fen", "", _int(1)),
-        shares_per_member_per_period=_param(data, "shares_per_member_per_period", "", _int(1, 1)),
+        code=text(data.get("code"), "code"),
+        version=text(data.get("version"), "version"),
+        name=text(data.get("name"), "name"),
+        operator=text(data.get("operator"), "operator"),
+        effective_from=_param(data, "effective_from", "", a_date),
+        effective_to=_param(data, "effective_to", "", a_date),
+        premium_fen=_param(data, "premium_fen", "", integer(1)),
+        ceiling_fen=_param(data, "ceiling_fen", "", integer(1)),
+        shares_per_member_per_period=_param(
+            data, "shares_per_member_per_period", "", integer(1, 1)
+        ),
         eligibility=Eligibility(**_params(eligibility, "eligibility", elig_readers)),
         period=PeriodRule(**_params(period, "period", period_readers)),
         applications=Applications(**_params(applications, "applications", application_readers)),
