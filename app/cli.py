@@ -240,6 +240,29 @@ def idempotency_purge(
     typer.echo(f"purged {_with_db(work)} idempotency key(s) older than {hours} h")
 
 
+@cli.command()
+def worker(
+    poll_seconds: Annotated[float, typer.Option(help="Wait between looks when idle.")] = 1.0,
+) -> None:
+    """Run background jobs until stopped (SIGINT/SIGTERM). Run several on PostgreSQL."""
+    import signal
+
+    from app.core.logging import configure_logging
+    from app.jobs.worker import Worker
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+
+    async def work(db: Database) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await Worker(db, poll_seconds=poll_seconds).run(stop)
+
+    _with_db(work)
+
+
 @cli.command("platform-sim")
 def platform_sim(
     port: Annotated[int, typer.Option(help="TCP port.")] = 8100,

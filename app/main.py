@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,7 @@ from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.idempotency.deps import install_idempotency
+from app.jobs.worker import Worker
 
 DESCRIPTION = """
 The Shanghai trade unions' mutual-aid protection plan for new-employment-form workers
@@ -44,7 +46,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # SQLite runs one job worker inside the API process; PostgreSQL deployments run
+        # `mutualaid worker` processes instead.
+        stop = asyncio.Event()
+        worker_task = (
+            asyncio.create_task(Worker(database).run(stop))
+            if settings.is_sqlite and settings.in_process_worker
+            else None
+        )
         yield
+        stop.set()
+        if worker_task is not None:
+            await worker_task
         await app.state.http.aclose()
         await database.dispose()
 

@@ -71,6 +71,7 @@ def import_all_models() -> None:
     import app.coverage.models
     import app.enrolment.models
     import app.idempotency.models
+    import app.jobs.models
     import app.members.models
     import app.payments.models
     import app.platforms.models  # noqa: F401

@@ -1,0 +1,120 @@
+"""Enqueue, claim, extend, finish: the job table's whole protocol.
+
+A claim is a lease: `locked_until` says how long the worker may hold the job. A worker that dies
+simply stops extending it, and once it expires any worker may claim the job again, so work is
+never lost; handlers make their steps idempotent (commit progress with each chunk) so that
+a reclaimed job neither repeats nor skips anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.clock import utc_now
+from app.core.db import Database
+from app.jobs.models import Job, JobStatus
+
+RETRY_BASE_SECONDS = 5
+
+
+def enqueue(
+    session: AsyncSession, kind: str, payload: dict[str, Any], *, max_attempts: int = 5
+) -> Job:
+    """Add a job to the caller's transaction: it exists exactly when the change that needs it
+    commits."""
+    job = Job(
+        id=uuid.uuid4(),
+        kind=kind,
+        payload=payload,
+        status=JobStatus.QUEUED.value,
+        attempts=0,
+        max_attempts=max_attempts,
+        run_after=utc_now(),
+    )
+    session.add(job)
+    return job
+
+
+async def claim(db: Database, worker_id: str, lease_seconds: float) -> Job | None:
+    """The oldest runnable job (queued and due, or running with an expired lease), leased to
+    this worker; None when there is nothing to do."""
+    now = utc_now()
+    async with db.writer() as session:
+        candidate = (
+            await session.scalars(
+                select(Job)
+                .where(
+                    or_(
+                        (Job.status == JobStatus.QUEUED.value) & (Job.run_after <= now),
+                        (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+                    )
+                )
+                .order_by(Job.run_after, Job.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            )
+        ).first()
+        if candidate is None:
+            return None
+        candidate.status = JobStatus.RUNNING.value
+        candidate.locked_by = worker_id
+        candidate.locked_until = now + timedelta(seconds=lease_seconds)
+        candidate.attempts += 1
+        await session.commit()
+        return candidate
+
+
+async def extend(db: Database, job_id: uuid.UUID, worker_id: str, lease_seconds: float) -> bool:
+    """Renew the lease; False when the job is no longer this worker's (it must stop)."""
+    async with db.writer() as session:
+        result = await session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING.value
+            )
+            .values(locked_until=utc_now() + timedelta(seconds=lease_seconds))
+        )
+        await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def finish(db: Database, job_id: uuid.UUID, worker_id: str) -> None:
+    async with db.writer() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.locked_by == worker_id)
+            .values(
+                status=JobStatus.DONE.value,
+                locked_by=None,
+                locked_until=None,
+                finished_at=utc_now(),
+            )
+        )
+        await session.commit()
+
+
+async def fail(db: Database, job: Job, worker_id: str, error: str) -> None:
+    """Retry later with exponential backoff, or give up after `max_attempts`.
+
+    `error` must be a class name or a code, never a message that could carry personal data.
+    """
+    give_up = job.attempts >= job.max_attempts
+    async with db.writer() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.locked_by == worker_id)
+            .values(
+                status=(JobStatus.FAILED if give_up else JobStatus.QUEUED).value,
+                locked_by=None,
+                locked_until=None,
+                last_error=error[:500],
+                run_after=utc_now() + timedelta(seconds=RETRY_BASE_SECONDS * 2**job.attempts),
+                finished_at=utc_now() if give_up else None,
+            )
+        )
+        await session.commit()

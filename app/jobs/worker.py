@@ -1,0 +1,90 @@
+"""The job worker: claims jobs, runs their handler, and keeps the lease alive.
+
+`mutualaid worker` runs it as a process (several of them share the load on PostgreSQL); on
+SQLite, `mutualaid serve` runs one inside the API process. A handler receives a `heartbeat`
+to call between steps: it renews the lease and answers False when the job was taken over,
+in which case the handler must stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+
+from app.core.db import Database
+from app.jobs import queue
+from app.jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+Heartbeat = Callable[[], Awaitable[bool]]
+Handler = Callable[[Database, Job, Heartbeat], Awaitable[None]]
+
+# Job kinds and their handlers; features register theirs here.
+HANDLERS: dict[str, Handler] = {}
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        handlers: Mapping[str, Handler] | None = None,
+        *,
+        name: str | None = None,
+        lease_seconds: float = 60.0,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.handlers = HANDLERS if handlers is None else handlers
+        self.name = name or worker_name()
+        self.lease_seconds = lease_seconds
+        self.poll_seconds = poll_seconds
+
+    async def run_once(self) -> bool:
+        """Run one job if there is one; True when a job was claimed."""
+        job = await queue.claim(self.db, self.name, self.lease_seconds)
+        if job is None:
+            return False
+        handler = self.handlers.get(job.kind)
+        if handler is None:
+            await queue.fail(self.db, job, self.name, "unknown_job_kind")
+            return True
+
+        async def heartbeat() -> bool:
+            return await queue.extend(self.db, job.id, self.name, self.lease_seconds)
+
+        try:
+            await handler(self.db, job, heartbeat)
+        except Exception as exc:
+            # The class name only: exception messages may carry data the job was handling.
+            logger.warning(
+                "job failed",
+                extra={"job_id": str(job.id), "kind": job.kind, "error": type(exc).__name__},
+            )
+            await queue.fail(self.db, job, self.name, type(exc).__name__)
+        else:
+            await queue.finish(self.db, job.id, self.name)
+        return True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until `stop` is set; idle polling waits `poll_seconds` between looks."""
+        logger.info("job worker started", extra={"worker": self.name})
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+            except Exception as exc:  # the database went away: wait and try again
+                logger.warning("job worker error", extra={"error": type(exc).__name__})
+                busy = False
+            if not busy:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
+        logger.info("job worker stopped", extra={"worker": self.name})
