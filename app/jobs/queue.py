@@ -9,10 +9,10 @@ a reclaimed job neither repeats nor skips anything.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utc_now
@@ -40,20 +40,26 @@ def enqueue(
     return job
 
 
+def _runnable(now: datetime) -> ColumnElement[bool]:
+    return or_(
+        (Job.status == JobStatus.QUEUED.value) & (Job.run_after <= now),
+        (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
+    )
+
+
 async def claim(db: Database, worker_id: str, lease_seconds: float) -> Job | None:
     """The oldest runnable job (queued and due, or running with an expired lease), leased to
     this worker; None when there is nothing to do."""
     now = utc_now()
+    # Look first with a read: an idle worker must not take SQLite's write lock every poll.
+    async with db.reader() as session:
+        if await session.scalar(select(Job.id).where(_runnable(now)).limit(1)) is None:
+            return None
     async with db.writer() as session:
         candidate = (
             await session.scalars(
                 select(Job)
-                .where(
-                    or_(
-                        (Job.status == JobStatus.QUEUED.value) & (Job.run_after <= now),
-                        (Job.status == JobStatus.RUNNING.value) & (Job.locked_until < now),
-                    )
-                )
+                .where(_runnable(now))
                 .order_by(Job.run_after, Job.id)
                 .limit(1)
                 .with_for_update(skip_locked=True)
