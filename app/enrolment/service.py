@@ -13,6 +13,8 @@ cannot answer leads to `pending_review`: an examiner checks the uploaded proof.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -185,6 +187,19 @@ async def apply(
     return await _store(services, session, caller, body, plan, id_number, today, status, checks)
 
 
+@asynccontextmanager
+async def _one_application_per_person(session: AsyncSession) -> AsyncIterator[None]:
+    """A concurrent application for the same person hits a unique key (the ID number's hash, or
+    one open application per member) inside this savepoint: that is a 409, not a 500."""
+    try:
+        async with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        raise Conflict(
+            "another application for this person was just made", code="already_enrolled"
+        ) from exc
+
+
 async def _store(
     services: Services,
     session: AsyncSession,
@@ -196,90 +211,70 @@ async def _store(
     status: EnrolmentStatus,
     checks: list[Check],
 ) -> EnrolmentOut:
-    """Write the application. A concurrent application for the same person hits a unique key
-    (the ID number's hash, or one open application per member): that is a 409, not a 500."""
-    try:
-        async with session.begin_nested():
-            return await _write(
-                services, session, caller, body, plan, id_number, today, status, checks
+    """Write the application: member, enrolment and audit, in one savepoint."""
+    async with _one_application_per_person(session):
+        cipher, now = services.cipher, services.clock.now()
+        member = await members.find_by_id_number(session, cipher, id_number)
+        if member is None:
+            member = members.new_member(
+                cipher, members.Identity(id_number, body.name, body.phone), now
             )
-    except IntegrityError as exc:
-        raise Conflict(
-            "another application for this person was just made", code="already_enrolled"
-        ) from exc
-
-
-async def _write(
-    services: Services,
-    session: AsyncSession,
-    caller: Caller,
-    body: EnrolmentIn,
-    plan: Plan,
-    id_number: str,
-    today: date,
-    status: EnrolmentStatus,
-    checks: list[Check],
-) -> EnrolmentOut:
-    cipher, now = services.cipher, services.clock.now()
-    member = await members.find_by_id_number(session, cipher, id_number)
-    if member is None:
-        member = members.new_member(cipher, members.Identity(id_number, body.name, body.phone), now)
-        session.add(member)
+            session.add(member)
+            await session.flush()
+            await record(
+                session,
+                entity="member",
+                entity_id=member.id,
+                action="created",
+                client_id=caller.client_id,
+            )
+        elif why := await _existing_share(session, plan, member, today):  # lost a race
+            raise Conflict(why, code="already_enrolled")
+        else:
+            await _expire_stale(session, caller, plan, member, today)
+        # Union membership only fills what is missing: an application never rewrites a member.
+        if body.union.member_number and member.union_member_number is None:
+            member.union_member_number = body.union.member_number
+        elif body.union.join and member.union_joined_at is None:
+            member.union_joined_at = now
+        if not await members.platform_account_free(
+            session, member, body.platform_code, body.platform_worker_id
+        ):
+            raise Conflict(
+                "this platform account belongs to another member", code="platform_worker_taken"
+            )
+        enrolment = Enrolment(
+            id=uuid.uuid4(),
+            member_id=member.id,
+            plan_code=plan.code,
+            plan_version=plan.version,
+            channel="individual",
+            status=status.value,
+            platform_code=body.platform_code,
+            platform_worker_id=body.platform_worker_id,
+            work_type=body.work_type,
+            work_city=body.work_city or DEFAULT_WORK_CITY,
+            applied_on=today,
+            checks=[c.model_dump() for c in checks],
+            created_by_client_id=caller.client_id,
+            name_cipher=cipher.encrypt(body.name, context=members.NAME),
+            phone_cipher=cipher.encrypt(members.normalise_phone(body.phone), context=members.PHONE),
+        )
+        session.add(enrolment)
         await session.flush()
         await record(
             session,
-            entity="member",
-            entity_id=member.id,
+            entity="enrolment",
+            entity_id=enrolment.id,
             action="created",
             client_id=caller.client_id,
+            to_status=status.value,
+            details={
+                "union": "member_number" if body.union.member_number else "joined",
+                "member_id": str(member.id),
+            },
         )
-    elif why := await _existing_share(session, plan, member, today):  # lost a race
-        raise Conflict(why, code="already_enrolled")
-    else:
-        await _expire_stale(session, caller, plan, member, today)
-    # Union membership only fills what is missing: an application never rewrites a member.
-    if body.union.member_number and member.union_member_number is None:
-        member.union_member_number = body.union.member_number
-    elif body.union.join and member.union_joined_at is None:
-        member.union_joined_at = now
-    if not await members.platform_account_free(
-        session, member, body.platform_code, body.platform_worker_id
-    ):
-        raise Conflict(
-            "this platform account belongs to another member", code="platform_worker_taken"
-        )
-    enrolment = Enrolment(
-        id=uuid.uuid4(),
-        member_id=member.id,
-        plan_code=plan.code,
-        plan_version=plan.version,
-        channel="individual",
-        status=status.value,
-        platform_code=body.platform_code,
-        platform_worker_id=body.platform_worker_id,
-        work_type=body.work_type,
-        work_city=body.work_city or DEFAULT_WORK_CITY,
-        applied_on=today,
-        checks=[c.model_dump() for c in checks],
-        created_by_client_id=caller.client_id,
-        name_cipher=cipher.encrypt(body.name, context=members.NAME),
-        phone_cipher=cipher.encrypt(members.normalise_phone(body.phone), context=members.PHONE),
-    )
-    session.add(enrolment)
-    await session.flush()
-    await record(
-        session,
-        entity="enrolment",
-        entity_id=enrolment.id,
-        action="created",
-        client_id=caller.client_id,
-        to_status=status.value,
-        details={
-            "union": "member_number" if body.union.member_number else "joined",
-            "member_id": str(member.id),
-        },
-    )
-    return out(enrolment, member)
+        return out(enrolment, member)
 
 
 async def _expire_stale(
