@@ -243,11 +243,16 @@ def idempotency_purge(
 @cli.command()
 def worker(
     poll_seconds: Annotated[float, typer.Option(help="Wait between looks when idle.")] = 1.0,
+    lease_seconds: Annotated[
+        float,
+        typer.Option(help="How long a claimed job stays this worker's without a heartbeat."),
+    ] = 60.0,
 ) -> None:
     """Run background jobs until stopped (SIGINT/SIGTERM). Run several on PostgreSQL."""
     import signal
 
     from app.core.logging import configure_logging
+    from app.core.runtime import Runtime
     from app.jobs.worker import Worker
 
     settings = _settings_or_exit()
@@ -258,7 +263,11 @@ def worker(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await Worker(db, poll_seconds=poll_seconds).run(stop)
+        runtime = Runtime.from_settings(settings, db)
+        try:
+            await Worker(runtime, poll_seconds=poll_seconds, lease_seconds=lease_seconds).run(stop)
+        finally:
+            await runtime.http.aclose()
 
     _with_db(work)
 

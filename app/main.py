@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
@@ -15,13 +14,11 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.api import mount_routers
 from app.core.body_limit import BodySizeLimitMiddleware
-from app.core.clock import Clock
 from app.core.config import Settings, get_settings
-from app.core.crypto import PersonalDataCipher
-from app.core.db import Database
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
+from app.core.runtime import Runtime
 from app.idempotency.deps import install_idempotency
 from app.jobs.worker import Worker
 
@@ -39,10 +36,7 @@ Authenticate with `Authorization: Bearer <api key>` (keys come from `mutualaid c
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    database = Database.from_settings(settings)
-
-    # Outbound calls (platform verification) share one connection pool per process.
-    http = httpx.AsyncClient(follow_redirects=False)
+    runtime = Runtime.from_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -50,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # `mutualaid worker` processes instead.
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(Worker(database).run(stop))
+            asyncio.create_task(Worker(app.state.runtime).run(stop))
             if settings.is_sqlite and settings.in_process_worker
             else None
         )
@@ -58,8 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop.set()
         if worker_task is not None:
             await worker_task
-        await app.state.http.aclose()
-        await database.dispose()
+        await app.state.runtime.close()
 
     app = FastAPI(
         title="mutualaid",
@@ -68,11 +61,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
     )
+    app.state.runtime = runtime
     app.state.settings = settings
-    app.state.db = database
-    app.state.http = http
-    app.state.clock = Clock(settings.clock)
-    app.state.cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
     install_problem_handlers(app)
     install_idempotency(app)
     # Added first, so it runs inside the request context: a 413 still carries the request id.

@@ -152,13 +152,19 @@ def settings(database_url: str, test_var_dir: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[Any]:
     application = create_app(settings)
     yield application
-    await application.state.db.dispose()
+    await application.state.runtime.close()
+
+
+@pytest.fixture
+def runtime(app: Any, db: Database) -> Any:
+    """The app's runtime (database emptied after the test), for services and job handlers."""
+    return app.state.runtime
 
 
 @pytest.fixture
 async def db(app: Any) -> AsyncIterator[Database]:
     """The app's database, emptied after each test."""
-    database: Database = app.state.db
+    database: Database = app.state.runtime.db
     yield database
     await empty_database(database)
 
@@ -192,7 +198,7 @@ async def probe_app(settings: Settings) -> AsyncIterator[Any]:
 
     application = build_probe_app(settings)
     yield application
-    await application.state.db.dispose()
+    await application.state.runtime.close()
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ async def authenticate(
     key = credentials.credentials
     if not key or len(key) > _MAX_KEY_LENGTH:
         raise Unauthorized("the API key is not valid", code="invalid_api_key")
-    db: Database = request.app.state.db
+    db: Database = request.app.state.runtime.db
     async with db.reader() as session:
         caller = await caller_for_key(session, key)
     if caller is None:

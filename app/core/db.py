@@ -97,7 +97,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 @dataclass
 class Database:
-    """The engine and session factories of one database, held on `app.state.db`."""
+    """The engine and session factories of one database, held on `app.state.runtime.db`."""
 
     engine: AsyncEngine
     is_sqlite: bool
@@ -157,7 +157,7 @@ async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterat
 
 
 async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
-    db: Database = request.app.state.db
+    db: Database = request.app.state.runtime.db
     factory = db.reader if request.method in READ_ONLY_METHODS else db.writer
     async with unit_of_work(factory) as session:
         yield session
@@ -165,7 +165,7 @@ async def request_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
     """For POSTs that only read (quotes, look-ups): on SQLite they must not take the write lock."""
-    db: Database = request.app.state.db
+    db: Database = request.app.state.runtime.db
     async with unit_of_work(db.reader) as session:
         yield session
 
@@ -175,7 +175,7 @@ ReadSessionDep = Annotated[AsyncSession, Depends(read_session, scope="function")
 
 
 def get_database(request: Request) -> Database:
-    db: Database = request.app.state.db
+    db: Database = request.app.state.runtime.db
     return db
 
 

@@ -1,4 +1,4 @@
-"""Shared FastAPI dependencies: the clock and the personal-data cipher from app state."""
+"""Shared FastAPI dependencies: the process runtime, its clock and its personal-data cipher."""
 
 from __future__ import annotations
 
@@ -8,17 +8,24 @@ from fastapi import Depends, Request
 
 from app.core.clock import Clock
 from app.core.crypto import PersonalDataCipher
+from app.core.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
 
 
 def get_clock(request: Request) -> Clock:
-    clock: Clock = request.app.state.clock
+    clock: Clock = request.app.state.runtime.clock
     return clock
 
 
 def get_cipher(request: Request) -> PersonalDataCipher:
-    cipher: PersonalDataCipher = request.app.state.cipher
+    cipher: PersonalDataCipher = request.app.state.runtime.cipher
     return cipher
 
 
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 CipherDep = Annotated[PersonalDataCipher, Depends(get_cipher)]

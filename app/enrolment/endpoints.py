@@ -3,12 +3,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
 
 from app.clients.auth import Authorized
 from app.core.db import SessionDep
-from app.core.deps import CipherDep, ClockDep
+from app.core.deps import ClockDep, RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.enrolment import review as examiners
@@ -33,21 +33,12 @@ router = APIRouter(prefix="/enrolments", tags=["enrolments"], responses=AUTHENTI
 )
 async def apply(
     body: EnrolmentIn,
-    request: Request,
     caller: Annotated[Caller, Authorized(Action.ENROLMENTS_CREATE)],
     idempotency: Idempotency,
     session: SessionDep,
-    cipher: CipherDep,
-    clock: ClockDep,
+    runtime: RuntimeDep,
 ) -> object:
-    services = service.Services(
-        db=request.app.state.db,
-        cipher=cipher,
-        clock=clock,
-        http=request.app.state.http,
-        settings=request.app.state.settings,
-    )
-    enrolment = await service.apply(services, session, caller, body)
+    enrolment = await service.apply(runtime, session, caller, body)
     return await idempotency.respond(
         enrolment, headers={"Location": f"/v1/enrolments/{enrolment.id}"}
     )

@@ -15,21 +15,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import date
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
-from app.core.clock import Clock
-from app.core.config import Settings
-from app.core.crypto import PersonalDataCipher
-from app.core.db import Database
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller, Role
+from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
 from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut, MemberIdentity
@@ -55,15 +50,6 @@ _FIELD_OF = {
     "platform_unknown": "platform_code",
     "platform_work_not_verified": "platform_worker_id",
 }
-
-
-@dataclass(frozen=True)
-class Services:
-    db: Database
-    cipher: PersonalDataCipher
-    clock: Clock
-    http: httpx.AsyncClient
-    settings: Settings
 
 
 def refused(failures: list[Failure]) -> Unprocessable:
@@ -110,7 +96,7 @@ async def _existing_share(
 
 
 async def apply(
-    services: Services, session: AsyncSession, caller: Caller, body: EnrolmentIn
+    runtime: Runtime, session: AsyncSession, caller: Caller, body: EnrolmentIn
 ) -> EnrolmentOut:
     plan = get_plan(body.plan_code)
     if plan is None:
@@ -120,11 +106,11 @@ async def apply(
             "separate consent to process sensitive personal data is required",
             code="consent_required",
         )
-    today = services.clock.today()
+    today = runtime.clock.today()
     id_number = normalise(body.id_number)
-    cipher = services.cipher
+    cipher = runtime.cipher
 
-    async with services.db.reader() as reader:
+    async with runtime.db.reader() as reader:
         platform = await reader.get(Platform, body.platform_code)
         known = platform is not None and platform.enabled
         applicant = Applicant(id_number, body.work_city or DEFAULT_WORK_CITY, body.work_type, known)
@@ -148,7 +134,7 @@ async def apply(
     if not plan.eligibility.platform_verification_required.value:
         checks.append(Check(code="platform_work", passed=True, detail="not required by the plan"))
         return await _store(
-            services,
+            runtime,
             session,
             caller,
             body,
@@ -159,13 +145,13 @@ async def apply(
             checks,
         )
     work = await verify_worker(
-        services.http,
+        runtime.http,
         endpoint,
         platform_worker_id=body.platform_worker_id,
         id_number=id_number,
         name=body.name,
         settings=VerifierSettings(
-            services.settings.platform_timeout_seconds, services.settings.platform_attempts
+            runtime.settings.platform_timeout_seconds, runtime.settings.platform_attempts
         ),
     )
     if isinstance(work, Unavailable):
@@ -178,13 +164,13 @@ async def apply(
             )
         )
     else:
-        platform_failures = check_platform_work(plan, work, body.work_type, services.clock.now())
+        platform_failures = check_platform_work(plan, work, body.work_type, runtime.clock.now())
         if platform_failures:
             raise refused(platform_failures)
         status = EnrolmentStatus.AWAITING_PAYMENT
         checks.append(Check(code="platform_work", passed=True))
 
-    return await _store(services, session, caller, body, plan, id_number, today, status, checks)
+    return await _store(runtime, session, caller, body, plan, id_number, today, status, checks)
 
 
 @asynccontextmanager
@@ -201,7 +187,7 @@ async def _one_application_per_person(session: AsyncSession) -> AsyncIterator[No
 
 
 async def _store(
-    services: Services,
+    runtime: Runtime,
     session: AsyncSession,
     caller: Caller,
     body: EnrolmentIn,
@@ -213,7 +199,7 @@ async def _store(
 ) -> EnrolmentOut:
     """Write the application: member, enrolment and audit, in one savepoint."""
     async with _one_application_per_person(session):
-        cipher, now = services.cipher, services.clock.now()
+        cipher, now = runtime.cipher, runtime.clock.now()
         member = await members.find_by_id_number(session, cipher, id_number)
         if member is None:
             member = members.new_member(

@@ -37,7 +37,7 @@ async def healthz() -> Health:
 @router.head("/readyz", include_in_schema=False)
 @router.get("/readyz", response_model=Readiness, responses=problems(500, 503))
 async def readyz(request: Request) -> Readiness:
-    db: Database = request.app.state.db
+    db: Database = request.app.state.runtime.db
     try:
         async with db.reader() as session:
             revision = await session.scalar(text("SELECT version_num FROM alembic_version"))

@@ -79,7 +79,7 @@ async def _idempotent_request(
         # On SQLite the request would hold the write lock its own claim needs, and wait for
         # itself. Declare `Idempotency` before anything that uses the session.
         raise IdempotencyMisuse("the idempotency key must be claimed before the transaction starts")
-    db: Database = request.app.state.db
+    db: Database = request.app.state.runtime.db
     fingerprint = service.request_fingerprint(
         request.method,
         request.url.path,

@@ -16,14 +16,14 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 
-from app.core.db import Database
+from app.core.runtime import Runtime
 from app.jobs import queue
 from app.jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
 Heartbeat = Callable[[], Awaitable[bool]]
-Handler = Callable[[Database, Job, Heartbeat], Awaitable[None]]
+Handler = Callable[[Runtime, Job, Heartbeat], Awaitable[None]]
 
 # Job kinds and their handlers; features register theirs here.
 HANDLERS: dict[str, Handler] = {}
@@ -36,14 +36,15 @@ def worker_name() -> str:
 class Worker:
     def __init__(
         self,
-        db: Database,
+        runtime: Runtime,
         handlers: Mapping[str, Handler] | None = None,
         *,
         name: str | None = None,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
     ) -> None:
-        self.db = db
+        self.runtime = runtime
+        self.db = runtime.db
         self.handlers = HANDLERS if handlers is None else handlers
         self.name = name or worker_name()
         self.lease_seconds = lease_seconds
@@ -63,7 +64,7 @@ class Worker:
             return await queue.extend(self.db, job.id, self.name, self.lease_seconds)
 
         try:
-            await handler(self.db, job, heartbeat)
+            await handler(self.runtime, job, heartbeat)
         except Exception as exc:
             # The class name only: exception messages may carry data the job was handling.
             logger.warning(

@@ -103,7 +103,7 @@ async def test_a_locked_database_is_a_503_to_retry(settings, api_key, db, tmp_pa
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-        await app.state.db.dispose()
+        await app.state.runtime.db.dispose()
 
     assert response.status_code == 503
     assert response.json()["code"] == "database_busy"

@@ -142,7 +142,7 @@ async def test_readiness_fails_with_a_problem_when_the_database_is_gone(settings
     app = create_app(broken)
     async with asgi_client(app) as http:
         response = await http.get("/readyz")
-    await app.state.db.dispose()
+    await app.state.runtime.db.dispose()
 
     body = assert_problem(response, 503, "database_unavailable")
     assert "sqlite" not in json.dumps(body).lower()

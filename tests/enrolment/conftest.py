@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import httpx
@@ -88,8 +89,12 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
         )
     )
     simulator = httpx.ASGITransport(app=create_simulator(workers))
-    application.state.http = httpx.AsyncClient(
-        mounts={"http://platform.test": simulator, "all://": httpx.AsyncHTTPTransport()}
+    await application.state.runtime.http.aclose()
+    application.state.runtime = replace(
+        application.state.runtime,
+        http=httpx.AsyncClient(
+            mounts={"http://platform.test": simulator, "all://": httpx.AsyncHTTPTransport()}
+        ),
     )
     if register:
         async with db.writer() as session:
@@ -99,7 +104,7 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
             ):
                 await add_platform(
                     session,
-                    application.state.cipher,
+                    application.state.runtime.cipher,
                     PlatformIn(
                         code=code,
                         name=code,
@@ -113,8 +118,8 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
 
 
 async def close_app(application) -> None:
-    await application.state.http.aclose()
-    await application.state.db.dispose()
+    await application.state.runtime.http.aclose()
+    await application.state.runtime.db.dispose()
 
 
 @pytest.fixture

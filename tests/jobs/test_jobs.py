@@ -40,15 +40,15 @@ async def test_a_job_exists_only_if_its_transaction_commits(db):
     assert await jobs(db) == []
 
 
-async def test_a_worker_runs_the_handler_and_marks_it_done(db):
+async def test_a_worker_runs_the_handler_and_marks_it_done(db, runtime):
     seen = []
 
-    async def echo(db_, job, heartbeat):
+    async def echo(runtime_, job, heartbeat):
         assert await heartbeat()
         seen.append(job.payload["n"])
 
     await add(db, n=2)
-    worker = Worker(db, {"test.echo": echo})
+    worker = Worker(runtime, {"test.echo": echo})
 
     assert await worker.run_once()
     assert await worker.run_once()
@@ -57,12 +57,12 @@ async def test_a_worker_runs_the_handler_and_marks_it_done(db):
     assert {j.status for j in await jobs(db)} == {JobStatus.DONE.value}
 
 
-async def test_a_failing_job_is_retried_later_then_given_up(db):
-    async def broken(db_, job, heartbeat):
+async def test_a_failing_job_is_retried_later_then_given_up(db, runtime):
+    async def broken(runtime_, job, heartbeat):
         raise ValueError("details that must not be stored 310101199001011234")
 
     await add(db, "test.broken", max_attempts=2)
-    worker = Worker(db, {"test.broken": broken})
+    worker = Worker(runtime, {"test.broken": broken})
 
     assert await worker.run_once()
     [job] = await jobs(db)
@@ -103,23 +103,23 @@ async def test_a_dead_workers_job_is_reclaimed_when_its_lease_expires(db):
     assert await queue.extend(db, first.id, "other", 60)
 
 
-async def test_an_unknown_kind_fails_without_running_anything(db):
+async def test_an_unknown_kind_fails_without_running_anything(db, runtime):
     await add(db, "no.such.kind", max_attempts=1)
 
-    assert await Worker(db, {}).run_once()
+    assert await Worker(runtime, {}).run_once()
     [job] = await jobs(db)
     assert (job.status, job.last_error) == ("failed", "unknown_job_kind")
 
 
-async def test_the_worker_loop_stops_when_asked(db):
+async def test_the_worker_loop_stops_when_asked(db, runtime):
     done = asyncio.Event()
 
-    async def echo(db_, job, heartbeat):
+    async def echo(runtime_, job, heartbeat):
         done.set()
 
     await add(db)
     stop = asyncio.Event()
-    task = asyncio.create_task(Worker(db, {"test.echo": echo}, poll_seconds=0.05).run(stop))
+    task = asyncio.create_task(Worker(runtime, {"test.echo": echo}, poll_seconds=0.05).run(stop))
     await asyncio.wait_for(done.wait(), timeout=10)
     stop.set()
     await asyncio.wait_for(task, timeout=10)
