@@ -17,6 +17,7 @@ from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
+from app.core.openapi_docs import EXTRA_SCHEMAS
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.runtime import Runtime
 from app.idempotency.deps import install_idempotency
@@ -96,7 +97,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
-    components = schema.get("components", {}).get("schemas", {})
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(EXTRA_SCHEMAS)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         components.pop(name, None)
     for path_item in schema.get("paths", {}).values():

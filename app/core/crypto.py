@@ -35,15 +35,21 @@ class PersonalDataCipher:
     def encrypt(self, plaintext: str, *, context: str) -> bytes:
         """`context` (e.g. "member.id_number") is bound to the ciphertext as associated data, so a
         value copied into another column does not decrypt there."""
-        nonce = os.urandom(_NONCE_BYTES)
-        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext.encode(), context.encode())
+        return self.encrypt_bytes(plaintext.encode(), context=context)
 
     def decrypt(self, blob: bytes, *, context: str) -> str:
+        return self.decrypt_bytes(blob, context=context).decode()
+
+    def encrypt_bytes(self, plaintext: bytes, *, context: str) -> bytes:
+        nonce = os.urandom(_NONCE_BYTES)
+        return _VERSION + nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+
+    def decrypt_bytes(self, blob: bytes, *, context: str) -> bytes:
         if len(blob) < 1 + _NONCE_BYTES or blob[:1] != _VERSION:
             raise DecryptionError("unknown ciphertext format")
         nonce, body = blob[1 : 1 + _NONCE_BYTES], blob[1 + _NONCE_BYTES :]
         try:
-            return self._aead.decrypt(nonce, body, context.encode()).decode()
+            return self._aead.decrypt(nonce, body, context.encode())
         except Exception as exc:  # cryptography raises InvalidTag
             raise DecryptionError("cannot decrypt") from exc
 

@@ -76,6 +76,18 @@ class Unprocessable(ServiceError):
     title = "The request cannot be processed"
 
 
+class PayloadTooLarge(ServiceError):
+    status = 413
+    code = "payload_too_large"
+    title = "Request body too large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    code = "unsupported_media_type"
+    title = "Unsupported content type"
+
+
 class ServiceUnavailable(ServiceError):
     status = 503
     code = "service_unavailable"

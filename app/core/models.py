@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import DateTime, MetaData, Uuid
@@ -64,9 +65,15 @@ class CreatedAt:
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+def sql_values(enum: type[StrEnum]) -> str:
+    """`'a', 'b'`: an enum's values for a CHECK constraint's `IN (...)`."""
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
 def import_all_models() -> None:
     """Import every module that defines tables, so `Base.metadata` is complete (Alembic, tests)."""
     import app.audit.models
+    import app.batches.models
     import app.clients.models
     import app.coverage.models
     import app.enrolment.models

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from app.core.problems import Problem
 
 _DESCRIPTIONS = {
@@ -12,6 +14,8 @@ _DESCRIPTIONS = {
     403: "The client's role may not do this",
     404: "Not found (also another tenant's object)",
     409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported content type",
     422: "Invalid request or refused by the plan's rules",
     500: "Unexpected error (no internals; quote the request id)",
     503: "Not ready",
@@ -31,3 +35,26 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # Every authenticated route can answer these.
 AUTHENTICATED = problems(401, 403, 422, 500)
+
+
+# Schemas referenced by hand-written request bodies, merged into the spec's components.
+EXTRA_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def json_or_csv_body(model: type[BaseModel], csv_description: str) -> dict[str, Any]:
+    """`openapi_extra=` for an endpoint that reads its own body: JSON shaped like `model`, or a
+    CSV file. FastAPI cannot declare two media types for one body."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    EXTRA_SCHEMAS.update(schema.pop("$defs", {}))
+    EXTRA_SCHEMAS[model.__name__] = schema
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}},
+                "text/csv": {
+                    "schema": {"type": "string", "description": csv_description},
+                },
+            },
+        }
+    }

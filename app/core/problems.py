@@ -90,7 +90,7 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_MEDIA_TYPE)
 
 
-def _field_error(err: dict[str, Any]) -> dict[str, str]:
+def field_error(err: dict[str, Any]) -> dict[str, str]:
     loc = list(err.get("loc", ()))
     location = str(loc.pop(0)) if loc and loc[0] in {"body", "query", "path", "header"} else "body"
     error_type = str(err.get("type", "invalid"))
@@ -111,7 +111,7 @@ async def _service_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [_field_error(e) for e in exc.errors()]
+    errors = [field_error(e) for e in exc.errors()]
     return problem_response(
         422,
         "validation_error",

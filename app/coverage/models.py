@@ -24,6 +24,6 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
     starts_on: Mapped[date]
     ends_on: Mapped[date]
     continues_previous: Mapped[bool]
-    payment_order_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("payment_orders.id"), unique=True
-    )
+    # One period per enrolment; one payment order pays one enrolment, or a batch's many.
+    enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"), unique=True)
+    payment_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_orders.id"), index=True)

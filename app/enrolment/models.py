@@ -33,6 +33,7 @@ class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
         Index(None, "member_id"),
         Index(None, "status", "created_at"),
+        Index(None, "batch_id", "status"),
         # One open application per member, whatever the concurrency.
         Index(
             "uq_enrolments_open_member",
@@ -47,6 +48,8 @@ class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
     plan_code: Mapped[str] = mapped_column(String(64))
     plan_version: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(16))
+    # The union batch that made this application, if any (its invoice pays for it).
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enrolment_batches.id"))
     status: Mapped[str] = mapped_column(String(24))
     platform_code: Mapped[str] = mapped_column(ForeignKey("platforms.code"))
     platform_worker_id: Mapped[str] = mapped_column(String(128))

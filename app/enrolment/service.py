@@ -34,7 +34,7 @@ from app.plans import get_plan
 from app.platforms import service as platforms
 from app.platforms.models import Platform
 from app.platforms.verification import Unavailable, VerifierSettings, verify_worker
-from app.rules.coverage import CoveragePeriod, application_expired, blocking_period
+from app.rules.coverage import CoveragePeriod, application_expired, share_blocker
 from app.rules.eligibility import Applicant, Failure, check_applicant, check_platform_work
 from app.rules.id_numbers import normalise
 from app.rules.plan import Plan
@@ -72,27 +72,22 @@ def refused(failures: list[Failure]) -> Unprocessable:
 async def _existing_share(
     session: AsyncSession, plan: Plan, member: Member, today: date
 ) -> str | None:
-    """Why this member may not enrol again now, or None. An open application left unpaid past
-    the plan's validity does not count (it is marked expired when the new one is stored)."""
-    open_rows = (
+    """Why this member may not enrol again now, or None (an expired open application is marked
+    expired when the new one is stored)."""
+    open_applied_on = (
         await session.scalars(
-            select(Enrolment).where(
+            select(Enrolment.applied_on).where(
                 Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
             )
         )
     ).all()
-    if any(not application_expired(plan, row.applied_on, today) for row in open_rows):
-        return "an application is already open"
     rows = (
         await session.scalars(
             select(CoveragePeriodRecord).where(CoveragePeriodRecord.member_id == member.id)
         )
     ).all()
     periods = [CoveragePeriod(r.starts_on, r.ends_on, r.continues_previous) for r in rows]
-    blocking = blocking_period(plan, periods, today)
-    if blocking is not None:
-        return f"already covered until {blocking.ends_on}"
-    return None
+    return share_blocker(plan, open_applied_on, periods, today)
 
 
 async def apply(

@@ -20,10 +20,15 @@ class PaymentOrder(UUIDPrimaryKey, CreatedAt, Base):
     __table_args__ = (
         CheckConstraint(f"status IN ('{OPEN}', '{PAID}')", name="status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("(enrolment_id IS NULL) <> (batch_id IS NULL)", name="pays_for_one"),
         Index(None, "enrolment_id"),
     )
 
+    # What the order pays for: one enrolment (the government app), or a union's batch invoice.
     enrolment_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("enrolments.id"))
+    batch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("enrolment_batches.id"), unique=True
+    )
     amount_fen: Mapped[int]
     status: Mapped[str] = mapped_column(String(8))
     paid_at: Mapped[datetime | None]

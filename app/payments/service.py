@@ -236,6 +236,7 @@ async def _activate(
         starts_on=period.starts_on,
         ends_on=period.ends_on,
         continues_previous=period.continues_previous,
+        enrolment_id=enrolment.id,
         payment_order_id=order.id,
     )
     session.add(row)

@@ -109,7 +109,9 @@ def endpoint(platform: Platform, cipher: PersonalDataCipher) -> PlatformEndpoint
         if platform.credential_cipher
         else None
     )
-    return PlatformEndpoint(platform.code, platform.verify_url, credential)
+    return PlatformEndpoint(
+        platform.code, platform.verify_url, credential, platform.bulk_verify_url
+    )
 
 
 def out(platform: Platform) -> PlatformOut:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
@@ -62,9 +63,19 @@ class PlatformEndpoint:
     code: str
     verify_url: str
     credential: str | None = None
+    bulk_verify_url: str | None = None
 
 
 MAX_ANSWER_BYTES = 64 * 1024
+# A bulk answer may be this much larger per worker asked about.
+MAX_BULK_ANSWER_BYTES_PER_WORKER = 2 * 1024
+
+
+@dataclass(frozen=True)
+class WorkerToVerify:
+    platform_worker_id: str
+    id_number: str
+    name: str
 
 
 async def verify_worker(
@@ -76,16 +87,97 @@ async def verify_worker(
     name: str,
     settings: VerifierSettings | None = None,
 ) -> PlatformWork | Unavailable:
-    """Ask the platform, within a hard deadline: each attempt may take `timeout_seconds` in all
-    (httpx's own timeout is per read, and a platform trickling bytes would never trip it)."""
+    """Ask the platform about one worker."""
+    payload = {"platform_worker_id": platform_worker_id, "id_number": id_number, "name": name}
+    body = await _call(http, platform, platform.verify_url, payload, MAX_ANSWER_BYTES, settings)
+    if isinstance(body, Unavailable):
+        return body
+    try:
+        return VerificationAnswer.model_validate_json(body).as_work()
+    except ValidationError as exc:
+        return _unusable(platform, exc)
+
+
+class _BulkAnswer(VerificationAnswer):
+    platform_worker_id: str
+
+
+class _BulkAnswers(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+    results: list[_BulkAnswer]
+
+
+async def verify_workers(
+    http: httpx.AsyncClient,
+    platform: PlatformEndpoint,
+    workers: list[WorkerToVerify],
+    settings: VerifierSettings | None = None,
+    concurrency: int = 8,
+) -> dict[str, PlatformWork | Unavailable]:
+    """Ask about many workers: in one call when the platform offers bulk verification, else one
+    call each, at most `concurrency` at a time. Every worker asked about gets an answer; a worker
+    the platform left out of its bulk answer is unavailable, never verified."""
+    if not workers:
+        return {}
+    if platform.bulk_verify_url is None:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(worker: WorkerToVerify) -> PlatformWork | Unavailable:
+            async with gate:
+                return await verify_worker(
+                    http,
+                    platform,
+                    platform_worker_id=worker.platform_worker_id,
+                    id_number=worker.id_number,
+                    name=worker.name,
+                    settings=settings,
+                )
+
+        answers = await asyncio.gather(*(one(w) for w in workers))
+        return {w.platform_worker_id: a for w, a in zip(workers, answers, strict=True)}
+    payload = {"workers": [w.__dict__ for w in workers]}
+    limit = MAX_ANSWER_BYTES + MAX_BULK_ANSWER_BYTES_PER_WORKER * len(workers)
+    body = await _call(http, platform, platform.bulk_verify_url, payload, limit, settings)
+    results: dict[str, PlatformWork | Unavailable] = {}
+    if isinstance(body, Unavailable):
+        return dict.fromkeys((w.platform_worker_id for w in workers), body)
+    try:
+        parsed = _BulkAnswers.model_validate_json(body)
+    except ValidationError as exc:
+        problem = _unusable(platform, exc)
+        return dict.fromkeys((w.platform_worker_id for w in workers), problem)
+    for answer in parsed.results:
+        results.setdefault(answer.platform_worker_id, answer.as_work())
+    missing = Unavailable("the platform's bulk answer left this worker out")
+    return {w.platform_worker_id: results.get(w.platform_worker_id, missing) for w in workers}
+
+
+def _unusable(platform: PlatformEndpoint, exc: ValidationError) -> Unavailable:
+    fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors()[:5])
+    problem = f"answer not in the contract's shape ({fields})"
+    logger.warning("platform %s gave an unusable answer: %s", platform.code, problem)
+    return Unavailable(problem)
+
+
+async def _call(
+    http: httpx.AsyncClient,
+    platform: PlatformEndpoint,
+    url: str,
+    payload: dict[str, Any],
+    max_bytes: int,
+    settings: VerifierSettings | None,
+) -> bytes | Unavailable:
+    """POST, within a hard deadline per attempt (httpx's own timeout is per read, and a
+    platform trickling bytes would never trip it), with retries for timeouts, connection
+    failures and 5xx answers."""
     settings = settings or VerifierSettings()
     headers = {"Authorization": f"Bearer {platform.credential}"} if platform.credential else {}
-    payload = {"platform_worker_id": platform_worker_id, "id_number": id_number, "name": name}
     last_problem = "no attempt made"
     for attempt in range(1, settings.attempts + 1):
         try:
             async with asyncio.timeout(settings.timeout_seconds):
-                return await _ask(http, platform, payload, headers, settings.timeout_seconds)
+                return await _post(http, url, payload, headers, settings.timeout_seconds, max_bytes)
         except TimeoutError:
             last_problem = "timed out"
         except _Retryable as exc:
@@ -112,16 +204,17 @@ class _Unusable(Exception):
     pass
 
 
-async def _ask(
+async def _post(
     http: httpx.AsyncClient,
-    platform: PlatformEndpoint,
-    payload: dict[str, str],
+    url: str,
+    payload: dict[str, Any],
     headers: dict[str, str],
     timeout_seconds: float,
-) -> PlatformWork:
+    max_bytes: int,
+) -> bytes:
     try:
         async with http.stream(
-            "POST", platform.verify_url, json=payload, headers=headers, timeout=timeout_seconds
+            "POST", url, json=payload, headers=headers, timeout=timeout_seconds
         ) as response:
             if response.status_code >= 500:
                 raise _Retryable(f"answered {response.status_code}")
@@ -130,14 +223,10 @@ async def _ask(
             body = bytearray()
             async for chunk in response.aiter_bytes():
                 body += chunk
-                if len(body) > MAX_ANSWER_BYTES:
-                    raise _Unusable(f"answer larger than {MAX_ANSWER_BYTES} bytes")
+                if len(body) > max_bytes:
+                    raise _Unusable(f"answer larger than {max_bytes} bytes")
     except httpx.TimeoutException as exc:
         raise _Retryable("timed out") from exc
     except httpx.TransportError as exc:
         raise _Retryable(f"connection failed ({type(exc).__name__})") from exc
-    try:
-        return VerificationAnswer.model_validate_json(bytes(body)).as_work()
-    except ValidationError as exc:
-        fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors())
-        raise _Unusable(f"answer not in the contract's shape ({fields})") from exc
+    return bytes(body)

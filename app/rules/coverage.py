@@ -93,3 +93,21 @@ def blocking_period(
 def application_expired(plan: Plan, applied_on: date, today: date) -> bool:
     """An application left unpaid longer than the plan allows no longer holds a share open."""
     return today > applied_on + timedelta(days=plan.applications.valid_days.value)
+
+
+def share_blocker(
+    plan: Plan,
+    open_applications_applied_on: Iterable[date],
+    periods: Iterable[CoveragePeriod],
+    today: date,
+) -> str | None:
+    """Why a member may not enrol again `today`, or None: an application still open (one left
+    unpaid past the plan's validity does not count), or cover that is not yet renewable."""
+    if any(
+        not application_expired(plan, applied, today) for applied in open_applications_applied_on
+    ):
+        return "an application is already open"
+    blocking = blocking_period(plan, periods, today)
+    if blocking is not None:
+        return f"already covered until {blocking.ends_on}"
+    return None
