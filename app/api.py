@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
+from app.batches.endpoints import router as batches_router
 from app.clients.endpoints import router as clients_router
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
@@ -18,6 +19,7 @@ v1.include_router(plans_router)
 v1.include_router(platforms_router)
 v1.include_router(enrolment_router)
 v1.include_router(payments_router)
+v1.include_router(batches_router)
 v1.include_router(members_router)
 
 

@@ -253,6 +253,7 @@ def worker(
 
     from app.core.logging import configure_logging
     from app.core.runtime import Runtime
+    from app.job_handlers import JOB_HANDLERS
     from app.jobs.worker import Worker
 
     settings = _settings_or_exit()
@@ -265,7 +266,9 @@ def worker(
             loop.add_signal_handler(sig, stop.set)
         runtime = Runtime.from_settings(settings, db)
         try:
-            await Worker(runtime, poll_seconds=poll_seconds, lease_seconds=lease_seconds).run(stop)
+            await Worker(
+                runtime, JOB_HANDLERS, poll_seconds=poll_seconds, lease_seconds=lease_seconds
+            ).run(stop)
         finally:
             await runtime.http.aclose()
 

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import mount_routers
+from app.batches.endpoints import UPLOAD_PATH as BATCH_UPLOAD_PATH
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -21,6 +22,7 @@ from app.core.openapi_docs import EXTRA_SCHEMAS
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.runtime import Runtime
 from app.idempotency.deps import install_idempotency
+from app.job_handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 
 DESCRIPTION = """
@@ -45,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # `mutualaid worker` processes instead.
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(Worker(app.state.runtime).run(stop))
+            asyncio.create_task(Worker(app.state.runtime, JOB_HANDLERS).run(stop))
             if settings.is_sqlite and settings.in_process_worker
             else None
         )
@@ -67,7 +69,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     install_idempotency(app)
     # Added first, so it runs inside the request context: a 413 still carries the request id.
-    app.add_middleware(BodySizeLimitMiddleware, default_limit=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        limits_by_prefix={BATCH_UPLOAD_PATH: settings.max_batch_body_bytes},
+    )
     app.add_middleware(RequestContextMiddleware)
     mount_routers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.batches.schemas import COLUMNS, MAX_ROWS, REQUIRED_COLUMNS, BatchIn
+from app.batches.screening import WRONG_CELL_COUNT
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.core.problems import field_error
@@ -108,7 +109,7 @@ def _parse_csv(body: bytes) -> list[Row]:
             row: Row = dict.fromkeys(COLUMNS)
             row.update(zip(header, (c.strip() for c in cells), strict=False))
             if len(cells) != len(header):
-                row["_cells"] = str(len(cells))
+                row[WRONG_CELL_COUNT] = str(len(cells))
             if row["ref"] is not None and len(row["ref"]) > 64:
                 raise Unprocessable(
                     f"row {len(rows) + 1}: ref is longer than 64 characters", code="invalid_batch"

@@ -69,8 +69,14 @@ class Settings(BaseSettings):
         3.0, gt=0, validation_alias="MUTUALAID_PLATFORM_TIMEOUT_SECONDS"
     )
     platform_attempts: int = Field(3, ge=1, le=10, validation_alias="MUTUALAID_PLATFORM_ATTEMPTS")
+    platform_bulk_timeout_seconds: float = Field(
+        30.0, gt=0, validation_alias="MUTUALAID_PLATFORM_BULK_TIMEOUT_SECONDS"
+    )
     in_process_worker: bool = Field(True, validation_alias="MUTUALAID_IN_PROCESS_WORKER")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BODY_BYTES")
+    max_batch_body_bytes: int = Field(
+        64 * 1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BATCH_BODY_BYTES"
+    )
     idempotency_retention_hours: int = Field(
         24, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_RETENTION_HOURS"
     )

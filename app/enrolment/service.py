@@ -33,13 +33,18 @@ from app.members.models import Member
 from app.plans import get_plan
 from app.platforms import service as platforms
 from app.platforms.models import Platform
-from app.platforms.verification import Unavailable, VerifierSettings, verify_worker
+from app.platforms.verification import Unavailable, verifier_settings, verify_worker
 from app.rules.coverage import CoveragePeriod, application_expired, share_blocker
-from app.rules.eligibility import Applicant, Failure, check_applicant, check_platform_work
+from app.rules.eligibility import (
+    DEFAULT_WORK_CITY,
+    Applicant,
+    Failure,
+    check_applicant,
+    check_platform_work,
+)
 from app.rules.id_numbers import normalise
 from app.rules.plan import Plan
 
-DEFAULT_WORK_CITY = "shanghai"
 _FIELD_OF = {
     "invalid_id_number": "id_number",
     "legacy_id_number": "id_number",
@@ -145,9 +150,7 @@ async def apply(
         platform_worker_id=body.platform_worker_id,
         id_number=id_number,
         name=body.name,
-        settings=VerifierSettings(
-            runtime.settings.platform_timeout_seconds, runtime.settings.platform_attempts
-        ),
+        settings=verifier_settings(runtime.settings),
     )
     if isinstance(work, Unavailable):
         status = EnrolmentStatus.PENDING_REVIEW

@@ -25,9 +25,6 @@ logger = logging.getLogger(__name__)
 Heartbeat = Callable[[], Awaitable[bool]]
 Handler = Callable[[Runtime, Job, Heartbeat], Awaitable[None]]
 
-# Job kinds and their handlers; features register theirs here.
-HANDLERS: dict[str, Handler] = {}
-
 
 def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -37,7 +34,7 @@ class Worker:
     def __init__(
         self,
         runtime: Runtime,
-        handlers: Mapping[str, Handler] | None = None,
+        handlers: Mapping[str, Handler],
         *,
         name: str | None = None,
         lease_seconds: float = 60.0,
@@ -45,7 +42,7 @@ class Worker:
     ) -> None:
         self.runtime = runtime
         self.db = runtime.db
-        self.handlers = HANDLERS if handlers is None else handlers
+        self.handlers = handlers
         self.name = name or worker_name()
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds

@@ -79,26 +79,6 @@ async def _link(session: AsyncSession, platform_code: str, worker_id: str) -> Pl
     return (await session.scalars(query)).first()
 
 
-async def link_platform_worker(
-    session: AsyncSession, member: Member, platform_code: str, worker_id: str, work_type: str
-) -> PlatformWorker | None:
-    """Link the member to the platform account; None if the account is another member's."""
-    link = await _link(session, platform_code, worker_id)
-    if link is None:
-        link = PlatformWorker(
-            member_id=member.id,
-            platform_code=platform_code,
-            platform_worker_id=worker_id,
-            work_type=work_type,
-        )
-        session.add(link)
-    elif link.member_id != member.id:
-        return None
-    else:
-        link.work_type = work_type
-    return link
-
-
 def apply_contact(
     member: Member, cipher: PersonalDataCipher, name_cipher: bytes, phone_cipher: bytes
 ) -> None:

@@ -12,6 +12,9 @@ from app.core.schemas import ResponseModel
 class PaymentOrderOut(ResponseModel):
     id: uuid.UUID
     enrolment_id: uuid.UUID | None
+    batch_id: uuid.UUID | None = Field(
+        default=None, description="Set on a union's invoice for an enrolment batch."
+    )
     amount_fen: int = Field(description="Premium in fen (7200 = ¥72).")
     status: Literal["open", "paid"]
     paid_at: datetime | None
@@ -42,6 +45,7 @@ class PaymentNotificationOut(ResponseModel):
     event_id: str
     outcome: Literal[
         "activated",
+        "activation_queued",
         "failed_recorded",
         "already_paid",
         "duplicate",

@@ -11,33 +11,30 @@ enrolment marked `refund_due`.
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
+from app.batches import invoices
+from app.batches.models import EnrolmentBatch
 from app.core.clock import Clock, shanghai_date
 from app.core.crypto import PersonalDataCipher
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound
 from app.core.policy import Caller, Role
-from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment, EnrolmentStatus
-from app.members.models import Member
-from app.members.service import ID_NUMBER, apply_contact, link_platform_worker
+from app.payments import activation
 from app.payments.models import OPEN, PAID, PaymentNotification, PaymentOrder
 from app.payments.schemas import (
-    CoverageOut,
     PaymentNotificationIn,
     PaymentNotificationOut,
     PaymentOrderOut,
 )
 from app.plans import get_plan
 from app.rules.calendar import ONE_DAY
-from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
-from app.rules.eligibility import check_age
-from app.rules.id_numbers import IdNumber, parse_id_number
+from app.rules.coverage import application_expired
 
 
 def order_out(order: PaymentOrder) -> PaymentOrderOut:
@@ -87,6 +84,17 @@ async def open_order(
         details={"amount_fen": order.amount_fen, "enrolment_id": str(enrolment_id)},
     )
     return order_out(order), True
+
+
+async def _applied_on(session: AsyncSession, order: PaymentOrder) -> date:
+    """When what the order pays for was applied for: the enrolment's date, or the batch's."""
+    if order.batch_id is not None:
+        batch = await session.get(EnrolmentBatch, order.batch_id)
+        assert batch is not None
+        return batch.applied_on
+    enrolment = await session.get(Enrolment, order.enrolment_id)
+    assert enrolment is not None
+    return enrolment.applied_on
 
 
 # Outcomes that refuse the notification: recorded (money may have moved), answered 422.
@@ -139,12 +147,8 @@ async def apply_notification(
     if body.status == "failed":
         order.failed_attempts += 1
         return await settle("failed_recorded", "payment_failed")
-    if order.enrolment_id is None:
-        raise Unprocessable("this order is not an enrolment's", code="payment_order_not_payable")
-    enrolment = await session.get(Enrolment, order.enrolment_id)
-    assert enrolment is not None
     paid_on = shanghai_date(body.paid_at)
-    if paid_on < enrolment.applied_on or paid_on > clock.today() + ONE_DAY:
+    if paid_on < await _applied_on(session, order) or paid_on > clock.today() + ONE_DAY:
         # A payment dated before the application, or in the future, would put cover in the wrong
         # place: a person must look at it.
         return await settle("paid_at_out_of_range", "payment_refused_date")
@@ -167,95 +171,14 @@ async def apply_notification(
         to_status=PAID,
         details={"event_id": body.event_id, "amount_fen": body.amount_fen},
     )
-    outcome, coverage = await _activate(session, cipher, order, body.paid_at)
-    notification.outcome = outcome
-    return PaymentNotificationOut(event_id=body.event_id, outcome=outcome, coverage=coverage)
-
-
-async def _activate(
-    session: AsyncSession, cipher: PersonalDataCipher, order: PaymentOrder, paid_at: datetime
-) -> tuple[str, CoverageOut | None]:
-    assert order.enrolment_id is not None
+    if order.batch_id is not None:
+        invoices.enqueue_activation(session, order)
+        notification.outcome = "activation_queued"
+        return PaymentNotificationOut(event_id=body.event_id, outcome="activation_queued")
     enrolment = await session.get(Enrolment, order.enrolment_id, with_for_update=True)
     assert enrolment is not None
-    member = await session.get(Member, enrolment.member_id, with_for_update=True)
-    assert member is not None
-    plan = get_plan(enrolment.plan_code)
-    assert plan is not None
-    latest_row = (
-        await session.scalars(
-            select(CoveragePeriodRecord)
-            .where(CoveragePeriodRecord.member_id == member.id)
-            .order_by(CoveragePeriodRecord.ends_on.desc())
-            .limit(1)
-        )
-    ).first()
-    latest = (
-        CoveragePeriod(latest_row.starts_on, latest_row.ends_on, latest_row.continues_previous)
-        if latest_row
-        else None
-    )
-    period = period_for_payment(plan, shanghai_date(paid_at), latest)
-    identity = parse_id_number(cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
-    assert isinstance(identity, IdNumber)
-    too_old = check_age(plan, identity.birth_date, period.starts_on)
-    new_status = EnrolmentStatus.REFUND_DUE if too_old else EnrolmentStatus.PAID
-    await record(
-        session,
-        entity="enrolment",
-        entity_id=enrolment.id,
-        action="paid",
-        client_id=None,
-        from_status=enrolment.status,
-        to_status=new_status.value,
-        details={"refused_on_first_day": [f.code for f in too_old]} if too_old else None,
-    )
-    enrolment.status = new_status.value
-    if too_old:
-        return "refund_due", None
-    # The application has become cover: now its contact details and platform account are the
-    # member's.
-    apply_contact(member, cipher, enrolment.name_cipher, enrolment.phone_cipher)
-    link = await link_platform_worker(
-        session, member, enrolment.platform_code, enrolment.platform_worker_id, enrolment.work_type
-    )
-    if link is None:
-        await record(
-            session,
-            entity="member",
-            entity_id=member.id,
-            action="platform_link_conflict",
-            client_id=None,
-            details={"platform_code": enrolment.platform_code},
-        )
-    row = CoveragePeriodRecord(
-        id=uuid.uuid4(),
-        member_id=member.id,
-        plan_code=plan.code,
-        plan_version=plan.version,
-        starts_on=period.starts_on,
-        ends_on=period.ends_on,
-        continues_previous=period.continues_previous,
-        enrolment_id=enrolment.id,
-        payment_order_id=order.id,
-    )
-    session.add(row)
-    await session.flush()
-    await record(
-        session,
-        entity="coverage_period",
-        entity_id=row.id,
-        action="activated",
-        client_id=None,
-        to_status="active",
-        details={
-            "starts_on": str(period.starts_on),
-            "ends_on": str(period.ends_on),
-            "member_id": str(member.id),
-        },
-    )
-    return "activated", CoverageOut(
-        starts_on=period.starts_on,
-        ends_on=period.ends_on,
-        continues_previous=period.continues_previous,
+    [started] = await activation.activate_many(session, cipher, [enrolment], order, body.paid_at)
+    notification.outcome = started.outcome
+    return PaymentNotificationOut(
+        event_id=body.event_id, outcome=started.outcome, coverage=started.coverage
     )

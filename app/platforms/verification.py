@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from app.core.config import Settings
 from app.rules.eligibility import PlatformWork
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,11 @@ class VerifierSettings:
     timeout_seconds: float = 3.0
     attempts: int = 3
     backoff_seconds: float = 0.2
+
+
+def verifier_settings(settings: Settings, *, bulk: bool = False) -> VerifierSettings:
+    timeout = settings.platform_bulk_timeout_seconds if bulk else settings.platform_timeout_seconds
+    return VerifierSettings(timeout, settings.platform_attempts)
 
 
 @dataclass(frozen=True)

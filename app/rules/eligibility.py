@@ -15,6 +15,8 @@ from app.rules.id_numbers import IdNumber, InvalidIdNumber, parse_id_number
 from app.rules.plan import Plan
 
 _CLOCK_SKEW = timedelta(hours=1)
+# Where an application that names no city is taken to work (the plan is Shanghai's).
+DEFAULT_WORK_CITY = "shanghai"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from app.batches import service
+from app.batches.models import RowOutcome
+from app.batches.schemas import CSV_DESCRIPTION, BatchIn, BatchOut, BatchRowsPage
+from app.clients.auth import Authorized
+from app.core.db import ReadSessionDep, SessionDep
+from app.core.deps import RuntimeDep
+from app.core.openapi_docs import AUTHENTICATED, json_or_csv_body, problems
+from app.core.policy import Action, Caller
+from app.idempotency.deps import Idempotency
+
+UPLOAD_PATH = "/v1/enrolment-batches"
+router = APIRouter(prefix="/enrolment-batches", tags=["enrolment-batches"], responses=AUTHENTICATED)
+
+
+@router.post(
+    "",
+    status_code=202,
+    response_model=BatchOut,
+    responses=problems(404, 413, 415),
+    summary="Enrol a union's members in one batch (JSON or CSV, up to 100,000 rows)",
+    description="Stores the file and answers 202 at once; workers process it in chunks. Follow "
+    "`GET /v1/enrolment-batches/{id}`. A file not in the contract's shape is refused whole "
+    "(422 `invalid_batch`, `invalid_header`, `invalid_csv`, `invalid_encoding`, `empty_batch`; "
+    "413 `too_many_rows`); a row whose values are wrong is rejected on its own, with codes.",
+    openapi_extra=json_or_csv_body(BatchIn, CSV_DESCRIPTION),
+)
+async def submit(
+    request: Request,
+    caller: Annotated[Caller, Authorized(Action.BATCHES_CREATE)],
+    idempotency: Idempotency,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    plan_code: Annotated[
+        str | None,
+        Query(max_length=64, description="The plan, for a CSV upload (JSON names it in the body)."),
+    ] = None,
+) -> object:
+    batch = await service.submit(
+        runtime,
+        session,
+        caller,
+        await request.body(),
+        request.headers.get("content-type"),
+        plan_code,
+    )
+    return await idempotency.respond(
+        batch, status_code=202, headers={"Location": f"{UPLOAD_PATH}/{batch.id}"}
+    )
+
+
+@router.get("/{batch_id}", response_model=BatchOut, responses=problems(404))
+async def get_batch(
+    batch_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.BATCHES_READ)],
+    session: ReadSessionDep,
+) -> BatchOut:
+    """Progress (`processed` of `total`, and the outcomes so far) and, once done, the invoice."""
+    return await service.get(session, caller, batch_id)
+
+
+@router.get("/{batch_id}/rows", response_model=BatchRowsPage, responses=problems(400, 404))
+async def list_rows(
+    batch_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.BATCHES_READ)],
+    session: ReadSessionDep,
+    outcome: RowOutcome | None = None,
+    cursor: Annotated[
+        str | None, Query(max_length=16, description="`next_cursor` of the last page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> BatchRowsPage:
+    """Each processed row's outcome, in row order, with codes for rejected and duplicate rows
+    and the member and enrolment ids of accepted ones. No personal data."""
+    return await service.rows_page(session, caller, batch_id, outcome, cursor, limit)
+
+
+@router.get(
+    "/{batch_id}/rows.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, **problems(404)},
+    summary="The rows with one outcome (default: rejected) as a CSV file",
+)
+async def rows_csv(
+    batch_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.BATCHES_READ)],
+    runtime: RuntimeDep,
+    outcome: RowOutcome = RowOutcome.REJECTED,
+) -> StreamingResponse:
+    """Columns `row_number`, `ref`, `outcome`, `codes` (`;`-separated), `duplicate_of_row`."""
+    pages = await service.rows_csv(runtime, caller, batch_id, outcome)
+    return StreamingResponse(
+        pages,
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="batch-{batch_id}-{outcome.value}.csv"'
+        },
+    )

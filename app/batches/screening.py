@@ -1,0 +1,105 @@
+"""What a batch row can be judged on before anything is looked up: its own values and the plan.
+
+Pure functions over one row; the codes are the same as individual enrolment's where the check is
+the same (`invalid_id_number`, `age_limit`, `work_city_not_covered`, ...), plus a few for values a
+form would have stopped (`missing_name`, `invalid_phone`, `name_too_long`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.rules.eligibility import DEFAULT_WORK_CITY, Applicant, check_applicant
+from app.rules.id_numbers import normalise
+from app.rules.plan import Plan
+
+WRONG_CELL_COUNT = "_cells"
+_PHONE = re.compile(r"^(\+?86)?1[3-9][0-9]{9}$")
+_MAX_LENGTHS = {
+    "id_number": 32,
+    "name": 50,
+    "phone": 20,
+    "platform_code": 64,
+    "platform_worker_id": 128,
+    "work_type": 32,
+    "union_member_number": 64,
+    "work_city": 64,
+}
+_REQUIRED = (
+    "id_number",
+    "name",
+    "phone",
+    "platform_code",
+    "platform_worker_id",
+    "work_type",
+    "union_member_number",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A row that passed every check made from the row itself."""
+
+    row_number: int
+    ref: str | None
+    id_number: str
+    name: str
+    phone: str
+    platform_code: str
+    platform_worker_id: str
+    work_type: str
+    work_city: str
+    union_member_number: str
+
+
+def screen(
+    plan: Plan, platform_work_types: dict[str, list[str]], item: dict[str, Any], applied_on: date
+) -> Candidate | list[str]:
+    """The row as a candidate for enrolment, or the codes that reject it.
+
+    `platform_work_types` maps each enabled platform to the work types it registers.
+    """
+    row: dict[str, str | None] = item["row"]
+    codes: list[str] = []
+    if row.get(WRONG_CELL_COUNT):
+        codes.append("wrong_column_count")
+    values = {k: (v or "").strip() for k, v in row.items() if k != WRONG_CELL_COUNT}
+    for field in _REQUIRED:
+        if not values.get(field):
+            codes.append(f"missing_{field}")
+    for field, limit in _MAX_LENGTHS.items():
+        if len(values.get(field, "")) > limit:
+            codes.append(f"{field}_too_long")
+    if values.get("phone") and not _PHONE.match(values["phone"]):
+        codes.append("invalid_phone")
+    if codes:
+        return codes
+    platform = values["platform_code"]
+    known = platform in platform_work_types
+    applicant = Applicant(
+        normalise(values["id_number"]),
+        values.get("work_city") or DEFAULT_WORK_CITY,
+        values["work_type"],
+        known,
+    )
+    failures = check_applicant(plan, applicant, applied_on)
+    codes = [f.code for f in failures]
+    if known and values["work_type"] not in platform_work_types[platform]:
+        codes.append("work_type_not_covered")
+    if codes:
+        return sorted(set(codes), key=codes.index)
+    return Candidate(
+        row_number=item["n"],
+        ref=row.get("ref"),
+        id_number=applicant.id_number,
+        name=values["name"],
+        phone=values["phone"],
+        platform_code=platform,
+        platform_worker_id=values["platform_worker_id"],
+        work_type=values["work_type"],
+        work_city=applicant.work_city,
+        union_member_number=values["union_member_number"],
+    )

@@ -1,0 +1,175 @@
+"""Paid enrolments become cover: one for the government app's order, many for a union invoice.
+
+For each enrolment, the rules core computes the period (the Shanghai day after `paid_at`, or
+straight after the current period for a renewal) and checks the age again on its first day: a
+member who is 60 by then gets no cover, and the enrolment becomes `refund_due`. Otherwise the
+contact details the application carried become the member's, the platform account is linked,
+and the period is written. Rows are loaded a chunk at a time and locked in id order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import record
+from app.core.clock import shanghai_date
+from app.core.crypto import PersonalDataCipher
+from app.coverage.models import CoveragePeriodRecord
+from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.members.models import Member, PlatformWorker
+from app.members.service import ID_NUMBER, apply_contact
+from app.payments.models import PaymentOrder
+from app.payments.schemas import CoverageOut
+from app.plans import get_plan
+from app.rules.coverage import CoveragePeriod, period_for_payment
+from app.rules.eligibility import check_age
+from app.rules.id_numbers import IdNumber, parse_id_number
+
+
+@dataclass(frozen=True)
+class Started:
+    enrolment_id: uuid.UUID
+    outcome: str  # "activated" or "refund_due"
+    coverage: CoverageOut | None
+
+
+async def activate_many(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    enrolments: Sequence[Enrolment],
+    order: PaymentOrder,
+    paid_at: datetime,
+) -> list[Started]:
+    """Start cover for these enrolments (locked by the caller), in the caller's transaction."""
+    member_ids = sorted({e.member_id for e in enrolments})
+    members = {
+        m.id: m
+        for m in await session.scalars(
+            select(Member).where(Member.id.in_(member_ids)).order_by(Member.id).with_for_update()
+        )
+    }
+    latest: dict[uuid.UUID, CoveragePeriod] = {}
+    for row in await session.scalars(
+        select(CoveragePeriodRecord).where(CoveragePeriodRecord.member_id.in_(member_ids))
+    ):
+        known = latest.get(row.member_id)
+        if known is None or row.ends_on > known.ends_on:
+            latest[row.member_id] = CoveragePeriod(
+                row.starts_on, row.ends_on, row.continues_previous
+            )
+    accounts = {(e.platform_code, e.platform_worker_id) for e in enrolments}
+    links = {
+        (link.platform_code, link.platform_worker_id): link
+        for link in await session.scalars(
+            select(PlatformWorker).where(
+                tuple_(PlatformWorker.platform_code, PlatformWorker.platform_worker_id).in_(
+                    accounts
+                )
+            )
+        )
+    }
+    started = []
+    for enrolment in enrolments:
+        member = members[enrolment.member_id]
+        result = await _activate(
+            session, cipher, enrolment, member, latest.get(member.id), links, order, paid_at
+        )
+        started.append(result)
+    await session.flush()
+    return started
+
+
+async def _activate(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    enrolment: Enrolment,
+    member: Member,
+    latest: CoveragePeriod | None,
+    links: dict[tuple[str, str], PlatformWorker],
+    order: PaymentOrder,
+    paid_at: datetime,
+) -> Started:
+    plan = get_plan(enrolment.plan_code)
+    assert plan is not None, "an enrolment's plan is always shipped"
+    period = period_for_payment(plan, shanghai_date(paid_at), latest)
+    identity = parse_id_number(cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
+    assert isinstance(identity, IdNumber)
+    too_old = check_age(plan, identity.birth_date, period.starts_on)
+    new_status = EnrolmentStatus.REFUND_DUE if too_old else EnrolmentStatus.PAID
+    await record(
+        session,
+        entity="enrolment",
+        entity_id=enrolment.id,
+        action="paid",
+        client_id=None,
+        from_status=enrolment.status,
+        to_status=new_status.value,
+        details={"refused_on_first_day": [f.code for f in too_old]} if too_old else None,
+    )
+    enrolment.status = new_status.value
+    if too_old:
+        return Started(enrolment.id, "refund_due", None)
+    # The application has become cover: now its contact details and platform account are the
+    # member's.
+    apply_contact(member, cipher, enrolment.name_cipher, enrolment.phone_cipher)
+    account = (enrolment.platform_code, enrolment.platform_worker_id)
+    link = links.get(account)
+    if link is None:
+        links[account] = PlatformWorker(
+            member_id=member.id,
+            platform_code=enrolment.platform_code,
+            platform_worker_id=enrolment.platform_worker_id,
+            work_type=enrolment.work_type,
+        )
+        session.add(links[account])
+    elif link.member_id == member.id:
+        link.work_type = enrolment.work_type
+    else:
+        await record(
+            session,
+            entity="member",
+            entity_id=member.id,
+            action="platform_link_conflict",
+            client_id=None,
+            details={"platform_code": enrolment.platform_code},
+        )
+    row = CoveragePeriodRecord(
+        id=uuid.uuid4(),
+        member_id=member.id,
+        plan_code=plan.code,
+        plan_version=plan.version,
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+        continues_previous=period.continues_previous,
+        enrolment_id=enrolment.id,
+        payment_order_id=order.id,
+    )
+    session.add(row)
+    await record(
+        session,
+        entity="coverage_period",
+        entity_id=row.id,
+        action="activated",
+        client_id=None,
+        to_status="active",
+        details={
+            "starts_on": str(period.starts_on),
+            "ends_on": str(period.ends_on),
+            "member_id": str(member.id),
+        },
+    )
+    return Started(
+        enrolment.id,
+        "activated",
+        CoverageOut(
+            starts_on=period.starts_on,
+            ends_on=period.ends_on,
+            continues_previous=period.continues_previous,
+        ),
+    )
