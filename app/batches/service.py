@@ -25,6 +25,7 @@ from app.core.policy import Caller, Tenant
 from app.core.runtime import Runtime
 from app.jobs import queue
 from app.payments.models import PaymentOrder
+from app.payments.schemas import PaymentOrderOut
 from app.plans import get_plan
 
 CSV_PAGE_ROWS = 5000
@@ -53,7 +54,11 @@ async def submit(
         raise Unprocessable(f"no plan {parsed.plan_code!r}", code="plan_unknown")
     batch_id = uuid.uuid4()
     chunks = await asyncio.to_thread(
-        lambda: list(upload.prepare_chunks(runtime.cipher, str(batch_id), parsed.rows))
+        lambda: list(
+            upload.prepare_chunks(
+                runtime.cipher, str(batch_id), parsed.rows, runtime.settings.batch_chunk_rows
+            )
+        )
     )
     batch = EnrolmentBatch(
         id=batch_id,
@@ -119,7 +124,7 @@ def out(batch: EnrolmentBatch, invoice: PaymentOrder | None) -> BatchOut:
         activated=batch.activated,
         refund_due=batch.refund_due,
         invoice=(
-            InvoiceOut.model_validate(invoice).model_copy(update={"rows": batch.accepted})
+            InvoiceOut(**PaymentOrderOut.model_validate(invoice).model_dump(), rows=batch.accepted)
             if invoice is not None
             else None
         ),

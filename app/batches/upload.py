@@ -29,7 +29,6 @@ from app.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.core.problems import field_error
 from app.rules.id_numbers import normalise
 
-CHUNK_ROWS = 1000
 _MAX_ERRORS_SHOWN = 20
 ROWS_CONTEXT = "batch.rows"
 
@@ -158,7 +157,7 @@ def chunk_context(batch_id: str, chunk_no: int) -> str:
 
 
 def prepare_chunks(
-    cipher: PersonalDataCipher, batch_id: str, rows: list[Row], size: int = CHUNK_ROWS
+    cipher: PersonalDataCipher, batch_id: str, rows: list[Row], size: int
 ) -> Iterator[PreparedChunk]:
     marks = first_occurrences(rows)
     for chunk_no, start in enumerate(range(0, len(rows), size)):

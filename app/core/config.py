@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     )
     in_process_worker: bool = Field(True, validation_alias="MUTUALAID_IN_PROCESS_WORKER")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BODY_BYTES")
+    batch_chunk_rows: int = Field(
+        1000, ge=1, le=10_000, validation_alias="MUTUALAID_BATCH_CHUNK_ROWS"
+    )
     max_batch_body_bytes: int = Field(
         64 * 1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BATCH_BODY_BYTES"
     )

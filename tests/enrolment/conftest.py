@@ -98,9 +98,10 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
     )
     if register:
         async with db.writer() as session:
-            for code, url in (
-                ("demo-delivery", "http://platform.test/verify"),
-                ("slow-delivery", f"{slow_url}/verify"),
+            # demo-delivery also verifies in bulk; slow-delivery only one worker at a time.
+            for code, url, bulk_url in (
+                ("demo-delivery", "http://platform.test/verify", "http://platform.test/verify/bulk"),
+                ("slow-delivery", f"{slow_url}/verify", None),
             ):
                 await add_platform(
                     session,
@@ -110,6 +111,7 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
                         name=code,
                         work_types=["food_delivery"],
                         verify_url=url,
+                        bulk_verify_url=bulk_url,
                     ),
                     None,
                 )
