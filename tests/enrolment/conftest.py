@@ -100,7 +100,11 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
         async with db.writer() as session:
             # demo-delivery also verifies in bulk; slow-delivery only one worker at a time.
             for code, url, bulk_url in (
-                ("demo-delivery", "http://platform.test/verify", "http://platform.test/verify/bulk"),
+                (
+                    "demo-delivery",
+                    "http://platform.test/verify",
+                    "http://platform.test/verify/bulk",
+                ),
                 ("slow-delivery", f"{slow_url}/verify", None),
             ):
                 await add_platform(
