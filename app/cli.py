@@ -285,13 +285,21 @@ def platform_sim(
     credential: Annotated[
         str | None, typer.Option(help="Require `Authorization: Bearer <credential>`.")
     ] = None,
+    synthetic: Annotated[
+        int, typer.Option(help="Serve this many made-up active riders instead (syn-000000...).")
+    ] = 0,
 ) -> None:
     """Serve a simulated partner platform's verification API (POST /verify, /verify/bulk)."""
     import uvicorn
 
-    from app.platforms.simulator import DEMO_WORKERS_FILE, create_simulator, load_workers
+    from app.platforms.simulator import (
+        DEMO_WORKERS_FILE,
+        create_simulator,
+        load_workers,
+        synthetic_workers,
+    )
 
-    seed = load_workers(workers or DEMO_WORKERS_FILE)
+    seed = synthetic_workers(synthetic) if synthetic else load_workers(workers or DEMO_WORKERS_FILE)
     typer.echo(f"platform simulator with {len(seed)} worker(s) on http://{host}:{port}/verify")
     uvicorn.run(create_simulator(seed, credential), host=host, port=port, log_level="warning")
 

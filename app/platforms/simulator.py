@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, Field
+
+from app.rules.id_numbers import check_character
 
 TIMEOUT_BEHAVIOUR_SECONDS = 30.0
 DEMO_WORKERS_FILE = Path(__file__).with_name("demo_workers.json")
@@ -101,6 +103,26 @@ def create_simulator(
         }
 
     return app
+
+
+def synthetic_workers(count: int, work_type: str = "food_delivery") -> list[dict[str, Any]]:
+    """`count` made-up riders, all eligible and active (valid ID numbers, Shanghai, an order two
+    hours ago), for load tests and benchmarks: `syn-000000`, `syn-000001`, ..."""
+    workers = []
+    for i in range(count):
+        first17 = f"310101{date(1980, 1, 1) + timedelta(days=i // 900):%Y%m%d}{100 + i % 900:03d}"
+        workers.append(
+            {
+                "platform_worker_id": f"syn-{i:06d}",
+                "id_number": first17 + check_character(first17),
+                "name": f"骑手{i}",
+                "city": "shanghai",
+                "work_type": work_type,
+                "orders_last_7_days": 20,
+                "last_order_hours_ago": 2,
+            }
+        )
+    return workers
 
 
 def load_workers(path: Path) -> list[dict[str, Any]]:

@@ -1,0 +1,184 @@
+"""A real `mutualaid worker` process killed in the middle of a batch, on PostgreSQL: a second
+worker finishes it, and every row has exactly one outcome and one member record."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from app.batches.models import BatchRow, EnrolmentBatch
+from app.core.policy import Role
+from app.enrolment.models import Enrolment
+from app.jobs.models import Job
+from app.members.models import Member
+from app.platforms.schemas import PlatformIn
+from app.platforms.service import add_platform
+from app.platforms.simulator import synthetic_workers
+from tests.conftest import bearer
+
+pytestmark = pytest.mark.only_backend("postgresql")
+
+ROWS = 8000
+CLI = [sys.executable, "-m", "app.cli"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def environment(settings) -> dict[str, str]:
+    return dict(os.environ) | {
+        "DATABASE_URL": settings.database_url,
+        "DATA_KEY": settings.data_key.get_secret_value(),
+        "LOOKUP_KEY": settings.lookup_key.get_secret_value(),
+        "MUTUALAID_VAR_DIR": str(settings.var_dir),
+        "MUTUALAID_LOG_LEVEL": "WARNING",
+    }
+
+
+def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        CLI + args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+@contextlib.contextmanager
+def running(*processes: subprocess.Popen):
+    try:
+        yield
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+            process.wait(timeout=10)
+
+
+async def wait_for(predicate, within: float, step: float = 0.02):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(step)
+    raise AssertionError("timed out waiting")
+
+
+async def test_a_killed_worker_loses_and_repeats_nothing(settings, app, db, client, api_key):
+    env = environment(settings)
+    port = free_port()
+    simulator = start(["platform-sim", "--port", str(port), "--synthetic", str(ROWS)], env)
+    with running(simulator):
+        await wait_for(lambda: _answers(f"http://127.0.0.1:{port}/docs"), within=30, step=0.1)
+        async with db.writer() as session:
+            await add_platform(
+                session,
+                app.state.runtime.cipher,
+                PlatformIn(
+                    code="sim",
+                    name="simulated",
+                    work_types=["food_delivery"],
+                    verify_url=f"http://127.0.0.1:{port}/verify",
+                    bulk_verify_url=f"http://127.0.0.1:{port}/verify/bulk",
+                ),
+                None,
+            )
+            await session.commit()
+        union = bearer(await api_key(Role.UNION, "pudong"))
+        rows = [
+            {
+                "ref": f"S{i}",
+                "id_number": w["id_number"],
+                "name": w["name"],
+                "phone": f"139{i:08d}",
+                "platform_code": "sim",
+                "platform_worker_id": w["platform_worker_id"],
+                "work_type": "food_delivery",
+                "union_member_number": f"PD{i}",
+            }
+            for i, w in enumerate(synthetic_workers(ROWS))
+        ]
+        created = await client.post(
+            "/v1/enrolment-batches",
+            json={"plan_code": "shanghai-new-employment-e", "rows": rows},
+            headers=union | {"Idempotency-Key": "kill-test"},
+        )
+        assert created.status_code == 202, created.text
+        batch_id = created.json()["id"]
+
+        async def batch() -> EnrolmentBatch:
+            async with db.reader() as session:
+                found = await session.get(EnrolmentBatch, uuid.UUID(batch_id))
+                assert found is not None
+                return found
+
+        first = start(["worker", "--poll-seconds", "0.05", "--lease-seconds", "2"], env)
+        with running(first):
+            await wait_for(lambda: _progressed(batch, db), within=60)
+            first.send_signal(signal.SIGKILL)
+            first.wait(timeout=10)
+        killed_at = (await batch()).processed
+        assert 0 < killed_at < ROWS, "the kill must land in the middle of the batch"
+
+        second = start(["worker", "--poll-seconds", "0.05", "--lease-seconds", "2"], env)
+        with running(second):
+            await wait_for(lambda: _done(batch), within=120, step=0.1)
+
+    done = await batch()
+    assert (done.status, done.processed, done.accepted) == ("done", ROWS, ROWS)
+    async with db.reader() as session:
+        outcomes = await session.scalar(select(func.count()).select_from(BatchRow))
+        numbers = await session.scalar(select(func.count(func.distinct(BatchRow.row_number))))
+        members = await session.scalar(select(func.count()).select_from(Member))
+        hashes = await session.scalar(select(func.count(func.distinct(Member.id_number_hash))))
+        enrolments = await session.scalar(select(func.count()).select_from(Enrolment))
+        retried = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.attempts > 1)
+        )
+        unfinished = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.status != "done")
+        )
+    assert (outcomes, numbers) == (ROWS, ROWS)
+    assert (members, hashes, enrolments) == (ROWS, ROWS, ROWS)
+    assert unfinished == 0
+    assert retried >= 1  # the job the dead worker held was taken over
+    print(f"killed at {killed_at} of {ROWS} rows; {retried} chunk job(s) taken over")
+    invoice = (await client.get(f"/v1/enrolment-batches/{batch_id}", headers=union)).json()
+    assert invoice["invoice"]["amount_fen"] == ROWS * 7200
+
+
+async def _answers(url: str) -> bool:
+    try:
+        async with httpx.AsyncClient() as http:
+            return (await http.get(url, timeout=1)).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def _progressed(batch, db) -> bool:
+    """A chunk is committed and the worker holds the next one: kill it now."""
+    if (await batch()).processed < 1000:
+        return False
+    async with db.reader() as session:
+        holding = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.status == "running")
+        )
+    return bool(holding)
+
+
+async def _done(batch) -> bool:
+    return (await batch()).status == "done"
