@@ -36,7 +36,7 @@ openapi: $(STAMP)
 	$(BIN)/python -m app.openapi_export openapi/openapi.json
 
 bench: $(STAMP)
-	@echo "No benchmarks yet."
+	$(BIN)/python -m bench.batch
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
