@@ -75,31 +75,30 @@ def screen(
             codes.append(f"{field}_too_long")
     if values.get("phone") and not _PHONE.match(values["phone"]):
         codes.append("invalid_phone")
+    # The plan's checks need the ID number, platform and work type; every problem is reported.
+    if all(values.get(f) for f in ("id_number", "platform_code", "work_type")):
+        platform = values["platform_code"]
+        known = platform in platform_work_types
+        applicant = Applicant(
+            normalise(values["id_number"]),
+            values.get("work_city") or DEFAULT_WORK_CITY,
+            values["work_type"],
+            known,
+        )
+        codes += [f.code for f in check_applicant(plan, applicant, applied_on)]
+        if known and values["work_type"] not in platform_work_types[platform]:
+            codes.append("work_type_not_covered")
     if codes:
-        return codes
-    platform = values["platform_code"]
-    known = platform in platform_work_types
-    applicant = Applicant(
-        normalise(values["id_number"]),
-        values.get("work_city") or DEFAULT_WORK_CITY,
-        values["work_type"],
-        known,
-    )
-    failures = check_applicant(plan, applicant, applied_on)
-    codes = [f.code for f in failures]
-    if known and values["work_type"] not in platform_work_types[platform]:
-        codes.append("work_type_not_covered")
-    if codes:
-        return sorted(set(codes), key=codes.index)
+        return list(dict.fromkeys(codes))
     return Candidate(
         row_number=item["n"],
         ref=row.get("ref"),
-        id_number=applicant.id_number,
+        id_number=normalise(values["id_number"]),
         name=values["name"],
         phone=values["phone"],
-        platform_code=platform,
+        platform_code=values["platform_code"],
         platform_worker_id=values["platform_worker_id"],
         work_type=values["work_type"],
-        work_city=applicant.work_city,
+        work_city=values.get("work_city") or DEFAULT_WORK_CITY,
         union_member_number=values["union_member_number"],
     )

@@ -106,6 +106,7 @@ async def test_row_values_that_a_form_would_stop_reject_only_that_row(http, unio
         row("long", RIDERS[2], "rider-2", name="很" * 51),
         row("phone", RIDERS[3], "rider-3", phone="12345"),
         row("member", RIDERS[4], "rider-4", union_member_number=""),
+        row("both", "123", "rider-5", phone="1"),
     ]
     batch = (await submit(http, union, rows)).json()
     await run_jobs()
@@ -116,6 +117,7 @@ async def test_row_values_that_a_form_would_stop_reject_only_that_row(http, unio
         ("long", "rejected", ["name_too_long"]),
         ("phone", "rejected", ["invalid_phone"]),
         ("member", "rejected", ["missing_union_member_number"]),
+        ("both", "rejected", ["invalid_phone", "invalid_id_number"]),
     ]
 
 
