@@ -28,7 +28,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
@@ -41,6 +41,7 @@ from app.core.masking import mask_id_number, mask_name, mask_phone
 from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
+from app.enrolment.service import expire_applications
 from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
 from app.members import service as members
@@ -83,7 +84,7 @@ class _Existing:
     stale_applications: dict[uuid.UUID, list[uuid.UUID]] = field(default_factory=dict)
     account_owners: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
 
-    def refusal(self, candidate: Candidate, id_hash: str) -> _Outcome | None:
+    def refusal(self, candidate: Candidate, id_hash: str, union: str) -> _Outcome | None:
         member = self.members.get(id_hash)
         if member is not None and member.id in self.blocked:
             return _Outcome(
@@ -91,7 +92,7 @@ class _Existing:
                 candidate.ref,
                 RowOutcome.DUPLICATE,
                 ["already_enrolled"],
-                member_id=member.id,
+                member_id=member.id if member.union_org_code == union else None,
             )
         owner = self.account_owners.get((candidate.platform_code, candidate.platform_worker_id))
         if owner is not None and (member is None or owner != member.id):
@@ -120,6 +121,8 @@ async def process_chunk(
         chunk = await session.get(BatchChunk, (batch_id, chunk_no))
         if batch is None or chunk is None or chunk.rows_cipher is None:
             return  # done already (the worker that did it died before marking its job done)
+        if batch.status == BatchStatus.FAILED.value:
+            return
         enabled = (await session.scalars(select(Platform).where(Platform.enabled))).all()
         items = read_chunk(cipher, str(batch_id), chunk_no, chunk.rows_cipher)
     plan = get_plan(batch.plan_code)
@@ -156,7 +159,7 @@ async def process_chunk(
         existing = await _existing(session, plan, candidates, hashes, batch.applied_on)
     to_verify = []
     for candidate in candidates:
-        refusal = existing.refusal(candidate, hashes[candidate.row_number])
+        refusal = existing.refusal(candidate, hashes[candidate.row_number], batch.union_org_code)
         if refusal is None:
             to_verify.append(candidate)
         else:
@@ -185,13 +188,21 @@ async def process_chunk(
         try:
             await _write(runtime, batch, chunk_no, plan, verified, sealed, hashes, outcomes, now)
             return
-        except IntegrityError:
-            # Someone enrolled one of these people meanwhile; the next pass sees them.
+        except DBAPIError as exc:
+            if not (isinstance(exc, IntegrityError) or _retryable(exc)):
+                raise
+            # Someone enrolled one of these people meanwhile (or PostgreSQL chose this
+            # transaction as a deadlock victim): the next pass sees them.
             logger.info(
                 "batch chunk met a concurrent enrolment; writing again",
                 extra={"batch_id": str(batch_id), "chunk_no": chunk_no, "attempt": attempt},
             )
     raise RuntimeError("batch chunk kept meeting concurrent enrolments")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """PostgreSQL's deadlock and serialisation failures: the transaction may simply run again."""
+    return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
 
 
 def _seal(runtime: Runtime, candidate: Candidate, id_hash: str) -> dict[str, Any]:
@@ -304,6 +315,7 @@ async def _write(
                 BatchChunk.batch_id == batch.id,
                 BatchChunk.chunk_no == chunk_no,
                 BatchChunk.processed_at.is_(None),
+                BatchChunk.rows_cipher.is_not(None),  # erased when the batch failed
             )
             .values(processed_at=now, rows_cipher=None)
         )
@@ -316,11 +328,12 @@ async def _write(
         stale: list[uuid.UUID] = []
         for candidate in verified:
             id_hash = hashes[candidate.row_number]
-            refusal = existing.refusal(candidate, id_hash)
+            refusal = existing.refusal(candidate, id_hash, batch.union_org_code)
             if refusal is not None:
                 outcomes.append(refusal)
                 continue
             personal = sealed[candidate.row_number]
+            contact = (personal["name_cipher"], personal["phone_cipher"])
             member = existing.members.get(id_hash)
             if member is None:
                 member_id = uuid.uuid4()
@@ -336,7 +349,10 @@ async def _write(
                 )
             else:
                 member_id = member.id
-                # Union membership only fills what is missing: a batch never rewrites a member.
+                # A union's records never rewrite a member: the application carries the
+                # member's own contact details, so paying it changes nothing there either.
+                contact = (member.name_cipher, member.phone_cipher)
+                # Union membership only fills what is missing.
                 member.union_org_code = member.union_org_code or batch.union_org_code
                 member.union_member_number = (
                     member.union_member_number or candidate.union_member_number
@@ -361,8 +377,8 @@ async def _write(
                         {"code": "eligibility", "passed": True, "detail": None},
                         {"code": "platform_work", "passed": True, "detail": "bulk"},
                     ],
-                    "name_cipher": personal["name_cipher"],
-                    "phone_cipher": personal["phone_cipher"],
+                    "name_cipher": contact[0],
+                    "phone_cipher": contact[1],
                     "created_by_client_id": batch.created_by_client_id,
                     "created_at": now,
                 }
@@ -373,18 +389,23 @@ async def _write(
                     candidate.ref,
                     RowOutcome.ACCEPTED,
                     [],
-                    member_id=member_id,
+                    # Another union's (or an individual's) member id is not this union's to see.
+                    member_id=member_id
+                    if member is None or member.union_org_code == batch.union_org_code
+                    else None,
                     enrolment_id=enrolment_id,
                 )
             )
-        if stale:
-            await _expire(session, batch, stale)
+        await expire_applications(
+            session, stale, batch.created_by_client_id, {"batch_id": str(batch.id)}
+        )
         await session.flush()
         if new_members:
             # In one order everywhere, so two chunks inserting the same people cannot deadlock.
             new_members.sort(key=lambda m: m["id_number_hash"])
             await session.execute(insert(Member), new_members)
         if enrolments:
+            enrolments.sort(key=lambda e: e["member_id"])
             await session.execute(insert(Enrolment), enrolments)
         outcomes.sort(key=lambda o: o.row_number)
         await session.execute(
@@ -442,26 +463,6 @@ async def _count(
         await invoices.close_batch(session, batch_id, plan, now)
 
 
-async def _expire(session: AsyncSession, batch: EnrolmentBatch, stale: list[uuid.UUID]) -> None:
-    """Applications left unpaid past the plan's validity give way to the batch's."""
-    await session.execute(
-        update(Enrolment)
-        .where(Enrolment.id.in_(stale), Enrolment.status.in_(OPEN_STATUSES))
-        .values(status=EnrolmentStatus.EXPIRED.value)
-        .execution_options(synchronize_session=False)
-    )
-    for enrolment_id in stale:
-        await record(
-            session,
-            entity="enrolment",
-            entity_id=enrolment_id,
-            action="expired",
-            client_id=batch.created_by_client_id,
-            to_status=EnrolmentStatus.EXPIRED.value,
-            details={"batch_id": str(batch.id)},
-        )
-
-
 async def _mark_running(runtime: Runtime, batch_id: uuid.UUID) -> None:
     async with runtime.db.writer() as session:
         await session.execute(
@@ -473,13 +474,27 @@ async def _mark_running(runtime: Runtime, batch_id: uuid.UUID) -> None:
 
 
 async def _mark_failed(runtime: Runtime, batch_id: uuid.UUID) -> None:
-    """A chunk gave up after its last attempt: the batch cannot complete. Rows already
-    processed keep their outcomes."""
+    """A chunk gave up after its last attempt: the batch cannot complete, so no invoice will
+    come. Its open applications are released (or those people could not enrol for a month),
+    the rest of the upload is erased, and the remaining chunks stop. Outcomes stay readable."""
     async with runtime.db.writer() as session:
+        batch = await session.get(EnrolmentBatch, batch_id, with_for_update=True)
+        if batch is None or batch.status in (BatchStatus.DONE.value, BatchStatus.FAILED.value):
+            return
+        batch.status = BatchStatus.FAILED.value
+        batch.finished_at = utc_now()
+        open_ids = (
+            await session.scalars(
+                select(Enrolment.id).where(
+                    Enrolment.batch_id == batch_id, Enrolment.status.in_(OPEN_STATUSES)
+                )
+            )
+        ).all()
+        released = await expire_applications(
+            session, list(open_ids), None, {"batch_id": str(batch_id), "reason": "batch_failed"}
+        )
         await session.execute(
-            update(EnrolmentBatch)
-            .where(EnrolmentBatch.id == batch_id, EnrolmentBatch.status != BatchStatus.DONE.value)
-            .values(status=BatchStatus.FAILED.value, finished_at=utc_now())
+            update(BatchChunk).where(BatchChunk.batch_id == batch_id).values(rows_cipher=None)
         )
         await record(
             session,
@@ -488,5 +503,6 @@ async def _mark_failed(runtime: Runtime, batch_id: uuid.UUID) -> None:
             action="failed",
             client_id=None,
             to_status=BatchStatus.FAILED.value,
+            details={"processed": batch.processed, "applications_released": len(released)},
         )
         await session.commit()

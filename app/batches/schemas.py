@@ -10,6 +10,8 @@ from app.core.schemas import RequestModel, ResponseModel
 from app.payments.schemas import PaymentOrderOut
 
 MAX_ROWS = 100_000
+# Stored and echoed back: no control characters (PostgreSQL text cannot even hold NUL).
+REF_PATTERN = r"^[^\x00-\x1f\x7f]*$"
 REQUIRED_COLUMNS = (
     "ref",
     "id_number",
@@ -30,6 +32,7 @@ class BatchRowIn(RequestModel):
 
     ref: str | None = Field(
         max_length=64,
+        pattern=REF_PATTERN,
         description="The union's own reference for the row, echoed in the outcomes. "
         "Put no personal data in it.",
     )

@@ -17,6 +17,7 @@ from app.rules.id_numbers import normalise
 from app.rules.plan import Plan
 
 WRONG_CELL_COUNT = "_cells"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^(\+?86)?1[3-9][0-9]{9}$")
 _MAX_LENGTHS = {
     "id_number": 32,
@@ -67,6 +68,9 @@ def screen(
     if row.get(WRONG_CELL_COUNT):
         codes.append("wrong_column_count")
     values = {k: (v or "").strip() for k, v in row.items() if k != WRONG_CELL_COUNT}
+    if any(_CONTROL.search(v) for v in values.values()):
+        codes.append("invalid_characters")
+        values = {k: _CONTROL.sub("", v) for k, v in values.items()}
     for field in _REQUIRED:
         if not values.get(field):
             codes.append(f"missing_{field}")

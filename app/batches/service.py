@@ -20,6 +20,7 @@ from app.batches import upload
 from app.batches.models import BatchChunk, BatchRow, BatchStatus, EnrolmentBatch, RowOutcome
 from app.batches.processing import CHUNK_JOB
 from app.batches.schemas import BatchOut, BatchRowOut, BatchRowsPage, InvoiceOut
+from app.batches.screening import Candidate, screen
 from app.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from app.core.policy import Caller, Tenant
 from app.core.runtime import Runtime
@@ -27,6 +28,7 @@ from app.jobs import queue
 from app.payments.models import PaymentOrder
 from app.payments.schemas import PaymentOrderOut
 from app.plans import get_plan
+from app.platforms.models import Platform
 
 CSV_PAGE_ROWS = 5000
 
@@ -52,11 +54,23 @@ async def submit(
     plan = get_plan(parsed.plan_code)
     if plan is None:
         raise Unprocessable(f"no plan {parsed.plan_code!r}", code="plan_unknown")
+    today = runtime.clock.today()
+    async with runtime.db.reader() as reader:
+        enabled = (await reader.scalars(select(Platform).where(Platform.enabled))).all()
+    work_types = {p.code: list(p.work_types) for p in enabled}
+
+    def well_formed(number: int, row: upload.Row) -> bool:
+        return isinstance(screen(plan, work_types, {"n": number, "row": row}, today), Candidate)
+
     batch_id = uuid.uuid4()
     chunks = await asyncio.to_thread(
         lambda: list(
             upload.prepare_chunks(
-                runtime.cipher, str(batch_id), parsed.rows, runtime.settings.batch_chunk_rows
+                runtime.cipher,
+                str(batch_id),
+                parsed.rows,
+                runtime.settings.batch_chunk_rows,
+                well_formed,
             )
         )
     )
@@ -66,7 +80,7 @@ async def submit(
         created_by_client_id=caller.client_id,
         plan_code=plan.code,
         plan_version=plan.version,
-        applied_on=runtime.clock.today(),
+        applied_on=today,
         source=parsed.source,
         status=BatchStatus.QUEUED.value,
         total=len(parsed.rows),
@@ -153,7 +167,7 @@ async def get(session: AsyncSession, caller: Caller, batch_id: uuid.UUID) -> Bat
 def _parse_cursor(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit() or len(cursor) > 9:
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 9:
         raise BadRequest("not a cursor this endpoint gave out", code="invalid_cursor")
     return int(cursor)
 

@@ -15,14 +15,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
 
-from app.batches.schemas import COLUMNS, MAX_ROWS, REQUIRED_COLUMNS, BatchIn
+from app.batches.schemas import COLUMNS, MAX_ROWS, REF_PATTERN, REQUIRED_COLUMNS, BatchIn
 from app.batches.screening import WRONG_CELL_COUNT
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
@@ -30,6 +31,10 @@ from app.core.problems import field_error
 from app.rules.id_numbers import normalise
 
 _MAX_ERRORS_SHOWN = 20
+_REF = re.compile(REF_PATTERN)
+# Header names echoed back in errors only when they look like column names: a file sent
+# without its header row would otherwise have its first person's data echoed.
+_COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,39}$")
 ROWS_CONTEXT = "batch.rows"
 
 Row = dict[str, str | None]
@@ -93,10 +98,13 @@ def _parse_csv(body: bytes) -> list[Row]:
         repeated = {c for c in header if header.count(c) > 1}
         if missing or unknown or repeated:
             raise Unprocessable(
-                "the header row must name the contract's columns",
+                "the header row must name the contract's columns"
+                + (
+                    " (is the header row missing?)" if len(missing) == len(REQUIRED_COLUMNS) else ""
+                ),
                 code="invalid_header",
                 missing_columns=missing,
-                unknown_columns=unknown,
+                unknown_columns=[c for c in unknown if _COLUMN_NAME.match(c)][:20],
                 repeated_columns=sorted(repeated),
             )
         rows: list[Row] = []
@@ -109,9 +117,11 @@ def _parse_csv(body: bytes) -> list[Row]:
             row.update(zip(header, (c.strip() for c in cells), strict=False))
             if len(cells) != len(header):
                 row[WRONG_CELL_COUNT] = str(len(cells))
-            if row["ref"] is not None and len(row["ref"]) > 64:
+            if row["ref"] is not None and (len(row["ref"]) > 64 or not _REF.match(row["ref"])):
                 raise Unprocessable(
-                    f"row {len(rows) + 1}: ref is longer than 64 characters", code="invalid_batch"
+                    f"row {len(rows) + 1}: ref must be at most 64 characters, none of them "
+                    "control characters",
+                    code="invalid_batch",
                 )
             rows.append(row)
     except csv.Error as exc:
@@ -123,22 +133,26 @@ def _parse_csv(body: bytes) -> list[Row]:
     return rows
 
 
-def first_occurrences(rows: list[Row]) -> list[tuple[int | None, int | None]]:
+def first_occurrences(
+    rows: list[Row], well_formed: Callable[[int, Row], bool]
+) -> list[tuple[int | None, int | None]]:
     """For each row, (row number of an earlier row with the same person, of an earlier row with
-    the same platform account), or None. Row numbers count from 1."""
+    the same platform account), or None. Row numbers count from 1. Only rows that pass the checks
+    on their own values count as a first occurrence: a union that appends a corrected row after
+    a refused one gets the corrected one enrolled."""
     people: dict[str, int] = {}
     accounts: dict[tuple[str, str], int] = {}
     marks: list[tuple[int | None, int | None]] = []
     for number, row in enumerate(rows, start=1):
-        same_person = same_account = None
-        if row.get("id_number"):
-            key = normalise(row["id_number"] or "")
-            same_person = people.setdefault(key, number)
-            same_person = None if same_person == number else same_person
-        if row.get("platform_code") and row.get("platform_worker_id"):
-            account = (str(row["platform_code"]).strip(), str(row["platform_worker_id"]).strip())
-            same_account = accounts.setdefault(account, number)
-            same_account = None if same_account == number else same_account
+        person = normalise(row.get("id_number") or "")
+        account = (
+            (row.get("platform_code") or "").strip(),
+            (row.get("platform_worker_id") or "").strip(),
+        )
+        same_person, same_account = people.get(person), accounts.get(account)
+        if same_person is None and same_account is None and well_formed(number, row):
+            people[person] = number
+            accounts[account] = number
         marks.append((same_person, same_account))
     return marks
 
@@ -157,9 +171,13 @@ def chunk_context(batch_id: str, chunk_no: int) -> str:
 
 
 def prepare_chunks(
-    cipher: PersonalDataCipher, batch_id: str, rows: list[Row], size: int
+    cipher: PersonalDataCipher,
+    batch_id: str,
+    rows: list[Row],
+    size: int,
+    well_formed: Callable[[int, Row], bool],
 ) -> Iterator[PreparedChunk]:
-    marks = first_occurrences(rows)
+    marks = first_occurrences(rows, well_formed)
     for chunk_no, start in enumerate(range(0, len(rows), size)):
         items = [
             {"n": start + i + 1, "row": row, "same_person": p, "same_account": a}

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -264,26 +264,49 @@ async def _store(
 async def _expire_stale(
     session: AsyncSession, caller: Caller, plan: Plan, member: Member, today: date
 ) -> None:
-    stale = (
-        await session.scalars(
-            select(Enrolment).where(
+    open_rows = (
+        await session.execute(
+            select(Enrolment.id, Enrolment.applied_on).where(
                 Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
             )
         )
     ).all()
-    for row in stale:
-        if application_expired(plan, row.applied_on, today):
-            await record(
-                session,
-                entity="enrolment",
-                entity_id=row.id,
-                action="expired",
-                client_id=caller.client_id,
-                from_status=row.status,
-                to_status=EnrolmentStatus.EXPIRED.value,
+    stale = [i for i, applied_on in open_rows if application_expired(plan, applied_on, today)]
+    await expire_applications(session, stale, caller.client_id)
+
+
+async def expire_applications(
+    session: AsyncSession,
+    enrolment_ids: list[uuid.UUID],
+    client_id: uuid.UUID | None,
+    details: dict[str, str] | None = None,
+) -> list[uuid.UUID]:
+    """Mark these applications expired if they are still open, with an audit event each; the
+    ones that were not open (just paid, say) are left as they are. Returns those expired."""
+    if not enrolment_ids:
+        return []
+    expired = list(
+        (
+            await session.scalars(
+                update(Enrolment)
+                .where(Enrolment.id.in_(sorted(enrolment_ids)), Enrolment.status.in_(OPEN_STATUSES))
+                .values(status=EnrolmentStatus.EXPIRED.value)
+                .returning(Enrolment.id)
+                .execution_options(synchronize_session=False)
             )
-            row.status = EnrolmentStatus.EXPIRED.value
-    await session.flush()
+        ).all()
+    )
+    for enrolment_id in expired:
+        await record(
+            session,
+            entity="enrolment",
+            entity_id=enrolment_id,
+            action="expired",
+            client_id=client_id,
+            to_status=EnrolmentStatus.EXPIRED.value,
+            details=details,
+        )
+    return expired
 
 
 def out(enrolment: Enrolment, member: Member) -> EnrolmentOut:

@@ -60,8 +60,21 @@ class Worker:
         async def heartbeat() -> bool:
             return await queue.extend(self.db, job.id, self.name, self.lease_seconds)
 
+        async def keep_leased() -> None:
+            # A handler may wait on a slow platform for longer than a lease: renew it meanwhile,
+            # so that only a dead worker's job is ever taken over.
+            while True:
+                await asyncio.sleep(self.lease_seconds / 3)
+                with contextlib.suppress(Exception):  # the database may be briefly away
+                    if not await heartbeat():
+                        return
+
+        renewer = asyncio.create_task(keep_leased())
         try:
-            await handler(self.runtime, job, heartbeat)
+            try:
+                await handler(self.runtime, job, heartbeat)
+            finally:
+                renewer.cancel()
         except Exception as exc:
             # The class name only: exception messages may carry data the job was handling.
             logger.warning(

@@ -21,13 +21,13 @@ from app.audit.service import record
 from app.core.clock import shanghai_date
 from app.core.crypto import PersonalDataCipher
 from app.coverage.models import CoveragePeriodRecord
-from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
 from app.members.models import Member, PlatformWorker
 from app.members.service import ID_NUMBER, apply_contact
 from app.payments.models import PaymentOrder
 from app.payments.schemas import CoverageOut
 from app.plans import get_plan
-from app.rules.coverage import CoveragePeriod, period_for_payment
+from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
 from app.rules.eligibility import check_age
 from app.rules.id_numbers import IdNumber, parse_id_number
 
@@ -97,7 +97,26 @@ async def _activate(
 ) -> Started:
     plan = get_plan(enrolment.plan_code)
     assert plan is not None, "an enrolment's plan is always shipped"
-    period = period_for_payment(plan, shanghai_date(paid_at), latest)
+    paid_on = shanghai_date(paid_at)
+    if enrolment.status != EnrolmentStatus.AWAITING_PAYMENT.value or (
+        enrolment.batch_id is not None and application_expired(plan, enrolment.applied_on, paid_on)
+    ):
+        # Paid for an application that is no longer open (expired and replaced, or decided),
+        # or a union invoice paid after its applications lapsed: no cover, the money goes back.
+        await record(
+            session,
+            entity="enrolment",
+            entity_id=enrolment.id,
+            action="paid_when_not_open",
+            client_id=None,
+            from_status=enrolment.status,
+            to_status=EnrolmentStatus.REFUND_DUE.value,
+            details={"payment_order_id": str(order.id)},
+        )
+        if enrolment.status in (s.value for s in OPEN_STATUSES):
+            enrolment.status = EnrolmentStatus.REFUND_DUE.value
+        return Started(enrolment.id, "refund_due", None)
+    period = period_for_payment(plan, paid_on, latest)
     identity = parse_id_number(cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
     assert isinstance(identity, IdNumber)
     too_old = check_age(plan, identity.birth_date, period.starts_on)

@@ -58,9 +58,11 @@ MIXED = [
         ["work_type_not_covered"],
         None,
     ),
-    (row("r12", RIDERS[5], "rider-2"), "rejected", ["platform_worker_taken"], None),
+    (row("r12", RIDERS[5], "rider-gansu"), "rejected", ["platform_worker_taken"], None),
     (row("r13", RIDERS[6], "rider-6"), "accepted", [], None),
     (row("r14", RIDERS[7].lower(), "rider-7", phone="+8613700000000"), "accepted", [], None),
+    # r09 corrected: a refused row does not make its later correction a duplicate.
+    (row("r15", RIDERS[2], "rider-2"), "accepted", [], None),
 ]
 ACCEPTED = sum(1 for _, outcome, _, _ in MIXED if outcome == "accepted")
 
@@ -93,18 +95,18 @@ async def test_a_mixed_file_gives_each_row_its_outcome(http, union, citizen, run
     assert (batch["status"], batch["total"], batch["processed"]) == ("queued", len(MIXED), 0)
     assert created.headers["Location"] == f"/v1/enrolment-batches/{batch['id']}"
 
-    assert await run_jobs() == 1  # 14 rows: one chunk
+    assert await run_jobs() == 1  # 15 rows: one chunk
     done = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()
     assert done["status"] == "done"
     assert (done["processed"], done["accepted"], done["rejected"], done["duplicate"]) == (
-        14,
-        3,
+        15,
+        4,
         9,
         2,
     )
 
     rows = await all_rows(http, union, batch["id"], limit=5)
-    assert [r["row_number"] for r in rows] == list(range(1, 15))
+    assert [r["row_number"] for r in rows] == list(range(1, 16))
     for got, (sent, outcome, codes, duplicate_of) in zip(rows, MIXED, strict=True):
         assert (got["ref"], got["outcome"], got["codes"]) == (sent["ref"], outcome, codes), got
         assert got["duplicate_of_row"] == duplicate_of
@@ -130,6 +132,7 @@ async def test_accepted_rows_become_members_with_union_numbers_and_open_applicat
         "HP-r07",
         "HP-r13",
         "HP-r14",
+        "HP-r15",
     ]
     assert {m.union_org_code for m in members} == {"huangpu"}
     assert {(e.channel, e.status) for e in enrolments} == {("batch", "awaiting_payment")}
@@ -146,15 +149,15 @@ async def test_a_row_that_turns_60_before_cover_starts_is_paid_for_but_refund_du
     invoice = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()[
         "invoice"
     ]
-    assert invoice["amount_fen"] == 4 * 7200
+    assert invoice["amount_fen"] == 5 * 7200
     await notify(http, notification(invoice))
     await run_jobs()
 
     after = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()
-    assert (after["activated"], after["refund_due"]) == (3, 1)
+    assert (after["activated"], after["refund_due"]) == (4, 1)
     async with db.reader() as session:
         statuses = sorted((await session.scalars(select(Enrolment.status))).all())
-    assert statuses == ["paid", "paid", "paid", "refund_due"]
+    assert statuses == ["paid", "paid", "paid", "paid", "refund_due"]
 
 
 async def test_the_invoice_is_for_the_accepted_rows_and_its_payment_starts_their_cover(
@@ -166,7 +169,7 @@ async def test_the_invoice_is_for_the_accepted_rows_and_its_payment_starts_their
     invoice = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()[
         "invoice"
     ]
-    assert (invoice["amount_fen"], invoice["rows"], invoice["status"]) == (3 * 7200, 3, "open")
+    assert (invoice["amount_fen"], invoice["rows"], invoice["status"]) == (4 * 7200, 4, "open")
     assert invoice["batch_id"] == batch["id"]
 
     paid = await notify(http, notification(invoice))
@@ -175,7 +178,7 @@ async def test_the_invoice_is_for_the_accepted_rows_and_its_payment_starts_their
     assert await run_jobs() == 1
 
     after = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()
-    assert (after["activated"], after["refund_due"], after["invoice"]["status"]) == (3, 0, "paid")
+    assert (after["activated"], after["refund_due"], after["invoice"]["status"]) == (4, 0, "paid")
     async with db.reader() as session:
         periods = (await session.scalars(select(CoveragePeriodRecord))).all()
         statuses = dict(
@@ -188,9 +191,9 @@ async def test_the_invoice_is_for_the_accepted_rows_and_its_payment_starts_their
             ).all()
         )
     # Paid at 17:30 UTC on 23 November = 01:30 on the 24th in Shanghai: cover from the 25th.
-    assert len(periods) == 3
+    assert len(periods) == 4
     assert {(str(p.starts_on), str(p.ends_on)) for p in periods} == {("2026-11-25", "2027-11-24")}
-    assert statuses == {"batch": 3}  # the individual application is still unpaid
+    assert statuses == {"batch": 4}  # the individual application is still unpaid
     accepted_members = {
         r["member_id"] for r in await all_rows(http, union, batch["id"], outcome="accepted")
     }
