@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta
+from typing import Any
 
+import httpx
 import pytest
 
 from app.core.policy import Role
@@ -76,11 +80,7 @@ def run_jobs(app):
     """Run every due job, as the worker would, until none is left; returns how many ran."""
 
     async def run() -> int:
-        worker_ = Worker(app.state.runtime, JOB_HANDLERS)
-        ran = 0
-        while await worker_.run_once():
-            ran += 1
-        return ran
+        return await drain(app)
 
     return run
 
@@ -123,3 +123,37 @@ async def submit_csv(http, headers, body: bytes, key: str = "batch-csv", plan: s
         params={"plan_code": plan} if plan else {},
         headers=headers | {"Idempotency-Key": key, "Content-Type": "text/csv"},
     )
+
+
+@pytest.fixture
+def app_at(settings, test_var_dir, db):
+    """`async with app_at(moment) as (http, app):` the same database with the service's clock at
+    `moment`, and every batch rider's last order an hour before it."""
+
+    @asynccontextmanager
+    async def open_app(moment: datetime) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+        recent = (moment - timedelta(hours=1)).isoformat()
+        application = await make_enrol_app(
+            settings,
+            test_var_dir,
+            db,
+            now=moment,
+            slow_url="http://127.0.0.1:9",
+            register=False,
+            workers=[w | {"last_order_at": recent} for w in BATCH_WORKERS],
+        )
+        try:
+            async with asgi_client(application) as client:
+                yield client, application
+        finally:
+            await close_app(application)
+
+    return open_app
+
+
+async def drain(application: Any) -> int:
+    worker_ = Worker(application.state.runtime, JOB_HANDLERS)
+    ran = 0
+    while await worker_.run_once():
+        ran += 1
+    return ran

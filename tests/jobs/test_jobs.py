@@ -126,3 +126,25 @@ async def test_the_worker_loop_stops_when_asked(db, runtime):
 
     [job] = await jobs(db)
     assert job.status == "done"
+
+
+async def test_a_running_job_keeps_its_lease_while_its_handler_waits(db, runtime):
+    started = asyncio.Event()
+
+    async def slow(runtime_, job, heartbeat):
+        started.set()
+        await asyncio.sleep(1.0)
+
+    async with db.writer() as session:
+        queue.enqueue(session, "test.slow", {})
+        await session.commit()
+    holder = Worker(runtime, {"test.slow": slow}, lease_seconds=0.3)
+    other = Worker(runtime, {"test.slow": slow}, lease_seconds=0.3)
+    task = asyncio.create_task(holder.run_once())
+    await started.wait()
+    await asyncio.sleep(0.6)  # twice the lease
+    assert not await other.run_once()
+    assert await task
+    async with db.reader() as session:
+        job = (await session.scalars(select(Job))).one()
+    assert (job.status, job.attempts) == ("done", 1)
