@@ -64,7 +64,6 @@ MIXED = [
     # r09 corrected: a refused row does not make its later correction a duplicate.
     (row("r15", RIDERS[2], "rider-2"), "accepted", [], None),
 ]
-ACCEPTED = sum(1 for _, outcome, _, _ in MIXED if outcome == "accepted")
 
 
 async def enrol_individually(http, citizen, id_no, worker_id):
