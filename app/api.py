@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.batches.endpoints import router as batches_router
+from app.claims.endpoints import notifications as payout_notifications_router
+from app.claims.endpoints import router as claims_router
 from app.clients.endpoints import router as clients_router
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
@@ -21,6 +23,8 @@ v1.include_router(enrolment_router)
 v1.include_router(payments_router)
 v1.include_router(batches_router)
 v1.include_router(members_router)
+v1.include_router(claims_router)
+v1.include_router(payout_notifications_router)
 
 
 def mount_routers(app: FastAPI) -> None:

@@ -74,6 +74,7 @@ def import_all_models() -> None:
     """Import every module that defines tables, so `Base.metadata` is complete (Alembic, tests)."""
     import app.audit.models
     import app.batches.models
+    import app.claims.models
     import app.clients.models
     import app.coverage.models
     import app.enrolment.models

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.claims.usage import usage_of_period
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import NotFound
 from app.core.policy import Caller, Role, Tenant
@@ -23,12 +24,11 @@ from app.rules.limits import PER_ACCIDENT, benefit_limit_fen, remaining_fen
 
 
 async def period_usage(session: AsyncSession, period: CoveragePeriodRecord) -> Usage:
-    """What the period has paid so far, as the rules core counts it. Paid claims are the only
-    source of usage; a period without paid claims has used nothing."""
-    return Usage()
+    """What the period has paid so far, as the rules core counts it: approved claims' counters."""
+    return await usage_of_period(session, period.id)
 
 
-def _visible(caller: Caller, member: Member | None) -> Member:
+def visible_member(caller: Caller, member: Member | None) -> Member:
     """Unions see their own members; another union's member is the same 404 as none."""
     if member is None or (
         caller.role is Role.UNION
@@ -87,7 +87,7 @@ def _covered(member: Member, periods: list[PeriodOut], today: date) -> bool:
 async def coverage(
     session: AsyncSession, caller: Caller, member_id: uuid.UUID, today: date
 ) -> CoverageView:
-    member = _visible(caller, await session.get(Member, member_id))
+    member = visible_member(caller, await session.get(Member, member_id))
     periods = await _periods(session, member, today)
     return CoverageView(
         member_id=member.id,
@@ -104,7 +104,7 @@ async def lookup(
     id_number: str,
     today: date,
 ) -> LookupOut:
-    member = _visible(caller, await find_by_id_number(session, cipher, normalise(id_number)))
+    member = visible_member(caller, await find_by_id_number(session, cipher, normalise(id_number)))
     periods = await _periods(session, member, today)
     current = next((p for p in periods if p.status == "active"), None) or next(
         (p for p in periods if p.status == "upcoming"), None

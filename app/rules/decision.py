@@ -7,7 +7,8 @@ code serves quotes, adjudication and replays, and it is all the state there is: 
 one call at a time or many in one call gives the same results.
 
 Reason codes are the design's (section 5) plus a few that name a refusal more exactly:
-`event_kind_not_covered`, `already_paid_for_event`, `no_payable_days`, `nothing_payable`.
+`event_kind_not_covered`, `already_paid_for_event`, `no_payable_days`, `nothing_payable`, and
+`rejected_on_review` for an examiner's refusal.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ReasonCode(StrEnum):
     NO_PAYABLE_DAYS = "no_payable_days"
     NOTHING_PAYABLE = "nothing_payable"
     DUPLICATE_CLAIM = "duplicate_claim"
+    REJECTED_ON_REVIEW = "rejected_on_review"
 
 
 class Outcome(StrEnum):

@@ -1,0 +1,1 @@
+"""Claims: filing, adjudication on the rules core, examiner review, payouts and usage counters."""

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from app.claims import payouts, review, service, views
+from app.claims.models import ClaimStatus
+from app.claims.schemas import (
+    Benefit,
+    ClaimIn,
+    ClaimOut,
+    ClaimsPage,
+    DocumentsIn,
+    PayoutNotificationIn,
+    PayoutNotificationOut,
+    QuoteOut,
+    ReviewIn,
+)
+from app.clients.auth import Authorized
+from app.core.db import ReadSessionDep, SessionDep
+from app.core.deps import CipherDep, ClockDep
+from app.core.openapi_docs import AUTHENTICATED, problems
+from app.core.policy import Action, Caller
+from app.core.problems import problem_response
+from app.idempotency.deps import Idempotency
+from app.payments import signatures
+
+router = APIRouter(prefix="/claims", tags=["claims"], responses=AUTHENTICATED)
+notifications = APIRouter(tags=["claims"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ClaimOut,
+    responses=problems(404, 409),
+    summary="File a claim (government app, union service centre, examiner)",
+    description="201 with `status`: `approved` (with the amount) or `rejected` (with reasons) "
+    "where the facts decide; `pending_documents` when required documents are missing; "
+    "`pending_review` when the plan wants an examiner's judgment (disability, deaths). A claim "
+    "for the same member, benefit, event and facts as a pending or approved one is "
+    "`rejected` with `duplicate_claim`. 422 `invalid_facts` names facts missing or not taken "
+    "by the benefit.",
+)
+async def file_claim(
+    body: ClaimIn,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_CREATE)],
+    idempotency: Idempotency,
+    session: SessionDep,
+    cipher: CipherDep,
+    clock: ClockDep,
+) -> object:
+    claim = await service.file(session, cipher, caller, body, clock.today())
+    return await idempotency.respond(claim, headers={"Location": f"/v1/claims/{claim.id}"})
+
+
+@router.post(
+    "/quote",
+    response_model=QuoteOut,
+    responses=problems(404),
+    summary="What a claim would pay now; nothing is stored",
+)
+async def quote(
+    body: ClaimIn,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_QUOTE)],
+    session: ReadSessionDep,
+    clock: ClockDep,
+) -> QuoteOut:
+    return await service.quote(session, caller, body, clock.today())
+
+
+@router.get(
+    "",
+    response_model=ClaimsPage,
+    summary="Claims, oldest first: the filer's own, or for examiners the queue",
+    description="Examiners see every claim (`status=pending_review` is the review queue); a "
+    "union sees the claims it filed; a government app client the claims it filed.",
+)
+async def list_claims(
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_READ)],
+    session: SessionDep,
+    member_id: uuid.UUID | None = None,
+    status: ClaimStatus | None = None,
+    benefit: Benefit | None = None,
+    filed_from: date | None = None,
+    filed_to: date | None = None,
+    cursor: Annotated[
+        str | None, Query(max_length=128, description="`next_cursor` of the last page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> ClaimsPage:
+    return await views.page(
+        session,
+        caller,
+        member_id=member_id,
+        status=status,
+        benefit=benefit,
+        filed_from=filed_from,
+        filed_to=filed_to,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+@router.get(
+    "/{claim_id}",
+    response_model=ClaimOut,
+    responses=problems(404),
+    summary="A claim with its decision, payout and history",
+)
+async def get_claim(
+    claim_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_READ)],
+    session: SessionDep,
+) -> ClaimOut:
+    return await views.get(session, caller, claim_id)
+
+
+@router.post(
+    "/{claim_id}/documents",
+    response_model=ClaimOut,
+    responses=problems(404, 409),
+    summary="Add documents to an open claim; the last missing one moves it on",
+)
+async def add_documents(
+    claim_id: uuid.UUID,
+    body: DocumentsIn,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_CREATE)],
+    session: SessionDep,
+    clock: ClockDep,
+) -> ClaimOut:
+    return await service.add_documents(session, caller, claim_id, body.documents, clock.today())
+
+
+@router.post(
+    "/{claim_id}/review",
+    response_model=ClaimOut,
+    responses=problems(404, 409),
+    summary="Approve with the judged facts, or refuse with a reason (examiner)",
+    description="The engine computes the amount from the judged facts (e.g. disability "
+    "grades); 409 `claim_not_pending_review` for a claim not waiting for review.",
+)
+async def review_claim(
+    claim_id: uuid.UUID,
+    body: ReviewIn,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_REVIEW)],
+    session: SessionDep,
+) -> ClaimOut:
+    return await review.review(session, caller, claim_id, body)
+
+
+@notifications.post(
+    "/payout-notifications",
+    response_model=PayoutNotificationOut,
+    responses=problems(401, 404, 422, 500),
+    summary="The payment side tells us a payout reached its payee (HMAC-signed)",
+    description="Signed like `/v1/payment-notifications`. A repeated `event_id` changes nothing; "
+    "a wrong amount is recorded and answered 422 `amount_mismatch`.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PayoutNotificationIn.model_json_schema()}},
+        }
+    },
+)
+async def payout_notification(
+    request: Request,
+    session: SessionDep,
+    x_signature: Annotated[str | None, Header()] = None,
+) -> object:
+    raw = await request.body()
+    signatures.verify(x_signature, raw, request.app.state.settings.payment_secrets(), time.time())
+    try:
+        body = PayoutNotificationIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from exc
+    result = await payouts.apply_notification(session, body)
+    if result.outcome in payouts.REFUSED:
+        return problem_response(
+            422,
+            result.outcome,
+            "Payout notification refused",
+            f"event {result.event_id} was recorded as {result.outcome}",
+        )
+    return result

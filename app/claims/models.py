@@ -1,0 +1,230 @@
+"""Claims, their documents and decisions, the payout ledger, and the usage counters.
+
+Every table that belongs to a member carries `member_id`, the distribution key on Citus.
+Decisions, payouts and settlements are written once and never changed: the ledger is the record
+of what the plan owes and paid.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.core.models import Base, CreatedAt, UUIDPrimaryKey, sql_values
+
+
+class ClaimStatus(StrEnum):
+    PENDING_DOCUMENTS = "pending_documents"
+    PENDING_REVIEW = "pending_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+PENDING = (ClaimStatus.PENDING_DOCUMENTS, ClaimStatus.PENDING_REVIEW)
+
+
+class DecidedBy(StrEnum):
+    ENGINE = "engine"  # the facts as filed decided it
+    EXAMINER = "examiner"  # an examiner judged the facts (or refused)
+
+
+class PayeeKind(StrEnum):
+    MEMBER = "member"
+    BENEFICIARY = "beneficiary"
+    DISTRICT_UNION = "district_union"
+
+
+class Claim(UUIDPrimaryKey, CreatedAt, Base):
+    """A member's claim for one benefit from one event, with the facts as filed.
+
+    `dedup_key` identifies member, benefit, event and facts while the claim is pending or
+    approved; a second such claim is refused `duplicate_claim`. A refused claim releases it, so
+    the same facts can be filed again once what was missing is there.
+    """
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({sql_values(ClaimStatus)})", name="status"),
+        Index(None, "member_id", "created_at"),
+        Index(None, "status", "created_at"),
+        Index(None, "filer_role", "filer_org_code", "created_at"),
+    )
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    plan_code: Mapped[str] = mapped_column(String(64))
+    benefit: Mapped[str] = mapped_column(String(32))
+    event_kind: Mapped[str] = mapped_column(String(16))
+    event_occurred_on: Mapped[date]
+    event_ref: Mapped[str] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(24))
+    filed_on: Mapped[date]
+    filed_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
+    filer_role: Mapped[str] = mapped_column(String(16))
+    filer_org_code: Mapped[str | None] = mapped_column(String(64))
+    dedup_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # For a death benefit paid to a beneficiary: who, encrypted, and masked for responses.
+    beneficiary_name_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    beneficiary_name_masked: Mapped[str | None] = mapped_column(String(64))
+    beneficiary_id_number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    beneficiary_id_number_masked: Mapped[str | None] = mapped_column(String(24))
+    updated_at: Mapped[datetime | None]
+
+
+class ClaimDocument(UUIDPrimaryKey, CreatedAt, Base):
+    """A document the filer holds for the claim: its type, their reference, and its digest."""
+
+    __tablename__ = "claim_documents"
+    __table_args__ = (UniqueConstraint("claim_id", "type", "ref"),)
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    type: Mapped[str] = mapped_column(String(40))
+    ref: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    added_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
+
+
+class ClaimDecision(UUIDPrimaryKey, CreatedAt, Base):
+    """The final decision on a claim, as the rules core explained it. Written once."""
+
+    __tablename__ = "claim_decisions"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('approved', 'rejected')", name="outcome"),
+        CheckConstraint("payable_fen >= 0", name="payable_not_negative"),
+        CheckConstraint(f"decided_by IN ({sql_values(DecidedBy)})", name="decided_by"),
+    )
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), unique=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    plan_code: Mapped[str] = mapped_column(String(64))
+    plan_version: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(16))
+    payable_fen: Mapped[int]
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    lines: Mapped[list[Any]] = mapped_column(JSON)
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    decided_by: Mapped[str] = mapped_column(String(16))
+    decided_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    coverage_period_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coverage_periods.id"))
+
+
+class Payout(UUIDPrimaryKey, CreatedAt, Base):
+    """An approved amount owed to its payee: one per approved claim, never changed."""
+
+    __tablename__ = "payouts"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint(f"payee_kind IN ({sql_values(PayeeKind)})", name="payee_kind"),
+        Index(None, "member_id"),
+        Index(None, "created_at"),
+    )
+
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), unique=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("coverage_periods.id"))
+    benefit: Mapped[str] = mapped_column(String(32))
+    amount_fen: Mapped[int]
+    payee_kind: Mapped[str] = mapped_column(String(16))
+    payee_union_org_code: Mapped[str | None] = mapped_column(String(64))
+
+
+class PayoutSettlement(CreatedAt, Base):
+    """The payment side's confirmation that a payout reached its payee. At most one per payout."""
+
+    __tablename__ = "payout_settlements"
+
+    payout_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts.id"), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
+    event_id: Mapped[str] = mapped_column(String(128), unique=True)
+    paid_at: Mapped[datetime]
+    channel: Mapped[str] = mapped_column(String(32))
+
+
+class PayoutNotification(CreatedAt, Base):
+    """Every payout notification event id seen once: a replay changes nothing."""
+
+    __tablename__ = "payout_notifications"
+
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    payout_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    amount_fen: Mapped[int]
+    outcome: Mapped[str] = mapped_column(String(32))
+
+
+class PeriodUsage(Base):
+    """What a member's period has paid over all benefits. `decisions` counts the approved
+    decisions that changed it: the compare-and-set that makes a stale decision fail."""
+
+    __tablename__ = "claim_usage_periods"
+    __table_args__ = (
+        CheckConstraint("total_paid_fen >= 0", name="total_not_negative"),
+        CheckConstraint("hospital_days >= 0", name="days_not_negative"),
+    )
+
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coverage_periods.id"), primary_key=True
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
+    total_paid_fen: Mapped[int] = mapped_column(default=0)
+    hospital_days: Mapped[int] = mapped_column(default=0)
+    decisions: Mapped[int] = mapped_column(default=0)
+    died_on: Mapped[date | None]
+
+
+class BenefitUsageRecord(Base):
+    """What one benefit has paid in a period, and how many times."""
+
+    __tablename__ = "claim_usage_benefits"
+    __table_args__ = (CheckConstraint("paid_fen >= 0", name="paid_not_negative"),)
+
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coverage_periods.id"), primary_key=True
+    )
+    benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    payments: Mapped[int] = mapped_column(default=0)
+
+
+class EventUsageRecord(Base):
+    """What one event (one accident, one illness) has paid, by benefit."""
+
+    __tablename__ = "claim_usage_events"
+    __table_args__ = (CheckConstraint("paid_fen >= 0", name="paid_not_negative"),)
+
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coverage_periods.id"), primary_key=True
+    )
+    event_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    disability_grade: Mapped[int | None]
+
+
+class PaidHospitalDay(Base):
+    """A day in hospital the allowance has paid: never twice, whichever claim or period."""
+
+    __tablename__ = "claim_hospital_days"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("coverage_periods.id"))
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))

@@ -1,0 +1,119 @@
+"""The payout ledger: what approved claims owe, to whom, and the payment side's confirmations.
+
+A payout is written with the approval that makes it owed and never changed; a settlement is
+written once when the payment side's signed notification says the money reached the payee. A
+notification is recorded by event id first, so a replay finds it and changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import record
+from app.claims.models import (
+    Claim,
+    PayeeKind,
+    Payout,
+    PayoutNotification,
+    PayoutSettlement,
+)
+from app.claims.schemas import PayoutNotificationIn, PayoutNotificationOut, PayoutOut
+from app.core.errors import NotFound
+from app.members.models import Member
+from app.rules.payee import payee_for
+from app.rules.plan import Plan
+
+
+def owe(plan: Plan, claim: Claim, member: Member, period_id: uuid.UUID, amount_fen: int) -> Payout:
+    payee = PayeeKind(payee_for(plan, claim.benefit, member.union_org_code))
+    return Payout(
+        id=uuid.uuid4(),
+        claim_id=claim.id,
+        member_id=claim.member_id,
+        coverage_period_id=period_id,
+        benefit=claim.benefit,
+        amount_fen=amount_fen,
+        payee_kind=payee.value,
+        payee_union_org_code=member.union_org_code if payee is PayeeKind.DISTRICT_UNION else None,
+    )
+
+
+def payout_out(payout: Payout, claim: Claim, settlement: PayoutSettlement | None) -> PayoutOut:
+    return PayoutOut(
+        id=payout.id,
+        amount_fen=payout.amount_fen,
+        payee_kind=PayeeKind(payout.payee_kind),
+        payee_union_org_code=payout.payee_union_org_code,
+        beneficiary_name_masked=claim.beneficiary_name_masked
+        if payout.payee_kind == PayeeKind.BENEFICIARY
+        else None,
+        status="paid" if settlement else "owed",
+        paid_at=settlement.paid_at if settlement else None,
+    )
+
+
+REFUSED = frozenset({"amount_mismatch"})
+
+
+async def apply_notification(
+    session: AsyncSession, body: PayoutNotificationIn
+) -> PayoutNotificationOut:
+    # The payout is locked first, as for premium notifications: two events for one payout queue.
+    payout = await session.get(Payout, body.payout_id, with_for_update=True)
+    if payout is None:
+        raise NotFound("payout not found", code="payout_not_found")
+    try:
+        async with session.begin_nested():
+            session.add(
+                PayoutNotification(
+                    event_id=body.event_id,
+                    payout_id=payout.id,
+                    status=body.status,
+                    amount_fen=body.amount_fen,
+                    outcome="pending",
+                )
+            )
+            await session.flush()
+    except IntegrityError:
+        return PayoutNotificationOut(event_id=body.event_id, outcome="duplicate")
+    notification = await session.get(PayoutNotification, body.event_id)
+    assert notification is not None
+    if body.amount_fen != payout.amount_fen:
+        outcome = "amount_mismatch"
+    elif body.status == "failed":
+        outcome = "failed_recorded"
+    elif (
+        await session.scalars(
+            select(PayoutSettlement.payout_id).where(PayoutSettlement.payout_id == payout.id)
+        )
+    ).first() is not None:
+        outcome = "already_paid"
+    else:
+        session.add(
+            PayoutSettlement(
+                payout_id=payout.id,
+                member_id=payout.member_id,
+                event_id=body.event_id,
+                paid_at=body.paid_at,
+                channel=body.channel,
+            )
+        )
+        outcome = "paid"
+    notification.outcome = outcome
+    await record(
+        session,
+        entity="claim",
+        entity_id=payout.claim_id,
+        action=f"payout_{outcome}",
+        client_id=None,
+        details={
+            "payout_id": str(payout.id),
+            "event_id": body.event_id,
+            "amount_fen": body.amount_fen,
+        },
+    )
+    return PayoutNotificationOut(event_id=body.event_id, outcome=outcome)

@@ -1,0 +1,262 @@
+"""The usage counters: what each member's period, benefit and event has paid.
+
+Read under the member's row lock, handed to the rules core as `Usage`, and changed in the same
+transaction by conditional UPDATEs: the period row only if no other decision changed it since it
+was read (`decisions` is the version) and only within the ceiling; each benefit and event row
+only within its limit. A stale or excessive change matches no row and the whole transaction
+fails, so no interleaving of requests, connections or processes can pay past a cap.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.claims.models import BenefitUsageRecord, EventUsageRecord, PaidHospitalDay, PeriodUsage
+from app.core.errors import Conflict
+from app.rules.decision import EventUsage, Usage, UsageDelta
+from app.rules.limits import PER_ACCIDENT, benefit_limit_fen
+from app.rules.plan import Plan
+from app.rules.vocabulary import ACCIDENT_CONDOLENCE, ACCIDENTAL_DISABILITY, HOSPITAL_ALLOWANCE
+
+
+class UsageConflict(Conflict):
+    """A counter changed under a decision, or a cap would be crossed: nothing was stored."""
+
+    code = "usage_conflict"
+    title = "The member's usage changed while the claim was decided; retry"
+
+
+@dataclass
+class MemberUsage:
+    """Usage of every period of one member, keyed by period start, with each row's version."""
+
+    by_start: dict[date, Usage] = field(default_factory=dict)
+    versions: dict[uuid.UUID, int] = field(default_factory=dict)
+
+
+async def load(
+    session: AsyncSession, member_id: uuid.UUID, period_starts: dict[uuid.UUID, date]
+) -> MemberUsage:
+    periods = (
+        await session.scalars(select(PeriodUsage).where(PeriodUsage.member_id == member_id))
+    ).all()
+    result = MemberUsage()
+    if not periods:
+        return result
+    benefits = (
+        await session.scalars(
+            select(BenefitUsageRecord).where(BenefitUsageRecord.member_id == member_id)
+        )
+    ).all()
+    events = (
+        await session.scalars(
+            select(EventUsageRecord).where(EventUsageRecord.member_id == member_id)
+        )
+    ).all()
+    days = (
+        await session.execute(
+            select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
+                PaidHospitalDay.member_id == member_id
+            )
+        )
+    ).all()
+    days_by_period: dict[uuid.UUID, set[date]] = defaultdict(set)
+    for period_id, day in days:
+        days_by_period[period_id].add(day)
+    for row in periods:
+        result.versions[row.coverage_period_id] = row.decisions
+        result.by_start[period_starts[row.coverage_period_id]] = _usage(
+            row,
+            [b for b in benefits if b.coverage_period_id == row.coverage_period_id],
+            [e for e in events if e.coverage_period_id == row.coverage_period_id],
+            days_by_period[row.coverage_period_id],
+        )
+    return result
+
+
+def _usage(
+    row: PeriodUsage,
+    benefits: Sequence[BenefitUsageRecord],
+    events: Sequence[EventUsageRecord],
+    days: set[date],
+) -> Usage:
+    by_event: dict[str, list[EventUsageRecord]] = defaultdict(list)
+    for event in events:
+        by_event[event.event_ref].append(event)
+    return Usage(
+        paid_fen=MappingProxyType({b.benefit: b.paid_fen for b in benefits}),
+        payments=MappingProxyType({b.benefit: b.payments for b in benefits}),
+        hospital_days=row.hospital_days,
+        hospital_dates=frozenset(days),
+        died_on=row.died_on,
+        events={
+            ref: EventUsage(
+                paid_fen=MappingProxyType({r.benefit: r.paid_fen for r in rows}),
+                disability_grade=min(
+                    (r.disability_grade for r in rows if r.disability_grade is not None),
+                    default=None,
+                ),
+            )
+            for ref, rows in by_event.items()
+        },
+    )
+
+
+async def usage_of_period(session: AsyncSession, period_id: uuid.UUID) -> Usage:
+    """One period's usage, for coverage views (no lock: a view may be a moment old)."""
+    row = await session.get(PeriodUsage, period_id)
+    if row is None:
+        return Usage()
+    benefits = (
+        await session.scalars(
+            select(BenefitUsageRecord).where(BenefitUsageRecord.coverage_period_id == period_id)
+        )
+    ).all()
+    return _usage(row, benefits, [], set())
+
+
+async def _insert_missing(
+    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]
+) -> None:
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(dialect.insert(model).values(rows).on_conflict_do_nothing())
+
+
+def _changes(delta: UsageDelta) -> dict[str, int]:
+    """How much each benefit's counter moves; a deducted condolence moves to the new benefit."""
+    changes = {delta.benefit: delta.paid_fen + delta.absorbed_condolence_fen}
+    if delta.absorbed_condolence_fen:
+        changes[ACCIDENT_CONDOLENCE] = changes.get(ACCIDENT_CONDOLENCE, 0) - (
+            delta.absorbed_condolence_fen
+        )
+    return changes
+
+
+async def consume(
+    session: AsyncSession,
+    plan: Plan,
+    *,
+    member_id: uuid.UUID,
+    period_id: uuid.UUID,
+    seen_version: int,
+    delta: UsageDelta,
+    claim_id: uuid.UUID,
+) -> None:
+    """Add an approved decision's payment to the counters, or fail with `UsageConflict`."""
+    changes = _changes(delta)
+    await _insert_missing(
+        session, PeriodUsage, [{"coverage_period_id": period_id, "member_id": member_id}]
+    )
+    await _insert_missing(
+        session,
+        BenefitUsageRecord,
+        [
+            {"coverage_period_id": period_id, "benefit": benefit, "member_id": member_id}
+            for benefit in changes
+        ],
+    )
+    await _insert_missing(
+        session,
+        EventUsageRecord,
+        [
+            {
+                "coverage_period_id": period_id,
+                "event_ref": delta.event_ref,
+                "benefit": benefit,
+                "member_id": member_id,
+            }
+            for benefit in changes
+        ],
+    )
+    hospital = plan.benefit(HOSPITAL_ALLOWANCE)
+    period_values: dict[str, Any] = {
+        "total_paid_fen": PeriodUsage.total_paid_fen + delta.paid_fen,
+        "hospital_days": PeriodUsage.hospital_days + delta.hospital_days,
+        "decisions": PeriodUsage.decisions + 1,
+    }
+    if delta.died_on is not None:
+        period_values["died_on"] = func.coalesce(PeriodUsage.died_on, delta.died_on)
+    await _expect_one(
+        session,
+        update(PeriodUsage)
+        .where(
+            PeriodUsage.coverage_period_id == period_id,
+            PeriodUsage.decisions == seen_version,
+            PeriodUsage.total_paid_fen + delta.paid_fen <= plan.ceiling_fen.value,
+            PeriodUsage.hospital_days + delta.hospital_days
+            <= hospital.int_param("max_days_per_period"),
+        )
+        .values(period_values),
+        "the period's usage changed, or the ceiling would be crossed",
+    )
+    for benefit, amount in changes.items():
+        payments = 1 if benefit == delta.benefit and delta.paid_fen > 0 else 0
+        await _expect_one(
+            session,
+            update(BenefitUsageRecord)
+            .where(
+                BenefitUsageRecord.coverage_period_id == period_id,
+                BenefitUsageRecord.benefit == benefit,
+                *_within(BenefitUsageRecord.paid_fen, amount, plan, benefit, per_event=False),
+            )
+            .values(
+                paid_fen=BenefitUsageRecord.paid_fen + amount,
+                payments=BenefitUsageRecord.payments + payments,
+            ),
+            f"{benefit} would pass its limit for the period",
+        )
+        event_values: dict[str, Any] = {"paid_fen": EventUsageRecord.paid_fen + amount}
+        if benefit == ACCIDENTAL_DISABILITY and delta.disability_grade is not None:
+            event_values["disability_grade"] = func.coalesce(
+                func.least(EventUsageRecord.disability_grade, delta.disability_grade)
+                if session.get_bind().dialect.name == "postgresql"
+                else func.min(EventUsageRecord.disability_grade, delta.disability_grade),
+                delta.disability_grade,
+            )
+        await _expect_one(
+            session,
+            update(EventUsageRecord)
+            .where(
+                EventUsageRecord.coverage_period_id == period_id,
+                EventUsageRecord.event_ref == delta.event_ref,
+                EventUsageRecord.benefit == benefit,
+                *_within(EventUsageRecord.paid_fen, amount, plan, benefit, per_event=True),
+            )
+            .values(event_values),
+            f"{benefit} would pass its limit for the accident",
+        )
+    if delta.hospital_dates:
+        # The primary key (member, day) refuses a day paid twice, whatever the race.
+        session.add_all(
+            PaidHospitalDay(
+                member_id=member_id, day=day, coverage_period_id=period_id, claim_id=claim_id
+            )
+            for day in sorted(delta.hospital_dates)
+        )
+
+
+def _within(
+    column: Any, amount: int, plan: Plan, benefit: str, *, per_event: bool
+) -> Iterable[Any]:
+    """The limit condition for a counter that grows: per period, or per accident."""
+    if amount <= 0 or (benefit in PER_ACCIDENT) != per_event:
+        return ()
+    return (column + amount <= benefit_limit_fen(plan, benefit),)
+
+
+async def _expect_one(session: AsyncSession, statement: Any, problem: str) -> None:
+    result = await session.execute(statement)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise UsageConflict(problem)
