@@ -136,6 +136,9 @@ class DecisionOut(BaseModel):
         default=None, description="Null on a quote: nobody decided anything."
     )
     decided_at: datetime | None = None
+    facts: dict[str, object] | None = Field(
+        default=None, description="The facts decided on: as filed, or as the examiner judged."
+    )
 
 
 class DocumentOut(ResponseModel):

@@ -99,6 +99,7 @@ def _stored_decision_out(row: ClaimDecision) -> DecisionOut:
             "plan_version": row.plan_version,
             "decided_by": row.decided_by,
             "decided_at": row.created_at,
+            "facts": row.facts,
         }
     )
 
