@@ -37,6 +37,7 @@ openapi: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.batch
+	$(BIN)/python -m bench.claims
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

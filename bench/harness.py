@@ -67,14 +67,19 @@ class Service:
     database_url: str
     var_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mutualaid-bench-")))
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
-        return dict(os.environ) | {
-            "DATABASE_URL": self.database_url,
-            "MUTUALAID_VAR_DIR": str(self.var_dir),
-            "MUTUALAID_LOG_LEVEL": "WARNING",
-        }
+        return (
+            dict(os.environ)
+            | {
+                "DATABASE_URL": self.database_url,
+                "MUTUALAID_VAR_DIR": str(self.var_dir),
+                "MUTUALAID_LOG_LEVEL": "WARNING",
+            }
+            | self.extra_env
+        )
 
     def run(self, *args: str) -> str:
         done = subprocess.run(
@@ -82,9 +87,10 @@ class Service:
         )
         return done.stdout
 
-    def start(self, *args: str) -> subprocess.Popen[bytes]:
+    def start(self, *args: str, command: list[str] = CLI) -> subprocess.Popen[bytes]:
+        """Start `mutualaid ARGS` (or another command, e.g. uvicorn for a baseline app)."""
         process = subprocess.Popen(
-            CLI + list(args), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL
+            command + list(args), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL
         )
         self.processes.append(process)
         return process
