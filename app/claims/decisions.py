@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
 from app.claims import payouts, usage
-from app.claims.models import Claim, ClaimDecision, ClaimStatus, DecidedBy
+from app.claims.models import Claim, ClaimDecision, ClaimStatus, DecidedBy, Payout
 from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
@@ -28,7 +28,7 @@ from app.rules.decision import Decision, Line, LineKind, Outcome, Reason, Reason
 from app.rules.facts import Claim as RulesClaim
 from app.rules.money import yuan
 from app.rules.plan import Plan
-from app.rules.vocabulary import DEATH_BENEFITS
+from app.rules.vocabulary import DEATH_BENEFITS, HOSPITAL_ALLOWANCE
 
 
 @dataclass
@@ -60,7 +60,7 @@ class MemberState:
         return next(p.id for p in self.periods if p.starts_on == starts_on)
 
 
-async def member_state(session: AsyncSession, member: Member) -> MemberState:
+async def member_state(session: AsyncSession, member: Member, claim: RulesClaim) -> MemberState:
     periods = list(
         (
             await session.scalars(
@@ -70,7 +70,13 @@ async def member_state(session: AsyncSession, member: Member) -> MemberState:
             )
         ).all()
     )
-    counters = await usage.load(session, member.id, {p.id: p.starts_on for p in periods})
+    counters = await usage.load(
+        session,
+        member.id,
+        {p.id: p.starts_on for p in periods},
+        event_ref=claim.event.ref,
+        hospital_days=claim.benefit == HOSPITAL_ALLOWANCE,
+    )
     return MemberState(member, periods, counters)
 
 
@@ -152,7 +158,7 @@ async def settle(
     decided_by: DecidedBy,
     from_status: str | None,
     note: str | None = None,
-) -> None:
+) -> tuple[ClaimDecision, Payout | None]:
     """Record a final decision; an approval also consumes usage and owes a payout, in this
     transaction. `claim` must already be in the session."""
     period_id = state.period_id(decision.period_starts_on) if decision.period_starts_on else None
@@ -168,33 +174,34 @@ async def settle(
             delta=decision.usage,
             claim_id=claim.id,
         )
-        session.add(payouts.owe(plan, claim, state.member, period_id, decision.payable_fen))
+        payout = payouts.owe(plan, claim, state.member, period_id, decision.payable_fen)
+        session.add(payout)
         if decision.usage.died_on is not None and claim.benefit in DEATH_BENEFITS:
             died = decision.usage.died_on
             if state.member.died_on is None or died < state.member.died_on:
                 state.member.died_on = died
         claim.status = ClaimStatus.APPROVED.value
     else:
+        payout = None
         claim.status = ClaimStatus.REJECTED.value
         claim.dedup_key = None  # a refused claim does not block filing the same facts again
     lines, reasons = decision_json(decision)
-    session.add(
-        ClaimDecision(
-            claim_id=claim.id,
-            member_id=claim.member_id,
-            plan_code=decision.plan_code,
-            plan_version=decision.plan_version,
-            outcome=decision.outcome.value,
-            payable_fen=decision.payable_fen,
-            facts=facts,
-            lines=lines,
-            reasons=reasons,
-            decided_by=decided_by.value,
-            decided_by_client_id=caller.client_id,
-            note=note,
-            coverage_period_id=period_id,
-        )
+    record_ = ClaimDecision(
+        claim_id=claim.id,
+        member_id=claim.member_id,
+        plan_code=decision.plan_code,
+        plan_version=decision.plan_version,
+        outcome=decision.outcome.value,
+        payable_fen=decision.payable_fen,
+        facts=facts,
+        lines=lines,
+        reasons=reasons,
+        decided_by=decided_by.value,
+        decided_by_client_id=caller.client_id,
+        note=note,
+        coverage_period_id=period_id,
     )
+    session.add(record_)
     await record(
         session,
         entity="claim",
@@ -209,3 +216,4 @@ async def settle(
             "decided_by": decided_by.value,
         },
     )
+    return record_, payout

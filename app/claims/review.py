@@ -34,7 +34,10 @@ async def review(
         )
     member = await session.get(Member, claim.member_id)
     assert member is not None
-    state = await member_state(session, member)
+    filed = stored_body(claim)
+    state = await member_state(
+        session, member, claim_facts.rules_claim(filed, filed.facts, claim.filed_on)
+    )
     plan = state.plan_for(claim.event_occurred_on)
     if body.decision == "reject":
         if body.reason is None:
@@ -53,7 +56,6 @@ async def review(
         decision = refusal(plan, claim.benefit, ReasonCode.REJECTED_ON_REVIEW, body.reason)
         judged = claim.facts
     else:
-        filed = stored_body(claim)
         judged_facts = body.facts or filed.facts
         rules_claim = claim_facts.rules_claim(filed, judged_facts, claim.filed_on)
         decision = decide(plan, rules_claim, state.cover, state.usage.by_start)

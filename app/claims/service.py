@@ -19,7 +19,7 @@ from app.claims import facts as claim_facts
 from app.claims.decisions import MemberState, Outlook, assess, member_state, refusal, settle
 from app.claims.models import Claim, ClaimDocument, ClaimStatus, DecidedBy
 from app.claims.schemas import BeneficiaryIn, ClaimIn, ClaimOut, DocumentIn, QuoteOut
-from app.claims.views import claim_out, decision_out, visible_claim
+from app.claims.views import claim_out, claim_view, decision_out, visible_claim
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, Unprocessable
 from app.core.masking import mask_id_number, mask_name
@@ -27,6 +27,7 @@ from app.core.policy import Caller
 from app.coverage.service import visible_member
 from app.members.models import Member
 from app.rules.decision import ReasonCode
+from app.rules.facts import Claim as RulesClaim
 from app.rules.id_numbers import InvalidIdNumber, parse_id_number
 from app.rules.payee import BENEFICIARY, payee_for
 from app.rules.plan import Plan
@@ -107,10 +108,9 @@ def _set_beneficiary(claim: Claim, cipher: PersonalDataCipher, given: Beneficiar
 
 
 async def _outlook(
-    session: AsyncSession, plan: Plan, body: ClaimIn, state: MemberState, today: date
+    session: AsyncSession, plan: Plan, body: ClaimIn, rules_claim: RulesClaim, state: MemberState
 ) -> tuple[Outlook, str, uuid.UUID | None]:
     key = dedup_key(body)
-    rules_claim = claim_facts.rules_claim(body, body.facts, today)
     outlook = assess(plan, rules_claim, state, {d.type for d in body.documents})
     duplicate = await _duplicate_of(session, key)
     if duplicate is not None:
@@ -131,12 +131,12 @@ async def file(
     body: ClaimIn,
     today: date,
 ) -> ClaimOut:
-    claim_facts.rules_claim(body, body.facts, today)  # a 422 before any lock is taken
+    rules_claim = claim_facts.rules_claim(body, body.facts, today)  # 422 before any lock
     member = await locked_member(session, caller, body.member_id)
-    state = await member_state(session, member)
+    state = await member_state(session, member, rules_claim)
     plan = state.plan_for(body.event.occurred_on)
     _check_beneficiary(plan, body, member)
-    outlook, key, duplicate = await _outlook(session, plan, body, state, today)
+    outlook, key, duplicate = await _outlook(session, plan, body, rules_claim, state)
     claim = Claim(
         id=uuid.uuid4(),
         member_id=member.id,
@@ -156,7 +156,8 @@ async def file(
     if body.beneficiary is not None:
         _set_beneficiary(claim, cipher, body.beneficiary)
     session.add(claim)
-    session.add_all(_documents(claim, caller, body.documents))
+    documents = _documents(claim, caller, body.documents)
+    session.add_all(documents)
     await record(
         session,
         entity="claim",
@@ -166,8 +167,9 @@ async def file(
         to_status=None if outlook.final else outlook.status.value,
         details={"benefit": body.benefit, "member_id": str(member.id)},
     )
+    decision, payout = None, None
     if outlook.final:
-        await settle(
+        decision, payout = await settle(
             session,
             plan,
             state,
@@ -179,7 +181,8 @@ async def file(
             from_status=None,
         )
     await session.flush()
-    return await claim_out(session, claim)
+    # Answered from what was just written: nothing to read back.
+    return claim_view(claim, documents, outlook.missing_documents, decision, payout, None)
 
 
 def _documents(claim: Claim, caller: Caller, given: list[DocumentIn]) -> list[ClaimDocument]:
@@ -251,13 +254,12 @@ async def add_documents(
     if claim.status == ClaimStatus.PENDING_DOCUMENTS:
         member = await session.get(Member, claim.member_id)
         assert member is not None
-        state = await member_state(session, member)
-        plan = state.plan_for(claim.event_occurred_on)
         body = stored_body(claim)
+        rules_claim = claim_facts.rules_claim(body, body.facts, claim.filed_on)
+        state = await member_state(session, member, rules_claim)
+        plan = state.plan_for(claim.event_occurred_on)
         types = {t for t, _ in seen} | {d.type for d in given}
-        outlook = assess(
-            plan, claim_facts.rules_claim(body, body.facts, claim.filed_on), state, types
-        )
+        outlook = assess(plan, rules_claim, state, types)
         if outlook.final:
             await settle(
                 session,
@@ -278,11 +280,11 @@ async def add_documents(
 
 async def quote(session: AsyncSession, caller: Caller, body: ClaimIn, today: date) -> QuoteOut:
     """What filing this claim now would lead to; nothing is stored and nothing is locked."""
-    claim_facts.rules_claim(body, body.facts, today)
+    rules_claim = claim_facts.rules_claim(body, body.facts, today)
     member = visible_member(caller, await session.get(Member, body.member_id))
-    state = await member_state(session, member)
+    state = await member_state(session, member, rules_claim)
     plan = state.plan_for(body.event.occurred_on)
-    outlook, _, _ = await _outlook(session, plan, body, state, today)
+    outlook, _, _ = await _outlook(session, plan, body, rules_claim, state)
     return QuoteOut(
         status=outlook.status,
         missing_documents=outlook.missing_documents,

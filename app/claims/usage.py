@@ -17,7 +17,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +45,16 @@ class MemberUsage:
 
 
 async def load(
-    session: AsyncSession, member_id: uuid.UUID, period_starts: dict[uuid.UUID, date]
+    session: AsyncSession,
+    member_id: uuid.UUID,
+    period_starts: dict[uuid.UUID, date],
+    *,
+    event_ref: str,
+    hospital_days: bool,
 ) -> MemberUsage:
+    """The member's usage as one claim needs it: every period's totals and benefits, the
+    claim's own event, and the paid hospital days only for a hospital claim (no other rule
+    reads another event or the days)."""
     periods = (
         await session.scalars(select(PeriodUsage).where(PeriodUsage.member_id == member_id))
     ).all()
@@ -60,16 +68,22 @@ async def load(
     ).all()
     events = (
         await session.scalars(
-            select(EventUsageRecord).where(EventUsageRecord.member_id == member_id)
-        )
-    ).all()
-    days = (
-        await session.execute(
-            select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
-                PaidHospitalDay.member_id == member_id
+            select(EventUsageRecord).where(
+                EventUsageRecord.member_id == member_id, EventUsageRecord.event_ref == event_ref
             )
         )
     ).all()
+    days = (
+        (
+            await session.execute(
+                select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
+                    PaidHospitalDay.member_id == member_id
+                )
+            )
+        ).all()
+        if hospital_days
+        else []
+    )
     days_by_period: dict[uuid.UUID, set[date]] = defaultdict(set)
     for period_id, day in days:
         days_by_period[period_id].add(day)
@@ -125,13 +139,9 @@ async def usage_of_period(session: AsyncSession, period_id: uuid.UUID) -> Usage:
     return _usage(row, benefits, [], set())
 
 
-async def _insert_missing(
-    session: AsyncSession, model: type[Any], rows: list[dict[str, Any]]
-) -> None:
-    if not rows:
-        return
+def _upsert(session: AsyncSession, model: type[Any]) -> Any:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.execute(dialect.insert(model).values(rows).on_conflict_do_nothing())
+    return dialect.insert(model)
 
 
 def _changes(delta: UsageDelta) -> dict[str, int]:
@@ -154,87 +164,94 @@ async def consume(
     delta: UsageDelta,
     claim_id: uuid.UUID,
 ) -> None:
-    """Add an approved decision's payment to the counters, or fail with `UsageConflict`."""
-    changes = _changes(delta)
-    await _insert_missing(
-        session, PeriodUsage, [{"coverage_period_id": period_id, "member_id": member_id}]
+    """Add an approved decision's payment to the counters, or fail with `UsageConflict`.
+
+    Each counter is one conditional upsert: a first payment inserts the row; a later one
+    updates it only where the condition holds, and an update that does not hold returns no row.
+    """
+    is_postgresql = session.get_bind().dialect.name == "postgresql"
+    max_days = plan.benefit(HOSPITAL_ALLOWANCE).int_param("max_days_per_period")
+    period = _upsert(session, PeriodUsage).values(
+        coverage_period_id=period_id,
+        member_id=member_id,
+        total_paid_fen=delta.paid_fen,
+        hospital_days=delta.hospital_days,
+        decisions=1,
+        died_on=delta.died_on,
     )
-    await _insert_missing(
+    await _expect_row(
         session,
-        BenefitUsageRecord,
-        [
-            {"coverage_period_id": period_id, "benefit": benefit, "member_id": member_id}
-            for benefit in changes
-        ],
-    )
-    await _insert_missing(
-        session,
-        EventUsageRecord,
-        [
-            {
-                "coverage_period_id": period_id,
-                "event_ref": delta.event_ref,
-                "benefit": benefit,
-                "member_id": member_id,
-            }
-            for benefit in changes
-        ],
-    )
-    hospital = plan.benefit(HOSPITAL_ALLOWANCE)
-    period_values: dict[str, Any] = {
-        "total_paid_fen": PeriodUsage.total_paid_fen + delta.paid_fen,
-        "hospital_days": PeriodUsage.hospital_days + delta.hospital_days,
-        "decisions": PeriodUsage.decisions + 1,
-    }
-    if delta.died_on is not None:
-        period_values["died_on"] = func.coalesce(PeriodUsage.died_on, delta.died_on)
-    await _expect_one(
-        session,
-        update(PeriodUsage)
-        .where(
-            PeriodUsage.coverage_period_id == period_id,
-            PeriodUsage.decisions == seen_version,
-            PeriodUsage.total_paid_fen + delta.paid_fen <= plan.ceiling_fen.value,
-            PeriodUsage.hospital_days + delta.hospital_days
-            <= hospital.int_param("max_days_per_period"),
-        )
-        .values(period_values),
+        period.on_conflict_do_update(
+            index_elements=[PeriodUsage.coverage_period_id],
+            set_={
+                "total_paid_fen": PeriodUsage.total_paid_fen + delta.paid_fen,
+                "hospital_days": PeriodUsage.hospital_days + delta.hospital_days,
+                "decisions": PeriodUsage.decisions + 1,
+                "died_on": func.coalesce(PeriodUsage.died_on, period.excluded.died_on),
+            },
+            where=and_(
+                PeriodUsage.decisions == seen_version,
+                PeriodUsage.total_paid_fen + delta.paid_fen <= plan.ceiling_fen.value,
+                PeriodUsage.hospital_days + delta.hospital_days <= max_days,
+            ),
+        ).returning(PeriodUsage.decisions),
         "the period's usage changed, or the ceiling would be crossed",
     )
-    for benefit, amount in changes.items():
+    for benefit, amount in _changes(delta).items():
         payments = 1 if benefit == delta.benefit and delta.paid_fen > 0 else 0
-        await _expect_one(
+        row = _upsert(session, BenefitUsageRecord).values(
+            coverage_period_id=period_id,
+            benefit=benefit,
+            member_id=member_id,
+            paid_fen=amount,
+            payments=payments,
+        )
+        await _expect_row(
             session,
-            update(BenefitUsageRecord)
-            .where(
-                BenefitUsageRecord.coverage_period_id == period_id,
-                BenefitUsageRecord.benefit == benefit,
-                *_within(BenefitUsageRecord.paid_fen, amount, plan, benefit, per_event=False),
-            )
-            .values(
-                paid_fen=BenefitUsageRecord.paid_fen + amount,
-                payments=BenefitUsageRecord.payments + payments,
-            ),
+            row.on_conflict_do_update(
+                index_elements=[BenefitUsageRecord.coverage_period_id, BenefitUsageRecord.benefit],
+                set_={
+                    "paid_fen": BenefitUsageRecord.paid_fen + amount,
+                    "payments": BenefitUsageRecord.payments + payments,
+                },
+                where=and_(
+                    true(),
+                    *_within(BenefitUsageRecord.paid_fen, amount, plan, benefit, per_event=False),
+                ),
+            ).returning(BenefitUsageRecord.paid_fen),
             f"{benefit} would pass its limit for the period",
         )
-        event_values: dict[str, Any] = {"paid_fen": EventUsageRecord.paid_fen + amount}
-        if benefit == ACCIDENTAL_DISABILITY and delta.disability_grade is not None:
-            event_values["disability_grade"] = func.coalesce(
-                func.least(EventUsageRecord.disability_grade, delta.disability_grade)
-                if session.get_bind().dialect.name == "postgresql"
-                else func.min(EventUsageRecord.disability_grade, delta.disability_grade),
-                delta.disability_grade,
-            )
-        await _expect_one(
+        grade = delta.disability_grade if benefit == ACCIDENTAL_DISABILITY else None
+        event = _upsert(session, EventUsageRecord).values(
+            coverage_period_id=period_id,
+            event_ref=delta.event_ref,
+            benefit=benefit,
+            member_id=member_id,
+            paid_fen=amount,
+            disability_grade=grade,
+        )
+        least = func.least if is_postgresql else func.min
+        await _expect_row(
             session,
-            update(EventUsageRecord)
-            .where(
-                EventUsageRecord.coverage_period_id == period_id,
-                EventUsageRecord.event_ref == delta.event_ref,
-                EventUsageRecord.benefit == benefit,
-                *_within(EventUsageRecord.paid_fen, amount, plan, benefit, per_event=True),
-            )
-            .values(event_values),
+            event.on_conflict_do_update(
+                index_elements=[
+                    EventUsageRecord.coverage_period_id,
+                    EventUsageRecord.event_ref,
+                    EventUsageRecord.benefit,
+                ],
+                set_={
+                    "paid_fen": EventUsageRecord.paid_fen + amount,
+                    "disability_grade": func.coalesce(
+                        least(EventUsageRecord.disability_grade, event.excluded.disability_grade),
+                        EventUsageRecord.disability_grade,
+                        event.excluded.disability_grade,
+                    ),
+                },
+                where=and_(
+                    true(),
+                    *_within(EventUsageRecord.paid_fen, amount, plan, benefit, per_event=True),
+                ),
+            ).returning(EventUsageRecord.paid_fen),
             f"{benefit} would pass its limit for the accident",
         )
     if delta.hospital_dates:
@@ -256,7 +273,6 @@ def _within(
     return (column + amount <= benefit_limit_fen(plan, benefit),)
 
 
-async def _expect_one(session: AsyncSession, statement: Any, problem: str) -> None:
-    result = await session.execute(statement)
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+async def _expect_row(session: AsyncSession, statement: Any, problem: str) -> None:
+    if (await session.execute(statement)).first() is None:
         raise UsageConflict(problem)

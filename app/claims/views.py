@@ -166,31 +166,52 @@ async def claims_out(
             )
     result = []
     for claim in claims:
-        payout = payouts.get(claim.id)
-        decision = decisions.get(claim.id)
+        payout, settlement = payouts.get(claim.id, (None, None))
         result.append(
-            ClaimOut(
-                id=claim.id,
-                member_id=claim.member_id,
-                plan_code=claim.plan_code,
-                benefit=claim.benefit,
-                event=EventIn.model_construct(
-                    kind=claim.event_kind,  # type: ignore[arg-type]
-                    occurred_on=claim.event_occurred_on,
-                    ref=claim.event_ref,
-                ),
-                facts=claim.facts,
-                status=ClaimStatus(claim.status),
-                filed_on=claim.filed_on,
-                created_at=claim.created_at,
-                missing_documents=_missing(claim, documents[claim.id]),
-                documents=[DocumentOut.model_validate(d) for d in documents[claim.id]],
-                decision=_stored_decision_out(decision) if decision else None,
-                payout=payout_out(payout[0], claim, payout[1]) if payout else None,
-                history=histories.get(claim.id, []) if history else None,
+            claim_view(
+                claim,
+                documents[claim.id],
+                _missing(claim, documents[claim.id]),
+                decisions.get(claim.id),
+                payout,
+                settlement,
+                histories.get(claim.id, []) if history else None,
             )
         )
     return result
+
+
+def claim_view(
+    claim: Claim,
+    documents: list[ClaimDocument],
+    missing_documents: list[str],
+    decision: ClaimDecision | None,
+    payout: Payout | None,
+    settlement: PayoutSettlement | None,
+    history: list[HistoryEntry] | None = None,
+) -> ClaimOut:
+    return ClaimOut(
+        id=claim.id,
+        member_id=claim.member_id,
+        plan_code=claim.plan_code,
+        benefit=claim.benefit,
+        event=EventIn.model_construct(
+            kind=claim.event_kind,  # type: ignore[arg-type]
+            occurred_on=claim.event_occurred_on,
+            ref=claim.event_ref,
+        ),
+        facts=claim.facts,
+        status=ClaimStatus(claim.status),
+        filed_on=claim.filed_on,
+        created_at=claim.created_at,
+        missing_documents=missing_documents
+        if claim.status == ClaimStatus.PENDING_DOCUMENTS
+        else [],
+        documents=[DocumentOut.model_validate(d) for d in documents],
+        decision=_stored_decision_out(decision) if decision else None,
+        payout=payout_out(payout, claim, settlement) if payout else None,
+        history=history,
+    )
 
 
 async def claim_out(session: AsyncSession, claim: Claim, *, history: bool = False) -> ClaimOut:
