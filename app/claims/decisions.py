@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import record
 from app.claims import payouts, usage
 from app.claims.models import Claim, ClaimDecision, ClaimStatus, DecidedBy, Payout
+from app.core.clock import utc_now
 from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
@@ -93,6 +94,24 @@ class Outlook:
         return self.status in (ClaimStatus.APPROVED, ClaimStatus.REJECTED)
 
 
+def decide_claim(plan: Plan, claim: RulesClaim, state: MemberState) -> Decision:
+    """The rules core's decision, after one check only the record can make: a member whose
+    death an examiner already accepted (even for no payment) gets no second death benefit."""
+    if claim.benefit in DEATH_BENEFITS and state.member.died_on is not None:
+        return refusal(
+            plan,
+            claim.benefit,
+            ReasonCode.BENEFIT_LIMIT_REACHED,
+            f"the member's death on {state.member.died_on} was already decided",
+        )
+    return decide(plan, claim, state.cover, state.usage.by_start)
+
+
+def refused_on_cover(decision: Decision) -> bool:
+    """Refused before any amount was worked out: no cover, waiting period, deadline, death."""
+    return not decision.approved and not any(line.kind is LineKind.GROSS for line in decision.lines)
+
+
 def assess(plan: Plan, claim: RulesClaim, state: MemberState, document_types: set[str]) -> Outlook:
     """Decide now where the facts decide; otherwise wait for documents, then for an examiner.
 
@@ -100,13 +119,10 @@ def assess(plan: Plan, claim: RulesClaim, state: MemberState, document_types: se
     document or judgment changes it. A benefit the plan marks for review is otherwise decided
     only by an examiner; any other benefit is decided by the engine once its documents are in.
     """
-    decision = decide(plan, claim, state.cover, state.usage.by_start)
+    decision = decide_claim(plan, claim, state)
     terms = plan.benefit(claim.benefit)
     missing = [kind for kind in terms.required_documents.value if kind not in document_types]
-    refused_on_cover = not decision.approved and not any(
-        line.kind is LineKind.GROSS for line in decision.lines
-    )
-    if refused_on_cover or (not decision.approved and not terms.requires_review.value):
+    if refused_on_cover(decision) or (not decision.approved and not terms.requires_review.value):
         status = ClaimStatus.REJECTED
     elif missing:
         status = ClaimStatus.PENDING_DOCUMENTS
@@ -158,9 +174,14 @@ async def settle(
     decided_by: DecidedBy,
     from_status: str | None,
     note: str | None = None,
+    death_on: date | None = None,
 ) -> tuple[ClaimDecision, Payout | None]:
     """Record a final decision; an approval also consumes usage and owes a payout, in this
-    transaction. `claim` must already be in the session."""
+    transaction. `claim` must already be in the session.
+
+    `death_on`: a death the decision accepts, paid or not (the disability already paid may
+    leave nothing): it ends the member's cover from the next day.
+    """
     period_id = state.period_id(decision.period_starts_on) if decision.period_starts_on else None
     if decision.approved:
         assert decision.usage is not None
@@ -176,15 +197,19 @@ async def settle(
         )
         payout = payouts.owe(plan, claim, state.member, period_id, decision.payable_fen)
         session.add(payout)
-        if decision.usage.died_on is not None and claim.benefit in DEATH_BENEFITS:
-            died = decision.usage.died_on
-            if state.member.died_on is None or died < state.member.died_on:
-                state.member.died_on = died
+        death_on = death_on or decision.usage.died_on
         claim.status = ClaimStatus.APPROVED.value
     else:
         payout = None
         claim.status = ClaimStatus.REJECTED.value
         claim.dedup_key = None  # a refused claim does not block filing the same facts again
+    if (
+        death_on is not None
+        and claim.benefit in DEATH_BENEFITS
+        and (state.member.died_on is None or death_on < state.member.died_on)
+    ):
+        state.member.died_on = death_on
+    claim.updated_at = utc_now()
     lines, reasons = decision_json(decision)
     record_ = ClaimDecision(
         claim_id=claim.id,

@@ -151,8 +151,9 @@ async def review_claim(
     body: ReviewIn,
     caller: Annotated[Caller, Authorized(Action.CLAIMS_REVIEW)],
     session: SessionDep,
+    clock: ClockDep,
 ) -> ClaimOut:
-    return await review.review(session, caller, claim_id, body)
+    return await review.review(session, caller, claim_id, body, clock.today())
 
 
 @notifications.post(

@@ -83,8 +83,32 @@ def event_of(event: EventIn) -> rules.Event:
     return rules.Event(event.kind, event.occurred_on, event.ref)
 
 
-def rules_claim(body: ClaimIn, facts: FactsIn, filed_on: date) -> rules.Claim:
-    """The rules core's claim; contradictory facts (discharge before admission) are a 422."""
+# No claim is about anything before this day; with "not after today" it keeps date arithmetic
+# (deadlines, days of a stay) well inside the calendar.
+EARLIEST_DAY = date(1900, 1, 1)
+
+
+def _check_dates(event: EventIn, facts: FactsIn, today: date) -> None:
+    dated = [("event.occurred_on", event.occurred_on)] + [
+        (f"facts.{name}", value) for name, value in facts if isinstance(value, date)
+    ]
+    errors = [
+        _problem("date_in_future", field, f"{field} is after today ({today})")
+        for field, value in dated
+        if value > today
+    ] + [
+        _problem("date_out_of_range", field, f"{field} is before {EARLIEST_DAY}")
+        for field, value in dated
+        if value < EARLIEST_DAY
+    ]
+    if errors:
+        raise Unprocessable(errors[0]["message"], code=errors[0]["code"], errors=errors)
+
+
+def rules_claim(body: ClaimIn, facts: FactsIn, filed_on: date, today: date) -> rules.Claim:
+    """The rules core's claim. Facts that contradict themselves (discharge before admission)
+    or speak of days still to come are a 422: only what has happened can be claimed."""
+    _check_dates(body.event, facts, today)
     try:
         return rules.Claim(
             body.benefit, event_of(body.event), to_rules(body.benefit, facts), filed_on

@@ -59,8 +59,9 @@ class Claim(UUIDPrimaryKey, CreatedAt, Base):
     __tablename__ = "claims"
     __table_args__ = (
         CheckConstraint(f"status IN ({sql_values(ClaimStatus)})", name="status"),
-        Index(None, "member_id", "created_at"),
+        Index(None, "member_id", "event_ref"),
         Index(None, "status", "created_at"),
+        Index(None, "filed_by_client_id", "created_at"),
         Index(None, "filer_role", "filer_org_code", "created_at"),
     )
 

@@ -6,10 +6,16 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.claims.models import ClaimStatus, DecidedBy, PayeeKind
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import (
+    MAX_STORED_FEN,
+    GatewayMoment,
+    RequestModel,
+    ResponseModel,
+    Text,
+)
 from app.rules.vocabulary import BENEFITS, EVENT_KINDS
 
 Benefit = Literal[
@@ -58,9 +64,9 @@ class FactsIn(RequestModel):
     admitted_on: date | None = None
     discharged_on: date | None = None
     diagnosed_on: date | None = None
-    disease: str | None = Field(default=None, min_length=1, max_length=64)
+    disease: Text | None = Field(default=None, min_length=1, max_length=64)
     severity: Literal["severe", "mild"] | None = None
-    eligible_cost_fen: int | None = Field(default=None, ge=0, le=10**11)
+    eligible_cost_fen: int | None = Field(default=None, ge=0, le=MAX_STORED_FEN)
     died_on: date | None = None
     assessed_on: date | None = None
     injuries: list[InjuryIn] | None = Field(default=None, min_length=1, max_length=50)
@@ -80,7 +86,7 @@ class DocumentIn(RequestModel):
 class BeneficiaryIn(RequestModel):
     """Who receives a death benefit the plan pays to a beneficiary."""
 
-    name: str = Field(min_length=1, max_length=50)
+    name: Text = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=32)
 
 
@@ -90,6 +96,12 @@ class ClaimIn(RequestModel):
     event: EventIn
     facts: FactsIn = Field(default_factory=FactsIn)
     documents: list[DocumentIn] = Field(default_factory=list, max_length=50)
+
+    @property
+    def facts_free(self) -> bool:
+        """A benefit that takes no facts (the condolence): the event is all there is."""
+        return not any(value is not None for _, value in self.facts)
+
     beneficiary: BeneficiaryIn | None = Field(
         default=None,
         description="For a death benefit the plan pays to a beneficiary (or to the district "
@@ -109,7 +121,7 @@ class ReviewIn(RequestModel):
     facts: FactsIn | None = Field(
         default=None, description="For `approve`: the judged facts; default: the facts as filed."
     )
-    reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    reason: Text | None = Field(default=None, min_length=1, max_length=2000)
 
 
 class LineOut(BaseModel):
@@ -206,12 +218,12 @@ class PayoutNotificationIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: Text = Field(min_length=1, max_length=128)
     payout_id: uuid.UUID
     status: Literal["succeeded", "failed"]
-    amount_fen: int = Field(ge=0)
-    paid_at: AwareDatetime
-    channel: str = Field(min_length=1, max_length=32)
+    amount_fen: int = Field(ge=0, le=MAX_STORED_FEN)
+    paid_at: GatewayMoment
+    channel: Text = Field(min_length=1, max_length=32)
 
 
 class PayoutNotificationOut(BaseModel):

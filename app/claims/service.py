@@ -20,6 +20,7 @@ from app.claims.decisions import MemberState, Outlook, assess, member_state, ref
 from app.claims.models import Claim, ClaimDocument, ClaimStatus, DecidedBy
 from app.claims.schemas import BeneficiaryIn, ClaimIn, ClaimOut, DocumentIn, QuoteOut
 from app.claims.views import claim_out, claim_view, decision_out, visible_claim
+from app.core.clock import utc_now
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, Unprocessable
 from app.core.masking import mask_id_number, mask_name
@@ -46,14 +47,12 @@ async def locked_member(session: AsyncSession, caller: Caller, member_id: uuid.U
 
 
 def dedup_key(body: ClaimIn) -> str:
-    """Same member, benefit, event and facts: the same claim."""
+    """Same member, benefit, event and facts: the same claim, whoever filed it and under
+    whatever reference. Only a benefit without facts of its own (the condolence) is told apart
+    by the event's reference: two accidents can happen on one day."""
+    event = body.event.model_dump(mode="json", exclude=set() if body.facts_free else {"ref"})
     canonical = json.dumps(
-        [
-            str(body.member_id),
-            body.benefit,
-            body.event.model_dump(mode="json"),
-            claim_facts.stored(body.facts),
-        ],
+        [str(body.member_id), body.benefit, event, claim_facts.stored(body.facts)],
         sort_keys=True,
         separators=(",", ":"),
     )
@@ -64,7 +63,45 @@ async def _duplicate_of(session: AsyncSession, key: str) -> uuid.UUID | None:
     return (await session.scalars(select(Claim.id).where(Claim.dedup_key == key))).first()
 
 
+async def _check_event(session: AsyncSession, body: ClaimIn) -> None:
+    """One reference, one event: every claim that names it must give the same kind and day,
+    or a disability and a death could be kept apart (or put together) at will."""
+    other = (
+        await session.execute(
+            select(Claim.event_kind, Claim.event_occurred_on)
+            .where(Claim.member_id == body.member_id, Claim.event_ref == body.event.ref)
+            .limit(1)
+        )
+    ).first()
+    if other is not None and tuple(other) != (body.event.kind, body.event.occurred_on):
+        raise Unprocessable(
+            f"event {body.event.ref} was filed as {other[0]} on {other[1]}",
+            code="event_mismatch",
+            errors=[
+                {
+                    "code": "event_mismatch",
+                    "field": "event",
+                    "location": "body",
+                    "message": "another claim gives this event another kind or date",
+                }
+            ],
+        )
+
+
 def _check_beneficiary(plan: Plan, body: ClaimIn, member: Member) -> None:
+    if body.beneficiary is not None and body.benefit not in DEATH_BENEFITS:
+        raise Unprocessable(
+            "only a death benefit is paid to a beneficiary",
+            code="beneficiary_not_expected",
+            errors=[
+                {
+                    "code": "not_expected",
+                    "field": "beneficiary",
+                    "location": "body",
+                    "message": "only a death benefit is paid to a beneficiary",
+                }
+            ],
+        )
     needs = body.benefit in DEATH_BENEFITS and (
         payee_for(plan, body.benefit, member.union_org_code) == BENEFICIARY
     )
@@ -118,7 +155,7 @@ async def _outlook(
             plan,
             body.benefit,
             ReasonCode.DUPLICATE_CLAIM,
-            f"claim {duplicate} already has this member, benefit, event and facts",
+            "a pending or approved claim has this member, benefit, event and facts",
         )
         outlook = Outlook(ClaimStatus.REJECTED, decision, outlook.missing_documents)
     return outlook, key, duplicate
@@ -131,11 +168,12 @@ async def file(
     body: ClaimIn,
     today: date,
 ) -> ClaimOut:
-    rules_claim = claim_facts.rules_claim(body, body.facts, today)  # 422 before any lock
+    rules_claim = claim_facts.rules_claim(body, body.facts, today, today)  # 422 before locking
     member = await locked_member(session, caller, body.member_id)
     state = await member_state(session, member, rules_claim)
     plan = state.plan_for(body.event.occurred_on)
     _check_beneficiary(plan, body, member)
+    await _check_event(session, body)
     outlook, key, duplicate = await _outlook(session, plan, body, rules_claim, state)
     claim = Claim(
         id=uuid.uuid4(),
@@ -241,46 +279,49 @@ async def add_documents(
     ).all()
     seen = {(t, r) for t, r in existing}
     session.add_all(d for d in _documents(claim, caller, given) if (d.type, d.ref) not in seen)
+    from_status = claim.status
+    claim.updated_at = utc_now()
+    outlook = None
+    if claim.status == ClaimStatus.PENDING_DOCUMENTS:
+        member = await session.get(Member, claim.member_id)
+        assert member is not None
+        body = stored_body(claim)
+        rules_claim = claim_facts.rules_claim(body, body.facts, claim.filed_on, today)
+        state = await member_state(session, member, rules_claim)
+        plan = state.plan_for(claim.event_occurred_on)
+        types = {t for t, _ in seen} | {d.type for d in given}
+        outlook = assess(plan, rules_claim, state, types)
+        if outlook.status is ClaimStatus.PENDING_REVIEW:
+            claim.status = outlook.status.value
     await record(
         session,
         entity="claim",
         entity_id=claim.id,
         action="documents_added",
         client_id=caller.client_id,
-        from_status=claim.status,
+        from_status=from_status,
         to_status=claim.status,
         details={"types": sorted({d.type for d in given})},
     )
-    if claim.status == ClaimStatus.PENDING_DOCUMENTS:
-        member = await session.get(Member, claim.member_id)
-        assert member is not None
-        body = stored_body(claim)
-        rules_claim = claim_facts.rules_claim(body, body.facts, claim.filed_on)
-        state = await member_state(session, member, rules_claim)
-        plan = state.plan_for(claim.event_occurred_on)
-        types = {t for t, _ in seen} | {d.type for d in given}
-        outlook = assess(plan, rules_claim, state, types)
-        if outlook.final:
-            await settle(
-                session,
-                plan,
-                state,
-                claim,
-                outlook.decision,
-                claim.facts,
-                caller=caller,
-                decided_by=DecidedBy.ENGINE,
-                from_status=claim.status,
-            )
-        elif outlook.status is ClaimStatus.PENDING_REVIEW:
-            claim.status = outlook.status.value
+    if outlook is not None and outlook.final:
+        await settle(
+            session,
+            plan,
+            state,
+            claim,
+            outlook.decision,
+            claim.facts,
+            caller=caller,
+            decided_by=DecidedBy.ENGINE,
+            from_status=from_status,
+        )
     await session.flush()
     return await claim_out(session, claim)
 
 
 async def quote(session: AsyncSession, caller: Caller, body: ClaimIn, today: date) -> QuoteOut:
     """What filing this claim now would lead to; nothing is stored and nothing is locked."""
-    rules_claim = claim_facts.rules_claim(body, body.facts, today)
+    rules_claim = claim_facts.rules_claim(body, body.facts, today, today)
     member = visible_member(caller, await session.get(Member, body.member_id))
     state = await member_state(session, member, rules_claim)
     plan = state.plan_for(body.event.occurred_on)

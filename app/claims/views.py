@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -236,8 +236,8 @@ def _parse_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         moment = datetime.fromisoformat(at)
         if moment.tzinfo is None:
             raise ValueError("naive")
-        return moment, uuid.UUID(claim_id)
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+        return moment.astimezone(UTC), uuid.UUID(claim_id)
+    except (ValueError, OverflowError, UnicodeDecodeError, binascii.Error) as exc:
         raise BadRequest("not a cursor this endpoint gave out", code="invalid_cursor") from exc
 
 

@@ -4,9 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import ResponseModel
+from app.core.schemas import MAX_STORED_FEN, GatewayMoment, ResponseModel
 
 
 class PaymentOrderOut(ResponseModel):
@@ -30,8 +30,8 @@ class PaymentNotificationIn(BaseModel):
     event_id: str = Field(min_length=1, max_length=128)
     payment_order_id: uuid.UUID
     status: Literal["succeeded", "failed"]
-    amount_fen: int = Field(ge=0)
-    paid_at: AwareDatetime
+    amount_fen: int = Field(ge=0, le=MAX_STORED_FEN)
+    paid_at: GatewayMoment
     channel: str = Field(min_length=1, max_length=32)
 
 

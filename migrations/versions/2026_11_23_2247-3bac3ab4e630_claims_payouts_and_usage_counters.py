@@ -2,7 +2,7 @@
 
 Revision ID: 3bac3ab4e630
 Revises: 2d5d5b351375
-Create Date: 2026-11-23 22:22:24.613318+00:00
+Create Date: 2026-11-23 22:47:15.997075+00:00
 """
 
 from __future__ import annotations
@@ -58,12 +58,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_claims_filed_by_client_id_created_at"),
+            ["filed_by_client_id", "created_at"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_claims_filer_role_filer_org_code_created_at"),
             ["filer_role", "filer_org_code", "created_at"],
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_claims_member_id_created_at"), ["member_id", "created_at"], unique=False
+            batch_op.f("ix_claims_member_id_event_ref"), ["member_id", "event_ref"], unique=False
         )
         batch_op.create_index(
             batch_op.f("ix_claims_status_created_at"), ["status", "created_at"], unique=False
@@ -330,7 +335,8 @@ def downgrade() -> None:
     op.drop_table("claim_documents")
     with op.batch_alter_table("claims", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_claims_status_created_at"))
-        batch_op.drop_index(batch_op.f("ix_claims_member_id_created_at"))
+        batch_op.drop_index(batch_op.f("ix_claims_member_id_event_ref"))
         batch_op.drop_index(batch_op.f("ix_claims_filer_role_filer_org_code_created_at"))
+        batch_op.drop_index(batch_op.f("ix_claims_filed_by_client_id_created_at"))
 
     op.drop_table("claims")
