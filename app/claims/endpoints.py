@@ -1,13 +1,10 @@
 from __future__ import annotations
 
-import time
 import uuid
 from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from app.claims import payouts, review, service, views
 from app.claims.models import ClaimStatus
@@ -175,14 +172,7 @@ async def payout_notification(
     session: SessionDep,
     x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    raw = await request.body()
-    signatures.verify(x_signature, raw, request.app.state.settings.payment_secrets(), time.time())
-    try:
-        body = PayoutNotificationIn.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        ) from exc
+    body = await signatures.signed_body(request, x_signature, PayoutNotificationIn)
     result = await payouts.apply_notification(session, body)
     if result.outcome in payouts.REFUSED:
         return problem_response(

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from app.clients.auth import Authorized
 from app.core.db import SessionDep
@@ -62,14 +59,7 @@ async def payment_notification(
     clock: ClockDep,
     x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    raw = await request.body()
-    signatures.verify(x_signature, raw, request.app.state.settings.payment_secrets(), time.time())
-    try:
-        body = PaymentNotificationIn.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
-        ) from exc
+    body = await signatures.signed_body(request, x_signature, PaymentNotificationIn)
     result = await service.apply_notification(session, cipher, clock, body)
     if result.outcome in service.REFUSED:
         # Returned, not raised: the refused event stays recorded (money may have moved).

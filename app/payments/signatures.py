@@ -10,8 +10,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import time
+from typing import TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.core.errors import Unauthorized
+
+Body = TypeVar("Body", bound=BaseModel)
 
 TOLERANCE_SECONDS = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # ASCII only: `str.isdigit` accepts "²"
@@ -50,3 +58,16 @@ def verify(header: str | None, body: bytes, secrets: list[bytes], now: float) ->
             matched |= hmac.compare_digest(candidate.encode(), wanted.encode())
     if not matched:
         raise Unauthorized("the signature does not match", code="invalid_signature")
+
+
+async def signed_body(request: Request, header: str | None, model: type[Body]) -> Body:
+    """The request's body as `model`, once the signature over the raw bytes is verified (401
+    before any parsing); a body that does not fit the model is the usual 422."""
+    raw = await request.body()
+    verify(header, raw, request.app.state.settings.payment_secrets(), time.time())
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from exc
