@@ -223,19 +223,13 @@ def idempotency_purge(
     ] = None,
 ) -> None:
     """Delete stored responses older than the retention, and claims abandoned for an hour."""
-    from datetime import timedelta
-
-    from app.core.clock import utc_now
-    from app.idempotency.service import purge
+    from app.idempotency.service import purge_older_than
 
     settings = _settings_or_exit()
     hours = older_than_hours or settings.idempotency_retention_hours
-    now = utc_now()
 
     async def work(db: Database) -> int:
-        return await purge(
-            db, completed_before=now - timedelta(hours=hours), stale_before=now - timedelta(hours=1)
-        )
+        return await purge_older_than(db, hours)
 
     typer.echo(f"purged {_with_db(work)} idempotency key(s) older than {hours} h")
 
@@ -253,7 +247,7 @@ def worker(
 
     from app.core.logging import configure_logging
     from app.core.runtime import Runtime
-    from app.job_handlers import JOB_HANDLERS
+    from app.job_handlers import JOB_HANDLERS, PERIODIC_TASKS
     from app.jobs.worker import Worker
 
     settings = _settings_or_exit()
@@ -267,7 +261,11 @@ def worker(
         runtime = Runtime.from_settings(settings, db)
         try:
             await Worker(
-                runtime, JOB_HANDLERS, poll_seconds=poll_seconds, lease_seconds=lease_seconds
+                runtime,
+                JOB_HANDLERS,
+                poll_seconds=poll_seconds,
+                lease_seconds=lease_seconds,
+                periodic=PERIODIC_TASKS,
             ).run(stop)
         finally:
             await runtime.http.aclose()

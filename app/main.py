@@ -14,6 +14,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.api import mount_routers
 from app.batches.endpoints import UPLOAD_PATH as BATCH_UPLOAD_PATH
+from app.clients.caller_cache import CallerCache
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -22,7 +23,7 @@ from app.core.openapi_docs import EXTRA_SCHEMAS
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.runtime import Runtime
 from app.idempotency.deps import install_idempotency
-from app.job_handlers import JOB_HANDLERS
+from app.job_handlers import JOB_HANDLERS, PERIODIC_TASKS
 from app.jobs.worker import Worker
 
 DESCRIPTION = """
@@ -47,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # `mutualaid worker` processes instead.
         stop = asyncio.Event()
         worker_task = (
-            asyncio.create_task(Worker(app.state.runtime, JOB_HANDLERS).run(stop))
+            asyncio.create_task(
+                Worker(app.state.runtime, JOB_HANDLERS, periodic=PERIODIC_TASKS).run(stop)
+            )
             if settings.is_sqlite and settings.in_process_worker
             else None
         )
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.runtime = runtime
     app.state.settings = settings
+    app.state.caller_cache = CallerCache(settings.api_key_cache_seconds)
     install_problem_handlers(app)
     install_idempotency(app)
     # Added first, so it runs inside the request context: a 413 still carries the request id.

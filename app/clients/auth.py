@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.clients.caller_cache import CallerCache
+from app.clients.keys import hash_api_key
 from app.clients.service import caller_for_key
 from app.core.db import Database
 from app.core.errors import Forbidden, Unauthorized
@@ -34,11 +36,17 @@ async def authenticate(
     key = credentials.credentials
     if not key or len(key) > _MAX_KEY_LENGTH:
         raise Unauthorized("the API key is not valid", code="invalid_api_key")
-    db: Database = request.app.state.runtime.db
-    async with db.reader() as session:
-        caller = await caller_for_key(session, key)
+    cache: CallerCache = request.app.state.caller_cache
+    key_hash = hash_api_key(key)
+    caller = cache.get(key_hash)
     if caller is None:
-        raise Unauthorized("the API key is not valid", code="invalid_api_key")
+        generation = cache.generation
+        db: Database = request.app.state.runtime.db
+        async with db.reader() as session:
+            caller = await caller_for_key(session, key_hash)
+        if caller is None:
+            raise Unauthorized("the API key is not valid", code="invalid_api_key")
+        cache.put(key_hash, caller, generation)
     request.state.caller = caller
     set_client_id(str(caller.client_id))
     return caller

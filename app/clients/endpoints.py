@@ -3,10 +3,11 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, BackgroundTasks, Request
 
 from app.clients import service
 from app.clients.auth import Authorized
+from app.clients.caller_cache import CallerCache
 from app.clients.schemas import CallerOut, ClientOut
 from app.core.db import SessionDep
 from app.core.openapi_docs import AUTHENTICATED, problems
@@ -39,5 +40,13 @@ async def revoke(
     client_id: uuid.UUID,
     caller: Annotated[Caller, Authorized(Action.CLIENTS_MANAGE)],
     session: SessionDep,
+    request: Request,
+    after_response: BackgroundTasks,
 ) -> ClientOut:
-    return ClientOut.model_validate(await service.revoke_client(session, client_id))
+    revoked = ClientOut.model_validate(await service.revoke_client(session, client_id))
+    cache: CallerCache = request.app.state.caller_cache
+    # Forget now, and again once the revocation has committed, in case a request in between
+    # looked the key up and remembered it.
+    cache.forget_client(client_id)
+    after_response.add_task(cache.forget_client, client_id)
+    return revoked

@@ -91,11 +91,10 @@ async def revoke_client(session: AsyncSession, client_id: uuid.UUID) -> ApiClien
     return client
 
 
-async def caller_for_key(session: AsyncSession, api_key: str) -> Caller | None:
-    """The active client holding `api_key`, or None for an unknown or revoked key."""
-    query = select(ApiClient).where(
-        ApiClient.key_hash == hash_api_key(api_key), ApiClient.revoked_at.is_(None)
-    )
+async def caller_for_key(session: AsyncSession, key_hash: str) -> Caller | None:
+    """The active client whose key hashes to `key_hash` (`keys.hash_api_key`), or None for an
+    unknown or revoked key."""
+    query = select(ApiClient).where(ApiClient.key_hash == key_hash, ApiClient.revoked_at.is_(None))
     client = (await session.scalars(query)).first()
     if client is None:
         return None

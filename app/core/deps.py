@@ -1,4 +1,8 @@
-"""Shared FastAPI dependencies: the process runtime, its clock and its personal-data cipher."""
+"""Shared FastAPI dependencies: the process runtime, its clock and its personal-data cipher.
+
+All `async def`, even though they only read attributes: FastAPI runs a plain `def` dependency
+in a worker thread, a thread hop on every request for nothing.
+"""
 
 from __future__ import annotations
 
@@ -11,17 +15,17 @@ from app.core.crypto import PersonalDataCipher
 from app.core.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     clock: Clock = request.app.state.runtime.clock
     return clock
 
 
-def get_cipher(request: Request) -> PersonalDataCipher:
+async def get_cipher(request: Request) -> PersonalDataCipher:
     cipher: PersonalDataCipher = request.app.state.runtime.cipher
     return cipher
 

@@ -81,6 +81,17 @@ def test_production_refuses_a_fixed_clock():
         )
 
 
+def test_production_refuses_webhooks_to_private_addresses():
+    with pytest.raises(ValidationError, match="MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS"):
+        Settings(
+            MUTUALAID_ENV="production",
+            DATA_KEY="k" * 43,
+            LOOKUP_KEY="l" * 43,
+            PAYMENT_NOTIFICATION_SECRETS="s",
+            MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS="true",
+        )
+
+
 def test_production_never_writes_development_secrets(tmp_path):
     settings = Settings(
         MUTUALAID_ENV="production",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from datetime import UTC, datetime
 
@@ -128,3 +129,43 @@ async def test_rollback_hooks_run_even_when_the_rollback_fails(db, monkeypatch):
             raise ValueError("endpoint failed")
 
     assert ran == ["released"]
+
+
+@pytest.mark.only_backend("postgresql")
+@pytest.mark.parametrize("idle_ping_seconds", [0.0, 3600.0])
+async def test_a_pooled_connection_killed_while_idle_is_replaced_before_use(
+    settings, monkeypatch, idle_ping_seconds
+):
+    from app.core import db as db_module
+
+    monkeypatch.setattr(db_module, "IDLE_PING_SECONDS", idle_ping_seconds)
+    database = db_module.Database.from_settings(settings)
+    try:
+        async with database.read_engine.connect() as connection:
+            first = await connection.scalar(text("SELECT pg_backend_pid()"))
+        admin = db_module.Database.from_settings(settings)  # not from the pool under test
+        try:
+            async with admin.engine.connect() as connection:
+                await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first})
+                for _ in range(200):  # the backend exits a moment after the signal
+                    gone = await connection.scalar(
+                        text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid"),
+                        {"pid": first},
+                    )
+                    if gone:
+                        break
+                    await asyncio.sleep(0.01)
+        finally:
+            await admin.dispose()
+
+        async def next_pid() -> int:
+            async with database.read_engine.connect() as connection:
+                return await connection.scalar(text("SELECT pg_backend_pid()"))
+
+        if idle_ping_seconds == 0.0:
+            assert await next_pid() not in (first, None)  # pinged, found dead, replaced
+        else:
+            with pytest.raises(Exception, match=r"terminat|closed|connection"):
+                await next_pid()  # within the idle window nothing checks it first
+    finally:
+        await database.dispose()
