@@ -11,11 +11,16 @@ from app.clients.endpoints import router as clients_router
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
 from app.members.endpoints import router as members_router
+from app.partners.endpoints import router as partners_router
 from app.payments.endpoints import router as payments_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
+from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix="/v1")
+# First: the platforms' coverage look-ups are the most frequent requests, and routes are
+# matched in order.
+v1.include_router(partners_router)
 v1.include_router(clients_router)
 v1.include_router(plans_router)
 v1.include_router(platforms_router)
@@ -25,6 +30,7 @@ v1.include_router(batches_router)
 v1.include_router(members_router)
 v1.include_router(claims_router)
 v1.include_router(payout_notifications_router)
+v1.include_router(webhooks_router)
 
 
 def mount_routers(app: FastAPI) -> None:

@@ -45,6 +45,7 @@ class Action(StrEnum):
     CLAIMS_QUOTE = "claims.quote"
     CLAIMS_REVIEW = "claims.review"
     PLATFORM_COVERAGE = "platform.coverage"
+    PLATFORM_WEBHOOKS = "platform.webhooks"
 
 
 _ALL = frozenset(Role)
@@ -67,6 +68,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CLAIMS_QUOTE: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.CLAIMS_REVIEW: frozenset({Role.EXAMINER}),
     Action.PLATFORM_COVERAGE: frozenset({Role.PLATFORM}),
+    Action.PLATFORM_WEBHOOKS: frozenset({Role.PLATFORM}),
 }
 
 

@@ -57,6 +57,27 @@ def period_on(periods: Iterable[CoveragePeriod], day: date) -> CoveragePeriod | 
     return None
 
 
+def in_force_or_next(
+    cover: MemberCover, today: date, *, death_ends_cover: bool
+) -> CoveragePeriod | None:
+    """The period in force `today`, else the next paid one; None when there is neither.
+
+    What a platform partner is told about its worker. A death (when the plan says it ends
+    cover) leaves nothing after the date of death: the period running on that day stops then,
+    and a period paid ahead never starts.
+    """
+    dead = cover.died_on if death_ends_cover else None
+    if dead is not None and today > dead:
+        return None
+    for period in sorted(cover.periods, key=lambda p: p.starts_on):
+        if period.ends_on < today:
+            continue
+        if dead is not None and period.starts_on > dead:
+            return None
+        return period
+    return None
+
+
 def waiting_last_day(plan: Plan, period: CoveragePeriod, event_kind: str) -> date | None:
     """The last day of the waiting period for this kind of event, or None when there is none."""
     if period.continues_previous and plan.waiting.waived_on_continuous_renewal.value:

@@ -26,6 +26,7 @@ CONTRACT = {
     Action.CLAIMS_QUOTE: {C, U, E},
     Action.CLAIMS_REVIEW: {E},
     Action.PLATFORM_COVERAGE: {P},
+    Action.PLATFORM_WEBHOOKS: {P},
     Action.PLATFORMS_MANAGE: {A},
     Action.CLIENTS_MANAGE: {A},
     Action.CLIENTS_SELF: {C, U, P, E, A},

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 from app.rules.coverage import (
+    CoveragePeriod,
     MemberCover,
     cover_ended_by_death,
+    in_force_or_next,
     period_for_payment,
     period_on,
     waiting_last_day,
@@ -107,3 +109,29 @@ def test_benefit_limits_from_the_plan():
     assert remaining_fen(PLAN, usage, "accidental_disability") == 2_000_000
     assert remaining_fen(PLAN, usage, "accident_condolence") == 600_000
     assert remaining_fen(PLAN, usage, "critical_illness") == 0
+
+
+def test_platforms_see_the_period_in_force_else_the_next_paid_one():
+    current = CoveragePeriod(date(2026, 1, 1), date(2026, 12, 31))
+    renewal = CoveragePeriod(date(2027, 1, 1), date(2027, 12, 31), continues_previous=True)
+    cover = MemberCover((renewal, current))
+
+    assert in_force_or_next(cover, date(2025, 12, 1), death_ends_cover=True) == current
+    assert in_force_or_next(cover, date(2026, 12, 31), death_ends_cover=True) == current
+    assert in_force_or_next(cover, date(2027, 1, 1), death_ends_cover=True) == renewal
+    assert in_force_or_next(cover, date(2028, 1, 1), death_ends_cover=True) is None
+    assert in_force_or_next(MemberCover(()), date(2026, 6, 1), death_ends_cover=True) is None
+
+
+def test_after_a_death_platforms_see_no_cover_and_a_paid_ahead_period_never_starts():
+    current = CoveragePeriod(date(2026, 1, 1), date(2026, 12, 31))
+    renewal = CoveragePeriod(date(2027, 1, 1), date(2027, 12, 31), continues_previous=True)
+    dead = MemberCover((current, renewal), died_on=date(2026, 6, 1))
+
+    assert in_force_or_next(dead, date(2026, 6, 1), death_ends_cover=True) == current
+    assert in_force_or_next(dead, date(2026, 6, 2), death_ends_cover=True) is None
+    assert in_force_or_next(dead, date(2027, 3, 1), death_ends_cover=True) is None
+    # A plan where death does not end cover keeps both periods.
+    assert in_force_or_next(dead, date(2027, 3, 1), death_ends_cover=False) == renewal
+    dead_in_december = MemberCover((current, renewal), died_on=date(2026, 12, 31))
+    assert in_force_or_next(dead_in_december, date(2026, 12, 31), death_ends_cover=True) == current

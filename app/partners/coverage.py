@@ -1,0 +1,112 @@
+"""Coverage of a platform's workers, read in one statement.
+
+This is the hottest read path of the service (platforms ask before dispatching orders), so it is
+one SELECT over the `(platform_code, platform_worker_id)` unique index joined to the member's
+periods that have not ended, and the rules core picks the period to show. Ownership is part of
+the query: another platform's worker is simply not found, and answers like an unknown id.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.coverage.models import CoveragePeriodRecord
+from app.members.models import Member, PlatformWorker
+from app.partners.schemas import WorkerCoverage
+from app.plans import get_plan
+from app.rules.coverage import CoveragePeriod, MemberCover, in_force_or_next
+
+
+def _query(*, many: bool) -> Select[str, date | None, str, date, date]:
+    which = (
+        PlatformWorker.platform_worker_id.in_(bindparam("worker_ids", expanding=True))
+        if many
+        else PlatformWorker.platform_worker_id == bindparam("worker_id")
+    )
+    return (
+        select(
+            PlatformWorker.platform_worker_id,
+            Member.died_on,
+            CoveragePeriodRecord.plan_code,
+            CoveragePeriodRecord.starts_on,
+            CoveragePeriodRecord.ends_on,
+        )
+        .join(Member, Member.id == PlatformWorker.member_id)
+        .outerjoin(
+            CoveragePeriodRecord,
+            (CoveragePeriodRecord.member_id == PlatformWorker.member_id)
+            & (CoveragePeriodRecord.ends_on >= bindparam("today")),
+        )
+        .where(PlatformWorker.platform_code == bindparam("platform_code"), which)
+    )
+
+
+# Built once: building the statement costs more than running it on this path.
+_ONE = _query(many=False)
+_MANY = _query(many=True)
+
+
+def _uncovered(worker_id: str) -> WorkerCoverage:
+    return WorkerCoverage(
+        platform_worker_id=worker_id, covered=False, plan_code=None, starts_on=None, ends_on=None
+    )
+
+
+async def workers_coverage(
+    connection: AsyncConnection,
+    platform_code: str | None,
+    worker_ids: Sequence[str],
+    today: date,
+) -> list[WorkerCoverage]:
+    """One answer per requested id, in the order asked."""
+    wanted = set(worker_ids)
+    if platform_code is None or not wanted:
+        return [_uncovered(worker_id) for worker_id in worker_ids]
+    if len(wanted) == 1:
+        [only] = wanted
+        rows = await connection.execute(
+            _ONE, {"platform_code": platform_code, "worker_id": only, "today": today}
+        )
+    else:
+        rows = await connection.execute(
+            _MANY, {"platform_code": platform_code, "worker_ids": list(wanted), "today": today}
+        )
+    died: dict[str, date | None] = {}
+    periods: dict[str, dict[CoveragePeriod, str]] = defaultdict(dict)
+    for worker_id, died_on, plan_code, starts_on, ends_on in rows:
+        died[worker_id] = died_on
+        if plan_code is not None:
+            periods[worker_id][CoveragePeriod(starts_on, ends_on)] = plan_code
+    answers = {
+        worker_id: _answer(worker_id, died[worker_id], periods[worker_id], today)
+        for worker_id in died
+    }
+    return [answers.get(worker_id) or _uncovered(worker_id) for worker_id in worker_ids]
+
+
+def _answer(
+    worker_id: str, died_on: date | None, plans: dict[CoveragePeriod, str], today: date
+) -> WorkerCoverage:
+    if not plans:
+        return _uncovered(worker_id)
+    death_ends_cover = all(
+        (plan := get_plan(code)) is not None and plan.claims.death_ends_cover.value
+        for code in set(plans.values())
+    )
+    period = in_force_or_next(
+        MemberCover(tuple(plans), died_on), today, death_ends_cover=death_ends_cover
+    )
+    if period is None:
+        return _uncovered(worker_id)
+    return WorkerCoverage(
+        platform_worker_id=worker_id,
+        covered=period.covers(today),
+        plan_code=plans[period],
+        starts_on=period.starts_on,
+        ends_on=period.ends_on,
+    )

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from app.clients.auth import Authorized
+from app.core.db import ReadConnectionDep
+from app.core.deps import ClockDep
+from app.core.openapi_docs import AUTHENTICATED
+from app.core.policy import Action, Caller
+from app.partners.coverage import workers_coverage
+from app.partners.schemas import (
+    CoverageQuery,
+    CoverageResults,
+    PlatformWorkerId,
+    WorkerCoverage,
+)
+
+router = APIRouter(prefix="/platform", tags=["platform partners"], responses=AUTHENTICATED)
+PlatformCaller = Annotated[Caller, Authorized(Action.PLATFORM_COVERAGE)]
+# Cover changes from one day to the next and is about a person: no shared caches.
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+@router.get(
+    "/workers/{platform_worker_id}/coverage",
+    response_model=WorkerCoverage,
+    summary="Whether one of the platform's workers is covered today",
+)
+async def worker_coverage(
+    platform_worker_id: Annotated[PlatformWorkerId, Path()],
+    caller: PlatformCaller,
+    connection: ReadConnectionDep,
+    clock: ClockDep,
+) -> Response:
+    [answer] = await _coverage(connection, caller, [platform_worker_id], clock)
+    return _json(answer)
+
+
+@router.post(
+    "/coverage-queries",
+    response_model=CoverageResults,
+    summary="Whether up to 1,000 of the platform's workers are covered today",
+)
+async def coverage_queries(
+    body: CoverageQuery,
+    caller: PlatformCaller,
+    connection: ReadConnectionDep,
+    clock: ClockDep,
+) -> Response:
+    return _json(
+        CoverageResults(results=await _coverage(connection, caller, body.worker_ids, clock))
+    )
+
+
+def _json(answer: WorkerCoverage | CoverageResults) -> Response:
+    """Serialised once, straight from the model we built (no second validation against the
+    response model, which documents it); never cached by anyone in between."""
+    return Response(answer.model_dump_json(), media_type="application/json", headers=_NO_STORE)
+
+
+async def _coverage(
+    connection: ReadConnectionDep, caller: Caller, worker_ids: list[str], clock: ClockDep
+) -> list[WorkerCoverage]:
+    tenant = caller.tenant  # None only for a platform client bound to nothing: it sees nothing
+    return await workers_coverage(
+        connection, tenant.code if tenant else None, worker_ids, clock.today()
+    )
