@@ -4,9 +4,26 @@ from __future__ import annotations
 
 from app.batches.invoices import ACTIVATION_JOB, run_activation_job
 from app.batches.processing import CHUNK_JOB, run_chunk_job
-from app.jobs.worker import Handler
+from app.core.runtime import Runtime
+from app.idempotency.service import purge_older_than
+from app.jobs.worker import Handler, Periodic
+from app.webhooks.delivery import run_delivery_job
+from app.webhooks.endings import sweep_ended_periods
+from app.webhooks.outbox import DELIVERY_JOB
 
 JOB_HANDLERS: dict[str, Handler] = {
     CHUNK_JOB: run_chunk_job,
     ACTIVATION_JOB: run_activation_job,
+    DELIVERY_JOB: run_delivery_job,
 }
+
+
+async def purge_idempotency_keys(runtime: Runtime) -> int:
+    return await purge_older_than(runtime.db, runtime.settings.idempotency_retention_hours)
+
+
+# Timed work every job worker does. Ends of cover are announced within minutes of midnight.
+PERIODIC_TASKS: tuple[Periodic, ...] = (
+    Periodic("coverage_endings", 300.0, sweep_ended_periods),
+    Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
+)

@@ -30,6 +30,7 @@ from app.rules.facts import Claim as RulesClaim
 from app.rules.money import yuan
 from app.rules.plan import Plan
 from app.rules.vocabulary import DEATH_BENEFITS, HOSPITAL_ALLOWANCE
+from app.webhooks.endings import announce_death
 
 
 @dataclass
@@ -209,6 +210,8 @@ async def settle(
         and (state.member.died_on is None or death_on < state.member.died_on)
     ):
         state.member.died_on = death_on
+        if plan.claims.death_ends_cover.value:
+            await announce_death(session, state.member.id, death_on)
     claim.updated_at = utc_now()
     lines, reasons = decision_json(decision)
     record_ = ClaimDecision(

@@ -86,6 +86,25 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(
         60, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_LOCK_SECONDS"
     )
+    api_key_cache_seconds: float = Field(
+        5.0, ge=0, le=300, validation_alias="MUTUALAID_API_KEY_CACHE_SECONDS"
+    )
+    webhook_allow_private_urls: bool = Field(
+        False, validation_alias="MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS"
+    )
+    webhook_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, validation_alias="MUTUALAID_WEBHOOK_TIMEOUT_SECONDS"
+    )
+    webhook_retry_base_seconds: float = Field(
+        10.0, ge=0, validation_alias="MUTUALAID_WEBHOOK_RETRY_BASE_SECONDS"
+    )
+    webhook_retry_max_seconds: float = Field(
+        3600.0, ge=0, validation_alias="MUTUALAID_WEBHOOK_RETRY_MAX_SECONDS"
+    )
+    webhook_retry_hours: float = Field(24.0, gt=0, validation_alias="MUTUALAID_WEBHOOK_RETRY_HOURS")
+    webhook_secret_overlap_hours: float = Field(
+        24.0, ge=0, validation_alias="MUTUALAID_WEBHOOK_SECRET_OVERLAP_HOURS"
+    )
 
     @field_validator("payment_notification_secrets", mode="before")
     @classmethod
@@ -126,6 +145,13 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from exc
         if self.clock is not None:
             raise ValueError("MUTUALAID_CLOCK is refused in production mode")
+        if self.webhook_allow_private_urls:
+            raise ValueError("MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS is refused in production mode")
+        if self.webhook_retry_base_seconds < 1:
+            # 0 retries at once, over and over: a test setting, never a receiver's friend.
+            raise ValueError(
+                "MUTUALAID_WEBHOOK_RETRY_BASE_SECONDS must be at least 1 in production"
+            )
         return self
 
     @property

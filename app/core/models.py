@@ -82,4 +82,5 @@ def import_all_models() -> None:
     import app.jobs.models
     import app.members.models
     import app.payments.models
-    import app.platforms.models  # noqa: F401
+    import app.platforms.models
+    import app.webhooks.models  # noqa: F401

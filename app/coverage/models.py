@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
@@ -16,6 +16,13 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
     __table_args__ = (
         UniqueConstraint("member_id", "starts_on"),
         Index(None, "member_id", "ends_on"),
+        # The periods whose end platforms may still have to hear about (app.webhooks.endings).
+        Index(
+            "ix_coverage_periods_end_unannounced",
+            "ends_on",
+            sqlite_where=text("end_announced_at IS NULL"),
+            postgresql_where=text("end_announced_at IS NULL"),
+        ),
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
@@ -27,3 +34,6 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
     # One period per enrolment; one payment order pays one enrolment, or a batch's many.
     enrolment_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("enrolments.id"), unique=True)
     payment_order_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payment_orders.id"), index=True)
+    # Set once the end of this cover has been dealt with: announced to platforms, or found to
+    # need no announcement (a renewal continues it, or a death already ended it).
+    end_announced_at: Mapped[datetime | None]

@@ -178,6 +178,9 @@ async def release(db: Database, claim_: Claim) -> None:
         await session.commit()
 
 
+ABANDONED_CLAIM_HOURS = 1
+
+
 async def purge(db: Database, *, completed_before: datetime, stale_before: datetime) -> int:
     """Delete completed keys older than the retention, and claims abandoned long ago."""
     async with db.writer() as session:
@@ -193,6 +196,16 @@ async def purge(db: Database, *, completed_before: datetime, stale_before: datet
         )
         await session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def purge_older_than(db: Database, hours: int) -> int:
+    """Purge with the retention in hours; claims abandoned for an hour go too."""
+    now = utc_now()
+    return await purge(
+        db,
+        completed_before=now - timedelta(hours=hours),
+        stale_before=now - timedelta(hours=ABANDONED_CLAIM_HOURS),
+    )
 
 
 async def find(session: AsyncSession, client_id: uuid.UUID, key: str) -> IdempotencyRecord | None:

@@ -20,6 +20,18 @@ from app.core.db import Database
 from app.jobs.models import Job, JobStatus
 
 RETRY_BASE_SECONDS = 5
+RETRY_MAX_SECONDS = 3600
+
+
+class RetryLater(Exception):
+    """Raised by a handler whose work failed in an expected way (a receiver that is down):
+    run the job again after `seconds`, whatever its attempts so far. The handler, not the
+    queue, decides when to stop, so it must stop raising this at some point."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+        self.reason = reason
 
 
 def enqueue(
@@ -104,6 +116,27 @@ async def finish(db: Database, job_id: uuid.UUID, worker_id: str) -> None:
         await session.commit()
 
 
+def backoff_seconds(attempts: int) -> float:
+    return float(min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** min(attempts, 20)))
+
+
+async def retry(db: Database, job: Job, worker_id: str, seconds: float, reason: str) -> None:
+    """Queue the job again after `seconds` (see `RetryLater`)."""
+    async with db.writer() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.locked_by == worker_id)
+            .values(
+                status=JobStatus.QUEUED.value,
+                locked_by=None,
+                locked_until=None,
+                last_error=reason[:500],
+                run_after=utc_now() + timedelta(seconds=seconds),
+            )
+        )
+        await session.commit()
+
+
 async def fail(db: Database, job: Job, worker_id: str, error: str) -> None:
     """Retry later with exponential backoff, or give up after `max_attempts`.
 
@@ -119,7 +152,7 @@ async def fail(db: Database, job: Job, worker_id: str, error: str) -> None:
                 locked_by=None,
                 locked_until=None,
                 last_error=error[:500],
-                run_after=utc_now() + timedelta(seconds=RETRY_BASE_SECONDS * 2**job.attempts),
+                run_after=utc_now() + timedelta(seconds=backoff_seconds(job.attempts)),
                 finished_at=utc_now() if give_up else None,
             )
         )

@@ -13,8 +13,10 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from app.core.runtime import Runtime
 from app.jobs import queue
@@ -24,6 +26,16 @@ logger = logging.getLogger(__name__)
 
 Heartbeat = Callable[[], Awaitable[bool]]
 Handler = Callable[[Runtime, Job, Heartbeat], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Work every worker runs on a timer (a sweep, a purge). It must be safe to run in several
+    workers at once and to run late: each claims its rows and marks them done."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[Runtime], Awaitable[int]]
 
 
 def worker_name() -> str:
@@ -39,10 +51,13 @@ class Worker:
         name: str | None = None,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
+        periodic: Sequence[Periodic] = (),
     ) -> None:
         self.runtime = runtime
         self.db = runtime.db
         self.handlers = handlers
+        self.periodic = periodic
+        self._next_run = {task.name: 0.0 for task in periodic}
         self.name = name or worker_name()
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
@@ -75,6 +90,8 @@ class Worker:
                 await handler(self.runtime, job, heartbeat)
             finally:
                 renewer.cancel()
+        except queue.RetryLater as later:
+            await queue.retry(self.db, job, self.name, later.seconds, later.reason)
         except Exception as exc:
             # The class name only: exception messages may carry data the job was handling.
             logger.warning(
@@ -86,10 +103,28 @@ class Worker:
             await queue.finish(self.db, job.id, self.name)
         return True
 
+    async def run_periodic(self) -> None:
+        """Run the timed tasks that are due; one failing does not stop the others."""
+        now = time.monotonic()
+        for task in self.periodic:
+            if now < self._next_run[task.name]:
+                continue
+            self._next_run[task.name] = now + task.every_seconds
+            try:
+                done = await task.run(self.runtime)
+            except Exception as exc:
+                logger.warning(
+                    "periodic task failed", extra={"task": task.name, "error": type(exc).__name__}
+                )
+            else:
+                if done:
+                    logger.info("periodic task ran", extra={"task": task.name, "done": done})
+
     async def run(self, stop: asyncio.Event) -> None:
         """Work until `stop` is set; idle polling waits `poll_seconds` between looks."""
         logger.info("job worker started", extra={"worker": self.name})
         while not stop.is_set():
+            await self.run_periodic()
             try:
                 busy = await self.run_once()
             except Exception as exc:  # the database went away: wait and try again

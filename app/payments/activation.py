@@ -30,6 +30,8 @@ from app.plans import get_plan
 from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
 from app.rules.eligibility import check_age
 from app.rules.id_numbers import IdNumber, parse_id_number
+from app.webhooks.models import EventType
+from app.webhooks.outbox import CoverageChange, emit
 
 
 @dataclass(frozen=True)
@@ -75,13 +77,25 @@ async def activate_many(
         )
     }
     started = []
+    changes: list[CoverageChange] = []
     for enrolment in enrolments:
         member = members[enrolment.member_id]
         result = await _activate(
             session, cipher, enrolment, member, latest.get(member.id), links, order, paid_at
         )
         started.append(result)
+        if result.coverage is not None:
+            changes.append(
+                CoverageChange(
+                    member.id,
+                    EventType.COVERAGE_ACTIVATED,
+                    enrolment.plan_code,
+                    result.coverage.starts_on,
+                    result.coverage.ends_on,
+                )
+            )
     await session.flush()
+    await emit(session, changes)  # platforms hear of it in this same transaction
     return started
 
 
@@ -115,6 +129,21 @@ async def _activate(
         )
         if enrolment.status in (s.value for s in OPEN_STATUSES):
             enrolment.status = EnrolmentStatus.REFUND_DUE.value
+        return Started(enrolment.id, "refund_due", None)
+    if member.died_on is not None and plan.claims.death_ends_cover.value:
+        # A death ends cover for good: a premium paid afterwards (a renewal left open) buys
+        # nothing and goes back.
+        await record(
+            session,
+            entity="enrolment",
+            entity_id=enrolment.id,
+            action="paid_after_death",
+            client_id=None,
+            from_status=enrolment.status,
+            to_status=EnrolmentStatus.REFUND_DUE.value,
+            details={"payment_order_id": str(order.id)},
+        )
+        enrolment.status = EnrolmentStatus.REFUND_DUE.value
         return Started(enrolment.id, "refund_due", None)
     period = period_for_payment(plan, paid_on, latest)
     identity = parse_id_number(cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))

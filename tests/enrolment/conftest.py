@@ -76,7 +76,9 @@ async def slow_platform_url():
     await task
 
 
-async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, register=True):
+async def make_enrol_app(
+    settings, var_dir, db, *, now, workers, slow_url, register=True, **overrides
+):
     """The app with its clock at `now`; `demo-delivery` answers in process through the
     simulator, `slow-delivery` over real HTTP (so timeouts are real)."""
     application = build_probe_app(
@@ -86,6 +88,7 @@ async def make_enrol_app(settings, var_dir, db, *, now, workers, slow_url, regis
             MUTUALAID_CLOCK=now.isoformat(),
             MUTUALAID_PLATFORM_TIMEOUT_SECONDS=0.3,
             MUTUALAID_PLATFORM_ATTEMPTS=2,
+            **overrides,
         )
     )
     simulator = httpx.ASGITransport(app=create_simulator(workers))

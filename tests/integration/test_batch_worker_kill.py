@@ -136,7 +136,9 @@ async def test_a_killed_worker_loses_and_repeats_nothing(settings, app, db, clie
 
         second = start(["worker", "--poll-seconds", "0.05", "--lease-seconds", "2"], env)
         with running(second):
-            await wait_for(lambda: _done(batch), within=120, step=0.1)
+            # Done, and the worker has recorded its last job as done (a moment after the
+            # job's own transaction marked the batch done).
+            await wait_for(lambda: _done(batch, db), within=120, step=0.1)
 
     done = await batch()
     assert (done.status, done.processed, done.accepted) == ("done", ROWS, ROWS)
@@ -180,5 +182,11 @@ async def _progressed(batch, db) -> bool:
     return bool(holding)
 
 
-async def _done(batch) -> bool:
-    return (await batch()).status == "done"
+async def _done(batch, db) -> bool:
+    if (await batch()).status != "done":
+        return False
+    async with db.reader() as session:
+        running = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.status != "done")
+        )
+    return running == 0

@@ -148,3 +148,44 @@ async def test_a_running_job_keeps_its_lease_while_its_handler_waits(db, runtime
     async with db.reader() as session:
         job = (await session.scalars(select(Job))).one()
     assert (job.status, job.attempts) == ("done", 1)
+
+
+async def test_retry_later_requeues_after_the_given_wait_whatever_the_attempts(db, runtime):
+    async def handler(runtime, job, heartbeat):
+        raise queue.RetryLater(3600, "receiver_down")
+
+    async with db.writer() as session:
+        job = queue.enqueue(session, "later", {}, max_attempts=1)
+        await session.commit()
+    worker = Worker(runtime, {"later": handler})
+
+    assert await worker.run_once() is True
+    assert await worker.run_once() is False  # not due for an hour
+
+    async with db.reader() as session:
+        stored = await session.get(Job, job.id)
+    assert stored.status == JobStatus.QUEUED.value  # one attempt of one allowed, not given up
+    assert stored.last_error == "receiver_down"
+    assert timedelta(minutes=59) < stored.run_after - utc_now() <= timedelta(hours=1)
+
+
+async def test_periodic_tasks_run_when_due_and_one_failing_stops_no_other(db, runtime):
+    from app.jobs.worker import Periodic
+
+    runs: list[str] = []
+
+    async def sweep(runtime) -> int:
+        runs.append("sweep")
+        return 1
+
+    async def broken(runtime) -> int:
+        runs.append("broken")
+        raise RuntimeError("database away")
+
+    worker = Worker(
+        runtime, {}, periodic=[Periodic("broken", 60, broken), Periodic("sweep", 60, sweep)]
+    )
+    await worker.run_periodic()
+    await worker.run_periodic()  # nothing is due again within the minute
+
+    assert runs == ["broken", "sweep"]
