@@ -38,6 +38,7 @@ openapi: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.claims
+	$(BIN)/python -m bench.coverage
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

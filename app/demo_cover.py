@@ -56,9 +56,7 @@ async def add_covered_members(
     union_org_code: str | None = None,
 ) -> list[CoveredMember]:
     """One member per number in `numbers`, each with one paid period from `starts_on`."""
-    ends_on = add_months(starts_on, plan.period.months.value) - ONE_DAY
-    paid_on = starts_on - ONE_DAY
-    paid_at = datetime.combine(paid_on, time(2, 0), tzinfo=UTC)
+    paid_at = datetime.combine(starts_on - ONE_DAY, time(2, 0), tzinfo=UTC)
     members: list[dict[str, Any]] = []
     workers: list[dict[str, Any]] = []
     enrolments: list[dict[str, Any]] = []
@@ -95,52 +93,21 @@ async def add_covered_members(
                 "created_at": paid_at,
             }
         )
-        enrolments.append(
-            {
-                "id": enrolment_id,
-                "member_id": member_id,
-                "plan_code": plan.code,
-                "plan_version": plan.version,
-                "channel": "individual",
-                "status": EnrolmentStatus.PAID.value,
-                "platform_code": platform_code,
-                "platform_worker_id": worker_id,
-                "work_type": "food_delivery",
-                "work_city": "shanghai",
-                "applied_on": paid_on,
-                "checks": [],
-                "name_cipher": cipher.encrypt(name, context=NAME),
-                "phone_cipher": cipher.encrypt(phone, context=PHONE),
-                "created_by_client_id": client_id,
-                "created_at": paid_at,
-            }
+        enrolment, order, period = _paid_period_rows(
+            cipher,
+            plan,
+            member_id=member_id,
+            starts_on=starts_on,
+            client_id=client_id,
+            platform_code=platform_code,
+            platform_worker_id=worker_id,
+            name=name,
+            phone=phone,
+            ids=(enrolment_id, order_id, period_id),
         )
-        orders.append(
-            {
-                "id": order_id,
-                "enrolment_id": enrolment_id,
-                "amount_fen": plan.premium_fen.value,
-                "status": PAID,
-                "paid_at": paid_at,
-                "channel": "seed",
-                "failed_attempts": 0,
-                "created_at": paid_at,
-            }
-        )
-        periods.append(
-            {
-                "id": period_id,
-                "member_id": member_id,
-                "plan_code": plan.code,
-                "plan_version": plan.version,
-                "starts_on": starts_on,
-                "ends_on": ends_on,
-                "continues_previous": False,
-                "enrolment_id": enrolment_id,
-                "payment_order_id": order_id,
-                "created_at": paid_at,
-            }
-        )
+        enrolments.append(enrolment)
+        orders.append(order)
+        periods.append(period)
         covered.append(CoveredMember(member_id, period_id, worker_id))
     for model, rows in (
         (Member, members),
@@ -151,3 +118,100 @@ async def add_covered_members(
     ):
         await session.execute(insert(model), rows)
     return covered
+
+
+async def add_paid_period(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    plan: Plan,
+    *,
+    member_id: uuid.UUID,
+    starts_on: date,
+    client_id: uuid.UUID,
+    platform_code: str,
+    platform_worker_id: str,
+    continues_previous: bool = False,
+) -> uuid.UUID:
+    """Another paid period for an existing member (a renewal, or cover after a lapse)."""
+    enrolment, order, period = _paid_period_rows(
+        cipher,
+        plan,
+        member_id=member_id,
+        starts_on=starts_on,
+        client_id=client_id,
+        platform_code=platform_code,
+        platform_worker_id=platform_worker_id,
+        name="测试会员",
+        phone="13900000000",
+        ids=(uuid.uuid4(), uuid.uuid4(), uuid.uuid4()),
+        continues_previous=continues_previous,
+    )
+    for model, row in (
+        (Enrolment, enrolment),
+        (PaymentOrder, order),
+        (CoveragePeriodRecord, period),
+    ):
+        await session.execute(insert(model), [row])
+    return uuid.UUID(str(period["id"]))
+
+
+def _paid_period_rows(
+    cipher: PersonalDataCipher,
+    plan: Plan,
+    *,
+    member_id: uuid.UUID,
+    starts_on: date,
+    client_id: uuid.UUID,
+    platform_code: str,
+    platform_worker_id: str,
+    name: str,
+    phone: str,
+    ids: tuple[uuid.UUID, uuid.UUID, uuid.UUID],
+    continues_previous: bool = False,
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """An application paid the day before `starts_on`, its order and its period, as rows."""
+    enrolment_id, order_id, period_id = ids
+    ends_on = add_months(starts_on, plan.period.months.value) - ONE_DAY
+    paid_on = starts_on - ONE_DAY
+    paid_at = datetime.combine(paid_on, time(2, 0), tzinfo=UTC)
+    enrolment = {
+        "id": enrolment_id,
+        "member_id": member_id,
+        "plan_code": plan.code,
+        "plan_version": plan.version,
+        "channel": "individual",
+        "status": EnrolmentStatus.PAID.value,
+        "platform_code": platform_code,
+        "platform_worker_id": platform_worker_id,
+        "work_type": "food_delivery",
+        "work_city": "shanghai",
+        "applied_on": paid_on,
+        "checks": [],
+        "name_cipher": cipher.encrypt(name, context=NAME),
+        "phone_cipher": cipher.encrypt(phone, context=PHONE),
+        "created_by_client_id": client_id,
+        "created_at": paid_at,
+    }
+    order = {
+        "id": order_id,
+        "enrolment_id": enrolment_id,
+        "amount_fen": plan.premium_fen.value,
+        "status": PAID,
+        "paid_at": paid_at,
+        "channel": "seed",
+        "failed_attempts": 0,
+        "created_at": paid_at,
+    }
+    period = {
+        "id": period_id,
+        "member_id": member_id,
+        "plan_code": plan.code,
+        "plan_version": plan.version,
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "continues_previous": continues_previous,
+        "enrolment_id": enrolment_id,
+        "payment_order_id": order_id,
+        "created_at": paid_at,
+    }
+    return enrolment, order, period

@@ -1,7 +1,8 @@
-"""The baseline: a bare FastAPI endpoint that does one INSERT through SQLAlchemy's asyncio
-engine on asyncpg, the service's own driver, with the same pool size. What the service does
-per request beyond that (authentication, idempotency, locking, adjudication, ledger, audit) is
-the difference between the two numbers.
+"""The baselines: bare FastAPI endpoints that do one statement through SQLAlchemy's asyncio
+engine on asyncpg, the service's own driver, with the same pool size: one INSERT (against
+claims) and one SELECT on the platform-worker unique index (against coverage queries). What
+the service does per request beyond that (authentication, tenancy, idempotency, locking,
+adjudication, ledger, audit) is the difference between the numbers.
 
     python -m uvicorn bench.bare:app --workers 2   # with DATABASE_URL set
 """
@@ -50,3 +51,16 @@ async def bare(request: Request) -> dict[str, str]:
             {"id": row_id, "body": body},
         )
     return {"id": str(row_id)}
+
+
+@app.get("/bare/workers/{worker_id}")
+async def bare_worker(worker_id: str, request: Request) -> dict[str, str | None]:
+    async with request.app.state.engine.connect() as conn:
+        member_id = await conn.scalar(
+            text(
+                "SELECT member_id FROM platform_workers "
+                "WHERE platform_code = :code AND platform_worker_id = :worker_id"
+            ),
+            {"code": "bench-delivery", "worker_id": worker_id},
+        )
+    return {"platform_worker_id": worker_id, "member_id": str(member_id) if member_id else None}

@@ -16,24 +16,23 @@ import argparse
 import asyncio
 import hashlib
 import json
-import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
-import asyncpg
-from sqlalchemy.engine import make_url
+from bench.harness import Service, fresh_database
+from bench.http_bench import (
+    CLOCK,
+    CONNECTIONS,
+    COVER_STARTS,
+    TABLE_HEAD,
+    measure_bare,
+    measure_service,
+    prepare,
+    report,
+    seed,
+)
+from bench.load import post
 
-from app.core.config import Settings, with_development_secrets
-from app.core.runtime import Runtime
-from app.demo_cover import add_covered_members
-from app.plans import DEFAULT_PLAN_CODE, get_plan
-from bench import bare
-from bench.harness import Service, free_port, fresh_database, wait_until_serving
-from bench.load import LoadResult, post, run_load
-
-CLOCK = "2026-11-23T10:00:00+08:00"
-COVER_STARTS = date(2026, 1, 1)
-CONNECTIONS = 64
 TARGET_PER_SECOND = 500.0
 TARGET_P99_MS = 200.0
 DOCUMENTS = [
@@ -42,56 +41,31 @@ DOCUMENTS = [
 ]
 
 
-async def seed(service: Service, client_id: str, members: int) -> list[str]:
-    # The same development keys as the service processes (var/dev-secrets.json).
-    settings = with_development_secrets(
-        Settings(DATABASE_URL=service.database_url, MUTUALAID_VAR_DIR=str(service.var_dir))
-    )
-    runtime = Runtime.from_settings(settings)
-    plan = get_plan(DEFAULT_PLAN_CODE)
-    assert plan is not None
-    ids: list[str] = []
-    try:
-        for start in range(0, members, 1000):
-            async with runtime.db.writer() as session:
-                covered = await add_covered_members(
-                    session,
-                    runtime.cipher,
-                    plan,
-                    numbers=range(start, min(members, start + 1000)),
-                    starts_on=COVER_STARTS,
-                    client_id=uuid.UUID(client_id),
-                    platform_code="bench-delivery",
-                )
-                await session.commit()
-            ids.extend(str(m.member_id) for m in covered)
-    finally:
-        await runtime.close()
-    return ids
-
-
-def claim_requests(members: list[str], api_key: str, run: str):
+def claim_requests(members: list[str], api_key: str):
     headers = {"Authorization": f"Bearer {api_key}"}
 
-    def request(n: int) -> bytes:
-        body = {
-            "member_id": members[n % len(members)],
-            "benefit": "accident_condolence",
-            "event": {
-                "kind": "accident",
-                "occurred_on": (COVER_STARTS + timedelta(days=n % 300)).isoformat(),
-                "ref": f"{run}-{n}",
-            },
-            "facts": {},
-            "documents": DOCUMENTS,
-        }
-        return post(
-            "/v1/claims",
-            json.dumps(body).encode(),
-            headers | {"Idempotency-Key": f"{run}-{n}"},
-        )
+    def for_run(run: str):
+        def request(n: int) -> bytes:
+            body = {
+                "member_id": members[n % len(members)],
+                "benefit": "accident_condolence",
+                "event": {
+                    "kind": "accident",
+                    "occurred_on": (COVER_STARTS + timedelta(days=n % 300)).isoformat(),
+                    "ref": f"{run}-{n}",
+                },
+                "facts": {},
+                "documents": DOCUMENTS,
+            }
+            return post(
+                "/v1/claims",
+                json.dumps(body).encode(),
+                headers | {"Idempotency-Key": f"{run}-{n}"},
+            )
 
-    return request
+        return request
+
+    return for_run
 
 
 def bare_requests(run: str):
@@ -99,42 +73,6 @@ def bare_requests(run: str):
         return post("/bare", json.dumps({"n": n, "run": run}).encode(), {})
 
     return request
-
-
-def measure(port: int, request, seconds: float, *, keep_bodies: bool = False) -> LoadResult:
-    return asyncio.run(
-        run_load(
-            "127.0.0.1",
-            port,
-            request,
-            connections=CONNECTIONS,
-            seconds=seconds,
-            keep_bodies=keep_bodies,
-        )
-    )
-
-
-def create_bare_table(database_url: str) -> None:
-    url = make_url(database_url)
-
-    async def run() -> None:
-        conn = await asyncpg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, database=url.database
-        )
-        try:
-            await conn.execute(bare.CREATE_TABLE)
-        finally:
-            await conn.close()
-
-    asyncio.run(run())
-
-
-def report(name: str, result: LoadResult) -> str:
-    return (
-        f"| {name} | {result.requests} | {result.per_second:,.0f} | "
-        f"{result.percentile_ms(0.5):.1f} | {result.percentile_ms(0.99):.1f} | "
-        f"{dict(result.statuses)} |"
-    )
 
 
 def main() -> None:
@@ -147,50 +85,18 @@ def main() -> None:
 
     with fresh_database() as database_url:
         service = Service(database_url, extra_env={"MUTUALAID_CLOCK": CLOCK})
-        service.run("migrate")
-        created = json.loads(
-            service.run("clients", "create", "--role", "citizen_app", "--name", "bench", "--json")
-        )
-        service.run(
-            "platforms", "add", "--code", "bench-delivery", "--name", "bench",
-            "--verify-url", "http://127.0.0.1:9/verify", "--work-types", "food_delivery",
-        )  # fmt: skip
-        members = asyncio.run(seed(service, created["id"], args.members))
+        created = prepare(service, "citizen_app")
+        members = [
+            str(m.member_id) for m in asyncio.run(seed(service, created["id"], args.members))
+        ]
         print(f"seeded {len(members)} covered members")
-
-        port = free_port()
-        service.start("serve", "--port", str(port), "--workers", str(args.workers))
-        try:
-            wait_until_serving(f"http://127.0.0.1:{port}/healthz")
-            measure(port, claim_requests(members, created["api_key"], "warm"), args.warmup)
-            claims = measure(
-                port,
-                claim_requests(members, created["api_key"], "run"),
-                args.seconds,
-                keep_bodies=True,
-            )
-        finally:
-            service.stop()
+        requests = claim_requests(members, created["api_key"])
+        claims = measure_service(service, args.workers, requests, args.seconds, args.warmup)
         outcomes = Counter(json.loads(body).get("status") for body in claims.bodies)
-
-        create_bare_table(database_url)
-        baseline = Service(database_url, var_dir=service.var_dir)
-        port = free_port()
-        baseline.start(
-            "-m", "uvicorn", "bench.bare:app", "--port", str(port),
-            "--workers", str(args.workers), "--log-level", "warning", "--no-access-log",
-            command=[__import__("sys").executable],
-        )  # fmt: skip
-        try:
-            wait_until_serving(f"http://127.0.0.1:{port}/docs")
-            measure(port, bare_requests("warm"), args.warmup)
-            bare_result = measure(port, bare_requests("run"), args.seconds)
-        finally:
-            baseline.stop()
+        bare_result = measure_bare(service, args.workers, bare_requests, args.seconds, args.warmup)
 
     print(f"\n{CONNECTIONS} concurrent clients, {args.workers} API workers, {args.seconds:.0f} s")
-    print("| endpoint | requests | per second | p50 ms | p99 ms | statuses |")
-    print("|---|---|---|---|---|---|")
+    print(TABLE_HEAD)
     print(report("POST /v1/claims (auto-adjudicated)", claims))
     print(report("bare FastAPI, one INSERT", bare_result))
     print(f"claim outcomes: {dict(outcomes)}")
