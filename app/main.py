@@ -15,6 +15,7 @@ from app import __version__
 from app.api import mount_routers
 from app.batches.endpoints import UPLOAD_PATH as BATCH_UPLOAD_PATH
 from app.clients.caller_cache import CallerCache
+from app.clients.rate_limit import RateLimiter
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.caller_cache = CallerCache(settings.api_key_cache_seconds)
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_problem_handlers(app)
     install_idempotency(app)
     # Added first, so it runs inside the request context: a 413 still carries the request id.

@@ -77,6 +77,8 @@ class Service:
                 "DATABASE_URL": self.database_url,
                 "MUTUALAID_VAR_DIR": str(self.var_dir),
                 "MUTUALAID_LOG_LEVEL": "WARNING",
+                # The load generator is one client going as fast as it can, on purpose.
+                "MUTUALAID_RATE_LIMIT_PER_SECOND": "0",
             }
             | self.extra_env
         )

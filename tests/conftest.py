@@ -138,6 +138,9 @@ def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Setting
         "DATA_KEY": TEST_DATA_KEY,
         "LOOKUP_KEY": TEST_LOOKUP_KEY,
         "PAYMENT_NOTIFICATION_SECRETS": TEST_PAYMENT_SECRET,
+        # Tests fire requests far faster than any client may; tests/clients/test_rate_limit.py
+        # turns the limit on.
+        "MUTUALAID_RATE_LIMIT_PER_SECOND": 0,
     }
     values.update(overrides)
     return Settings(**values)

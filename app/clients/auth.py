@@ -19,7 +19,8 @@ from app.clients.caller_cache import CallerCache
 from app.clients.keys import hash_api_key
 from app.clients.service import caller_for_key
 from app.core.db import Database
-from app.core.errors import Forbidden, Unauthorized
+from app.clients.rate_limit import RateLimiter
+from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.policy import Action, Caller, allowed
 from app.core.request_context import set_client_id
 
@@ -49,6 +50,10 @@ async def authenticate(
         cache.put(key_hash, caller, generation)
     request.state.caller = caller
     set_client_id(str(caller.client_id))
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait_seconds = limiter.take(caller.client_id)
+    if wait_seconds is not None:
+        raise TooManyRequests(wait_seconds)
     return caller
 
 

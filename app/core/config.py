@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(
         5.0, ge=0, le=300, validation_alias="MUTUALAID_API_KEY_CACHE_SECONDS"
     )
+    rate_limit_per_second: float = Field(
+        50.0, ge=0, validation_alias="MUTUALAID_RATE_LIMIT_PER_SECOND"
+    )
+    rate_limit_burst: int = Field(200, ge=1, validation_alias="MUTUALAID_RATE_LIMIT_BURST")
     webhook_allow_private_urls: bool = Field(
         False, validation_alias="MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS"
     )

@@ -88,6 +88,18 @@ class UnsupportedMediaType(ServiceError):
     title = "Unsupported content type"
 
 
+class TooManyRequests(ServiceError):
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(self, retry_after_seconds: int, **kwargs: Any) -> None:
+        kwargs.setdefault("headers", {"Retry-After": str(retry_after_seconds)})
+        super().__init__(
+            f"this client is over its request rate; retry in {retry_after_seconds} s", **kwargs
+        )
+
+
 class ServiceUnavailable(ServiceError):
     status = 503
     code = "service_unavailable"

@@ -17,8 +17,9 @@ _DESCRIPTIONS = {
     413: "Request body too large",
     415: "Unsupported content type",
     422: "Invalid request or refused by the plan's rules",
+    429: "Over this client's request rate; `Retry-After` says in how many seconds to retry",
     500: "Unexpected error (no internals; quote the request id)",
-    503: "Not ready",
+    503: "Database unavailable or not ready; retry after `Retry-After` seconds",
 }
 
 
@@ -28,13 +29,21 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
         status: {
             "description": _DESCRIPTIONS.get(status, "Error"),
             "model": Problem,  # moved to application/problem+json by app.main._openapi
+            **({"headers": _RETRY_AFTER} if status in (429, 503) else {}),
         }
         for status in statuses
     }
 
 
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+
 # Every authenticated route can answer these.
-AUTHENTICATED = problems(401, 403, 422, 500)
+AUTHENTICATED = problems(401, 403, 422, 429, 500, 503)
 
 
 # Schemas referenced by hand-written request bodies, merged into the spec's components.
