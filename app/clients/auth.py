@@ -17,9 +17,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.clients.caller_cache import CallerCache
 from app.clients.keys import hash_api_key
+from app.clients.rate_limit import RateLimiter
 from app.clients.service import caller_for_key
 from app.core.db import Database
-from app.clients.rate_limit import RateLimiter
 from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.policy import Action, Caller, allowed
 from app.core.request_context import set_client_id
