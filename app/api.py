@@ -8,16 +8,18 @@ from app.batches.endpoints import router as batches_router
 from app.claims.endpoints import notifications as payout_notifications_router
 from app.claims.endpoints import router as claims_router
 from app.clients.endpoints import router as clients_router
+from app.core.middleware import API_PREFIX
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
 from app.members.endpoints import router as members_router
+from app.metrics.endpoints import router as metrics_router
 from app.partners.endpoints import router as partners_router
 from app.payments.endpoints import router as payments_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
 from app.webhooks.endpoints import router as webhooks_router
 
-v1 = APIRouter(prefix="/v1")
+v1 = APIRouter(prefix=API_PREFIX)
 # First: the platforms' coverage look-ups are the most frequent requests, and routes are
 # matched in order.
 v1.include_router(partners_router)
@@ -35,4 +37,5 @@ v1.include_router(webhooks_router)
 
 def mount_routers(app: FastAPI) -> None:
     app.include_router(health_router)
+    app.include_router(metrics_router)
     app.include_router(v1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -74,6 +75,8 @@ def serve(
         typer.echo(
             "note: several workers on SQLite share one file; use PostgreSQL to scale out", err=True
         )
+    if workers > 1:
+        _share_metrics(settings.var_dir / "prometheus")
     uvicorn.run(
         "app.main:serve_app",
         factory=True,
@@ -84,6 +87,19 @@ def serve(
         access_log=False,
         proxy_headers=True,
     )
+
+
+def _share_metrics(directory: Path) -> None:
+    """Several processes on one port: each writes its counters to files there, and a scrape of
+    any of them adds up all (prometheus_client's multiprocess mode). Emptied at start, so a
+    restart begins from zero as counters should."""
+    import shutil
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
 
 
 @clients_cli.command("create")
@@ -241,6 +257,11 @@ def worker(
         float,
         typer.Option(help="How long a claimed job stays this worker's without a heartbeat."),
     ] = 60.0,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(help="Serve this worker's Prometheus metrics on this port."),
+    ] = None,
+    metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
 ) -> None:
     """Run background jobs until stopped (SIGINT/SIGTERM). Run several on PostgreSQL."""
     import signal
@@ -252,6 +273,10 @@ def worker(
 
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=metrics_host)
 
     async def work(db: Database) -> None:
         stop = asyncio.Event()

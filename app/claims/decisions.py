@@ -22,6 +22,7 @@ from app.core.clock import utc_now
 from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
+from app.metrics.registry import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, after_commit
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from app.rules.adjudication import decide
 from app.rules.coverage import CoveragePeriod, MemberCover
@@ -230,6 +231,7 @@ async def settle(
         coverage_period_id=period_id,
     )
     session.add(record_)
+    after_commit(session, lambda: _count(claim.benefit, decision, decided_by))
     await record(
         session,
         entity="claim",
@@ -245,3 +247,9 @@ async def settle(
         },
     )
     return record_, payout
+
+
+def _count(benefit: str, decision: Decision, decided_by: DecidedBy) -> None:
+    CLAIM_DECISIONS.labels(benefit, decision.outcome.value, decided_by.value).inc()
+    if decision.approved:
+        CLAIM_PAYABLE_FEN.labels(benefit).inc(decision.payable_fen)

@@ -27,6 +27,7 @@ from app.core.masking import mask_id_number, mask_name
 from app.core.policy import Caller
 from app.coverage.service import visible_member
 from app.members.models import Member
+from app.metrics.registry import CLAIMS_FILED, after_commit
 from app.rules.decision import ReasonCode
 from app.rules.facts import Claim as RulesClaim
 from app.rules.id_numbers import InvalidIdNumber, parse_id_number
@@ -219,6 +220,7 @@ async def file(
             from_status=None,
         )
     await session.flush()
+    after_commit(session, CLAIMS_FILED.labels(claim.benefit, claim.status).inc)
     # Answered from what was just written: nothing to read back.
     return claim_view(claim, documents, outlook.missing_documents, decision, payout, None)
 

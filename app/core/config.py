@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     api_key_cache_seconds: float = Field(
         5.0, ge=0, le=300, validation_alias="MUTUALAID_API_KEY_CACHE_SECONDS"
     )
+    metrics_token: SecretStr | None = Field(None, validation_alias="MUTUALAID_METRICS_TOKEN")
     rate_limit_per_second: float = Field(
         50.0, ge=0, validation_alias="MUTUALAID_RATE_LIMIT_PER_SECOND"
     )

@@ -16,7 +16,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.problems import internal_error_response
 from app.core.request_context import reset_request_id, set_client_id, set_request_id
+from app.metrics.registry import HTTP_LATENCY, HTTP_REQUESTS
 
+API_PREFIX = "/v1"
+UNMATCHED = "<unmatched>"
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_INCOMING = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_logger = logging.getLogger("mutualaid.access")
@@ -57,17 +60,32 @@ class RequestContextMiddleware:
                 raise
             await internal_error_response()(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
+            seconds = time.perf_counter() - started
+            method, route = scope["method"], _route_template(scope)
+            HTTP_REQUESTS.labels(method, route, str(status)).inc()
+            HTTP_LATENCY.labels(method, route).observe(seconds)
             access_logger.info(
                 "request",
                 extra={
-                    "method": scope["method"],
-                    "route": getattr(route, "path", None) or "<unmatched>",
+                    "method": method,
+                    "route": route,
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(seconds * 1000, 2),
                 },
             )
             reset_request_id(token)
+
+
+def _route_template(scope: Scope) -> str:
+    """`/v1/claims/{claim_id}`, never the concrete path: ids must not become log fields or
+    metric labels. The matched route of an included router knows only its own part of the
+    path, so the version prefix is put back here."""
+    path = getattr(scope.get("route"), "path", None)
+    if not path:
+        return UNMATCHED
+    if scope["path"].startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX + "/"):
+        return API_PREFIX + path
+    return str(path)
 
 
 def _header(scope: Scope, name: str) -> str | None:

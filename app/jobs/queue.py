@@ -137,8 +137,9 @@ async def retry(db: Database, job: Job, worker_id: str, seconds: float, reason: 
         await session.commit()
 
 
-async def fail(db: Database, job: Job, worker_id: str, error: str) -> None:
-    """Retry later with exponential backoff, or give up after `max_attempts`.
+async def fail(db: Database, job: Job, worker_id: str, error: str) -> str:
+    """Retry later with exponential backoff, or give up after `max_attempts`; says which
+    ("retry" or "failed").
 
     `error` must be a class name or a code, never a message that could carry personal data.
     """
@@ -157,3 +158,4 @@ async def fail(db: Database, job: Job, worker_id: str, error: str) -> None:
             )
         )
         await session.commit()
+    return JobStatus.FAILED.value if give_up else "retry"

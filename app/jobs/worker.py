@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from app.core.runtime import Runtime
 from app.jobs import queue
 from app.jobs.models import Job
+from app.metrics.registry import JOBS_FINISHED
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,8 @@ class Worker:
             return False
         handler = self.handlers.get(job.kind)
         if handler is None:
-            await queue.fail(self.db, job, self.name, "unknown_job_kind")
+            outcome = await queue.fail(self.db, job, self.name, "unknown_job_kind")
+            JOBS_FINISHED.labels(job.kind, outcome).inc()
             return True
 
         async def heartbeat() -> bool:
@@ -92,15 +94,18 @@ class Worker:
                 renewer.cancel()
         except queue.RetryLater as later:
             await queue.retry(self.db, job, self.name, later.seconds, later.reason)
+            outcome = "retry"
         except Exception as exc:
             # The class name only: exception messages may carry data the job was handling.
             logger.warning(
                 "job failed",
                 extra={"job_id": str(job.id), "kind": job.kind, "error": type(exc).__name__},
             )
-            await queue.fail(self.db, job, self.name, type(exc).__name__)
+            outcome = await queue.fail(self.db, job, self.name, type(exc).__name__)
         else:
             await queue.finish(self.db, job.id, self.name)
+            outcome = "done"
+        JOBS_FINISHED.labels(job.kind, outcome).inc()
         return True
 
     async def run_periodic(self) -> None:

@@ -1,0 +1,1 @@
+"""Prometheus metrics: what the service counts, and `GET /metrics` to scrape them."""
