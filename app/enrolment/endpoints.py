@@ -14,7 +14,7 @@ from app.core.policy import Action, Caller
 from app.enrolment import review as examiners
 from app.enrolment import service
 from app.enrolment.models import EnrolmentStatus
-from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, ReviewIn
+from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, EnrolmentReviewIn
 from app.idempotency.deps import Idempotency
 
 router = APIRouter(prefix="/enrolments", tags=["enrolments"], responses=AUTHENTICATED)
@@ -80,7 +80,7 @@ async def get_enrolment(
 )
 async def review(
     enrolment_id: uuid.UUID,
-    body: ReviewIn,
+    body: EnrolmentReviewIn,
     caller: Annotated[Caller, Authorized(Action.ENROLMENTS_REVIEW)],
     session: SessionDep,
     clock: ClockDep,

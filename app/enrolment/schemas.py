@@ -73,6 +73,6 @@ class EnrolmentOut(ResponseModel):
     created_at: datetime
 
 
-class ReviewIn(RequestModel):
+class EnrolmentReviewIn(RequestModel):
     decision: Literal["approve", "reject"]
     note: str = Field(min_length=1, max_length=1000, description="Why; kept in the audit trail.")
