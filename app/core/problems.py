@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import ServiceError
@@ -143,6 +143,16 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _lost_connection(request: Request, exc: Exception) -> JSONResponse:
+    """A connection that died under a statement (the server restarted, the backend was
+    terminated, the network cut) is a retryable 503 like an unreachable database: the
+    transaction was rolled back with it. Any other driver error is unexpected: a 500."""
+    assert isinstance(exc, DBAPIError)
+    if not exc.connection_invalidated:
+        raise exc
+    return await _database_error(request, exc)
+
+
 def internal_error_response() -> JSONResponse:
     """The 500 every unexpected failure becomes: no internals, only the request id to quote."""
     return problem_response(
@@ -159,5 +169,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_error)
     app.add_exception_handler(InterfaceError, _database_error)
+    app.add_exception_handler(DBAPIError, _lost_connection)
     # Unexpected exceptions are turned into `internal_error_response()` by the request-context
     # middleware, which runs inside Starlette's ServerErrorMiddleware and keeps the request id.
