@@ -23,6 +23,7 @@ from app.core.middleware import RequestContextMiddleware
 from app.core.openapi_docs import EXTRA_SCHEMAS
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.runtime import Runtime
+from app.core.url_guard import NulInUrlMiddleware
 from app.idempotency.deps import install_idempotency
 from app.job_handlers import JOB_HANDLERS, PERIODIC_TASKS
 from app.jobs.worker import Worker
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default_limit=settings.max_body_bytes,
         limits_by_prefix={BATCH_UPLOAD_PATH: settings.max_batch_body_bytes},
     )
+    app.add_middleware(NulInUrlMiddleware)
     app.add_middleware(RequestContextMiddleware)
     mount_routers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

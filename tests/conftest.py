@@ -10,6 +10,7 @@ import asyncio
 import base64
 import logging
 import os
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -252,6 +253,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    fuzzing = sys.modules.get("tests.contract.test_fuzzing")
+    if fuzzing is not None and fuzzing.RAN:
+        terminalreporter.write_sep("=", "contract fuzzing (schemathesis)")
+        terminalreporter.write_line(
+            f"{len(fuzzing.RAN)} operations, {sum(fuzzing.RAN.values())} cases "
+            f"(both databases together)"
+        )
     if not _ran:
         return
     parts = []

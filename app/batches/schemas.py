@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import Day, RequestModel, ResponseModel
 from app.payments.schemas import PaymentOrderOut
 
 MAX_ROWS = 100_000
@@ -71,7 +71,7 @@ class BatchOut(ResponseModel):
     status: Literal["queued", "running", "done", "failed"]
     plan_code: str
     plan_version: str
-    applied_on: date = Field(description="Application date of every row; ages are checked on it.")
+    applied_on: Day = Field(description="Application date of every row; ages are checked on it.")
     source: Literal["json", "csv"]
     total: int
     processed: int

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
@@ -25,6 +24,7 @@ from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.core.problems import problem_response
+from app.core.schemas import Day
 from app.idempotency.deps import Idempotency
 from app.payments import signatures
 
@@ -85,8 +85,8 @@ async def list_claims(
     member_id: uuid.UUID | None = None,
     status: ClaimStatus | None = None,
     benefit: Benefit | None = None,
-    filed_from: date | None = None,
-    filed_to: date | None = None,
+    filed_from: Day | None = None,
+    filed_to: Day | None = None,
     cursor: Annotated[
         str | None, Query(max_length=128, description="`next_cursor` of the last page.")
     ] = None,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.claims.models import ClaimStatus, DecidedBy, PayeeKind
 from app.core.schemas import (
     MAX_STORED_FEN,
+    Day,
     GatewayMoment,
     RequestModel,
     ResponseModel,
@@ -36,7 +37,7 @@ REF_PATTERN = r"^[\x21-\x7e]+$"  # printable ASCII: ids of other systems, never 
 
 class EventIn(RequestModel):
     kind: EventKind
-    occurred_on: date
+    occurred_on: Day
     ref: str = Field(
         min_length=1,
         max_length=64,
@@ -61,14 +62,14 @@ class FactsIn(RequestModel):
     - `accident_condolence`: none
     """
 
-    admitted_on: date | None = None
-    discharged_on: date | None = None
-    diagnosed_on: date | None = None
+    admitted_on: Day | None = None
+    discharged_on: Day | None = None
+    diagnosed_on: Day | None = None
     disease: Text | None = Field(default=None, min_length=1, max_length=64)
     severity: Literal["severe", "mild"] | None = None
     eligible_cost_fen: int | None = Field(default=None, ge=0, le=MAX_STORED_FEN)
-    died_on: date | None = None
-    assessed_on: date | None = None
+    died_on: Day | None = None
+    assessed_on: Day | None = None
     injuries: list[InjuryIn] | None = Field(default=None, min_length=1, max_length=50)
 
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from app.core.problems import Problem
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Malformed request: a body that is not JSON, a cursor this endpoint did not give out",
     401: "Missing, unknown or revoked API key",
     403: "The client's role may not do this",
     404: "Not found (also another tenant's object)",
@@ -43,7 +43,7 @@ _RETRY_AFTER = {
 }
 
 # Every authenticated route can answer these.
-AUTHENTICATED = problems(401, 403, 422, 429, 500, 503)
+AUTHENTICATED = problems(400, 401, 403, 422, 429, 500, 503)
 
 
 # Schemas referenced by hand-written request bodies, merged into the spec's components.

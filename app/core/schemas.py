@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    field_validator,
+)
 
 
 class RequestModel(BaseModel):
-    """Every request body: unknown fields are refused (`unknown_field`), strings trimmed."""
+    """Every request body: unknown fields are refused (`unknown_field`), strings trimmed, and
+    no string holds NUL (PostgreSQL text cannot; refusing it keeps both databases alike)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_in_strings(cls, value: object) -> object:
+        texts = value if isinstance(value, list | tuple) else (value,)
+        for text in texts:
+            if isinstance(text, str):
+                _no_nul(text)
+        return value
 
 
 class ResponseModel(BaseModel):
@@ -38,4 +56,19 @@ MAX_STORED_FEN = 2**31 - 1
 # A moment from a partner system (a payment time): plausible, and storable once in UTC.
 EARLIEST_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_MOMENT = datetime(2100, 1, 1, tzinfo=UTC)
-GatewayMoment = Annotated[AwareDatetime, AfterValidator(_storable_moment)]
+
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
+def _written_out(value: object) -> object:
+    """The spec's `date` and `date-time` are ISO 8601 strings. Pydantic would also read a
+    number, or a string of one, as seconds since 1970: `0.5` became a moment in 1970."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+        raise ValueError("expected an ISO 8601 date, such as 2026-11-24, not a number")
+    return value
+
+
+# Dates and moments in requests, as the spec writes them.
+Day = Annotated[date, BeforeValidator(_written_out)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_written_out)]
+GatewayMoment = Annotated[Moment, AfterValidator(_storable_moment)]

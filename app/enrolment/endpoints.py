@@ -4,13 +4,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from app.clients.auth import Authorized
 from app.core.db import SessionDep
 from app.core.deps import ClockDep, RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
+from app.core.schemas import Moment
 from app.enrolment import review as examiners
 from app.enrolment import service
 from app.enrolment.models import EnrolmentStatus
@@ -55,7 +55,7 @@ async def list_enrolments(
     status: EnrolmentStatus = EnrolmentStatus.PENDING_REVIEW,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     after_created_at: Annotated[
-        AwareDatetime | None, Query(description="`created_at` of the last row of the page.")
+        Moment | None, Query(description="`created_at` of the last row of the page.")
     ] = None,
     after_id: Annotated[uuid.UUID | None, Query(description="`id` of that last row.")] = None,
 ) -> list[EnrolmentOut]:

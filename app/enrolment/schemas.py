@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal, Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from app.core.schemas import RequestModel, ResponseModel
 
@@ -13,7 +13,7 @@ class UnionMembership(RequestModel):
     """An existing union member number, or joining the union now (the online flow allows it)."""
 
     member_number: str | None = Field(default=None, min_length=1, max_length=64)
-    join: bool | None = None
+    join: StrictBool | None = None
 
     @model_validator(mode="after")
     def _one_of(self) -> Self:
@@ -23,7 +23,7 @@ class UnionMembership(RequestModel):
 
 
 class Consent(RequestModel):
-    sensitive_personal_data: bool = Field(
+    sensitive_personal_data: StrictBool = Field(
         description="Separate consent to process the ID number (PIPL art. 29)."
     )
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, StringConstraints
+from pydantic import AnyHttpUrl, Field, StrictBool, StringConstraints
 
 from app.core.schemas import RequestModel, ResponseModel
 from app.rules.vocabulary import WORK_TYPES
@@ -28,7 +28,7 @@ class PlatformUpdate(RequestModel):
     verify_url: AnyHttpUrl | None = None
     bulk_verify_url: AnyHttpUrl | None = None
     credential: str | None = Field(default=None, max_length=500)
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class PlatformOut(ResponseModel):
