@@ -17,6 +17,7 @@ from app.partners.endpoints import router as partners_router
 from app.payments.endpoints import router as payments_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
+from app.reports.endpoints import router as reports_router
 from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix=API_PREFIX)
@@ -32,6 +33,7 @@ v1.include_router(batches_router)
 v1.include_router(members_router)
 v1.include_router(claims_router)
 v1.include_router(payout_notifications_router)
+v1.include_router(reports_router)
 v1.include_router(webhooks_router)
 
 

@@ -302,6 +302,12 @@ OPS = [
         at("/v1/platform/webhooks/{w.webhook}/secret"),
         PLATFORM_A,
     ),
+    Op(
+        "GET",
+        "/v1/reports/summary",
+        Action.REPORTS_READ,
+        at("/v1/reports/summary?from=2026-01-01&to=2026-12-31"),
+    ),
     # Last: it removes the endpoint the rows above read.
     Op(
         "DELETE",

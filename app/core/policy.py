@@ -46,6 +46,7 @@ class Action(StrEnum):
     CLAIMS_REVIEW = "claims.review"
     PLATFORM_COVERAGE = "platform.coverage"
     PLATFORM_WEBHOOKS = "platform.webhooks"
+    REPORTS_READ = "reports.read"
 
 
 _ALL = frozenset(Role)
@@ -69,6 +70,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CLAIMS_REVIEW: frozenset({Role.EXAMINER}),
     Action.PLATFORM_COVERAGE: frozenset({Role.PLATFORM}),
     Action.PLATFORM_WEBHOOKS: frozenset({Role.PLATFORM}),
+    Action.REPORTS_READ: frozenset({Role.EXAMINER}),
 }
 
 

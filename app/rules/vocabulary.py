@@ -12,17 +12,17 @@ ACCIDENTAL_DEATH: Final = "accidental_death"
 ACCIDENTAL_DISABILITY: Final = "accidental_disability"
 ACCIDENT_CONDOLENCE: Final = "accident_condolence"
 
-BENEFITS: Final = frozenset(
-    {
-        HOSPITAL_ALLOWANCE,
-        CRITICAL_ILLNESS,
-        CRITICAL_ILLNESS_MEDICAL,
-        ILLNESS_DEATH,
-        ACCIDENTAL_DEATH,
-        ACCIDENTAL_DISABILITY,
-        ACCIDENT_CONDOLENCE,
-    }
+# In the order the plan's announcement lists them.
+BENEFIT_ORDER: Final = (
+    HOSPITAL_ALLOWANCE,
+    CRITICAL_ILLNESS,
+    CRITICAL_ILLNESS_MEDICAL,
+    ILLNESS_DEATH,
+    ACCIDENTAL_DEATH,
+    ACCIDENTAL_DISABILITY,
+    ACCIDENT_CONDOLENCE,
 )
+BENEFITS: Final = frozenset(BENEFIT_ORDER)
 DEATH_BENEFITS: Final = frozenset({ILLNESS_DEATH, ACCIDENTAL_DEATH})
 
 WORK_TYPES: Final = frozenset(

@@ -27,6 +27,7 @@ CONTRACT = {
     Action.CLAIMS_REVIEW: {E},
     Action.PLATFORM_COVERAGE: {P},
     Action.PLATFORM_WEBHOOKS: {P},
+    Action.REPORTS_READ: {E},
     Action.PLATFORMS_MANAGE: {A},
     Action.CLIENTS_MANAGE: {A},
     Action.CLIENTS_SELF: {C, U, P, E, A},

@@ -1,0 +1,1 @@
+"""Figures for the association's examiners: enrolments, cover and claims over a date range."""

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.clients.auth import Authorized
+from app.core.db import ReadSessionDep
+from app.core.openapi_docs import AUTHENTICATED
+from app.core.policy import Action, Caller
+from app.core.schemas import Day
+from app.reports import service
+from app.reports.schemas import Summary
+
+router = APIRouter(prefix="/reports", tags=["reports"], responses=AUTHENTICATED)
+
+
+@router.get(
+    "/summary",
+    response_model=Summary,
+    response_model_by_alias=True,
+    summary="Enrolments, cover, claims and amounts per benefit for a range of days",
+    description="Days are Shanghai calendar days, both ends included (at most 3,660). "
+    "Claims are counted by the day they were filed; approvals and payments by the day they "
+    "happened, so an approval in the range may belong to a claim filed before it.",
+)
+async def summary(
+    caller: Annotated[Caller, Authorized(Action.REPORTS_READ)],
+    session: ReadSessionDep,
+    from_date: Annotated[Day, Query(alias="from", description="First day, e.g. 2026-07-01.")],
+    to_date: Annotated[Day, Query(alias="to", description="Last day, included.")],
+) -> Summary:
+    return await service.summary(session, from_date, to_date)

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import Field
+
+from app.core.schemas import ResponseModel
+
+
+class EnrolmentFigures(ResponseModel):
+    applied: int = Field(
+        description="Applications and batch rows enrolled with an application date in the range."
+    )
+    by_status: dict[str, int] = Field(description="The same, by their status now.")
+    by_channel: dict[str, int] = Field(description="The same, by channel (app or batch).")
+
+
+class CoverFigures(ResponseModel):
+    active_on: date = Field(description="The range's last day.")
+    active: int = Field(description="Members whose cover was in force that day (Shanghai date).")
+    started: int = Field(description="Coverage periods that began within the range.")
+
+
+class BenefitFigures(ResponseModel):
+    benefit: str
+    filed: int = Field(description="Claims filed within the range.")
+    by_status: dict[str, int] = Field(description="Those claims, by their status now.")
+    approved: int = Field(description="Approvals decided within the range, whenever filed.")
+    approved_fen: int = Field(description="Fen those approvals made payable.")
+    paid: int = Field(description="Payouts the payment channel confirmed within the range.")
+    paid_fen: int = Field(description="Fen those payouts paid.")
+
+
+class Summary(ResponseModel):
+    from_date: date = Field(serialization_alias="from")
+    to_date: date = Field(serialization_alias="to")
+    enrolments: EnrolmentFigures
+    cover: CoverFigures
+    claims: list[BenefitFigures] = Field(
+        description="One entry per benefit of the plan, in plan order."
+    )
+    approved_fen: int = Field(description="All benefits together.")
+    paid_fen: int = Field(description="All benefits together.")
