@@ -15,6 +15,7 @@ import typer
 from app.core.config import ConfigurationError, Settings, get_settings
 from app.core.db import Database
 from app.core.policy import Role
+from app.keys.cli import keys_cli
 
 T = TypeVar("T")
 
@@ -25,6 +26,7 @@ platforms_cli = typer.Typer(no_args_is_help=True, help="Partner platforms.")
 cli.add_typer(platforms_cli, name="platforms")
 idempotency_cli = typer.Typer(no_args_is_help=True, help="Stored Idempotency-Key responses.")
 cli.add_typer(idempotency_cli, name="idempotency")
+cli.add_typer(keys_cli, name="keys")
 
 
 def _with_db(work: Callable[[Database], Awaitable[T]]) -> T:
@@ -217,7 +219,7 @@ def platforms_add(
     except ValidationError as exc:
         typer.echo(f"error: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", err=True)
         raise typer.Exit(1) from exc
-    cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
+    cipher = PersonalDataCipher.from_settings(settings)
 
     async def work(db: Database) -> None:
         async with db.writer() as session:
@@ -338,7 +340,7 @@ def demo() -> None:
         raise typer.Exit(2)
     from app.core.crypto import PersonalDataCipher
 
-    cipher = PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes())
+    cipher = PersonalDataCipher.from_settings(settings)
     keys = _with_db(lambda db: seed_demo(db, cipher))
     typer.echo("Demo API keys (send as `Authorization: Bearer <key>`; rerunning rotates them):")
     for key in keys:

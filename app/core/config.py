@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     )
     data_key: SecretStr | None = Field(None, validation_alias="DATA_KEY")
     lookup_key: SecretStr | None = Field(None, validation_alias="LOOKUP_KEY")
+    # Earlier data keys, decrypt-only, until `mutualaid keys reencrypt` has moved every value.
+    data_keys_retired: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, validation_alias="DATA_KEYS_RETIRED"
+    )
 
     var_dir: Path = Field(Path("./var"), validation_alias="MUTUALAID_VAR_DIR")
     log_level: str = Field("INFO", validation_alias="MUTUALAID_LOG_LEVEL")
@@ -111,7 +115,7 @@ class Settings(BaseSettings):
         24.0, ge=0, validation_alias="MUTUALAID_WEBHOOK_SECRET_OVERLAP_HOURS"
     )
 
-    @field_validator("payment_notification_secrets", mode="before")
+    @field_validator("payment_notification_secrets", "data_keys_retired", mode="before")
     @classmethod
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):
@@ -146,6 +150,7 @@ class Settings(BaseSettings):
         try:
             self.data_key_bytes()
             self.lookup_key_bytes()
+            self.retired_data_key_bytes()
         except ConfigurationError as exc:
             raise ValueError(str(exc)) from exc
         if self.clock is not None:
@@ -172,6 +177,12 @@ class Settings(BaseSettings):
 
     def lookup_key_bytes(self) -> bytes:
         return decode_key(self._require(self.lookup_key, "LOOKUP_KEY"), "LOOKUP_KEY")
+
+    def retired_data_key_bytes(self) -> list[bytes]:
+        return [
+            decode_key(key.get_secret_value(), f"DATA_KEYS_RETIRED (key {n})")
+            for n, key in enumerate(self.data_keys_retired, start=1)
+        ]
 
     def payment_secrets(self) -> list[bytes]:
         return [s.get_secret_value().encode() for s in self.payment_notification_secrets]

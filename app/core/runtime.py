@@ -30,7 +30,7 @@ class Runtime:
         return cls(
             settings=settings,
             db=db or Database.from_settings(settings),
-            cipher=PersonalDataCipher(settings.data_key_bytes(), settings.lookup_key_bytes()),
+            cipher=PersonalDataCipher.from_settings(settings),
             clock=Clock(settings.clock),
             http=httpx.AsyncClient(follow_redirects=False),
         )
