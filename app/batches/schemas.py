@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -30,6 +30,8 @@ class BatchRowIn(RequestModel):
     """One member to enrol. Every column must be present; an empty or invalid value rejects
     that row only (with a code in the row's outcome), never the file."""
 
+    # A row's bad characters reject that row alone (`invalid_characters`), not the whole batch.
+    refuses_nul: ClassVar[bool] = False
     ref: str | None = Field(
         max_length=64,
         pattern=REF_PATTERN,

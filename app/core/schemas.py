@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -21,10 +21,14 @@ class RequestModel(BaseModel):
     no string holds NUL (PostgreSQL text cannot; refusing it keeps both databases alike)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # False where the service refuses such values itself, with a more useful answer.
+    refuses_nul: ClassVar[bool] = True
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_nul_in_strings(cls, value: object) -> object:
+        if not cls.refuses_nul:
+            return value
         texts = value if isinstance(value, list | tuple) else (value,)
         for text in texts:
             if isinstance(text, str):

@@ -1,4 +1,4 @@
-"""Refuse a URL holding a NUL character (400 `nul_in_url`) before any route reads it.
+"""Refuse a URL holding a NUL character (422 `nul_in_url`) before any route reads it.
 
 PostgreSQL text cannot hold NUL: a path or query parameter carrying one would fail inside the
 driver and surface as a server error, and on SQLite it would be looked up as given. No valid
@@ -21,7 +21,10 @@ class NulInUrlMiddleware:
             "\x00" in scope["path"] or b"%00" in scope["query_string"].lower()
         ):
             response = problem_response(
-                400, "nul_in_url", "Bad request", "The URL must not contain NUL characters."
+                422,
+                "nul_in_url",
+                "The request cannot be processed",
+                "The URL must not contain NUL characters.",
             )
             await response(scope, receive, send)
             return

@@ -22,5 +22,5 @@ URLS = [
 async def test_a_nul_in_the_url_is_refused(client, api_key, role, url):
     org = "demo-delivery" if role is Role.PLATFORM else None
     response = await client.get(url, headers=bearer(await api_key(role, org)))
-    assert (response.status_code, response.json()["code"]) == (400, "nul_in_url")
+    assert (response.status_code, response.json()["code"]) == (422, "nul_in_url")
     assert response.headers["content-type"] == "application/problem+json"

@@ -143,4 +143,4 @@ async def test_only_platform_clients_may_ask(http, api_key, worker):
 async def test_a_nul_in_the_path_id_is_a_422_on_both_databases(http, delivery):
     response = await http.get("/v1/platform/workers/a%00b/coverage", headers=delivery)
 
-    assert_problem(response, 422, "validation_error")
+    assert_problem(response, 422, "nul_in_url")
