@@ -93,15 +93,19 @@ def serve(
 
 def _share_metrics(directory: Path) -> None:
     """Several processes on one port: each writes its counters to files there, and a scrape of
-    any of them adds up all (prometheus_client's multiprocess mode). Emptied at start, so a
+    any of them adds up all (prometheus_client's multiprocess mode). Fresh at each start, so a
     restart begins from zero as counters should."""
     import shutil
 
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if given := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        Path(given).mkdir(parents=True, exist_ok=True)  # emptying it is the operator's
         return
-    shutil.rmtree(directory, ignore_errors=True)
-    directory.mkdir(parents=True)
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory)
+    # One directory per `serve`, so two of them sharing a var dir (a restart that overlaps)
+    # do not wipe each other's counters.
+    own = directory / str(os.getpid())
+    shutil.rmtree(own, ignore_errors=True)
+    own.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
 
 
 @clients_cli.command("create")

@@ -7,6 +7,7 @@ unhandled exception becomes a problem+json 500 that still carries the id.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -20,6 +21,9 @@ from app.metrics.registry import HTTP_LATENCY, HTTP_REQUESTS
 
 API_PREFIX = "/v1"
 UNMATCHED = "<unmatched>"
+CLIENT_CLOSED_REQUEST = 499  # as nginx logs it
+# Metric labels are a fixed set: a method a client makes up must not become a new series.
+_KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_INCOMING = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 access_logger = logging.getLogger("mutualaid.access")
@@ -54,6 +58,10 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except asyncio.CancelledError:
+            if not response_started:
+                status = CLIENT_CLOSED_REQUEST  # the client went away; not a server error
+            raise
         except Exception as exc:
             error_logger.error("unhandled error", exc_info=exc)
             if response_started:
@@ -62,8 +70,9 @@ class RequestContextMiddleware:
         finally:
             seconds = time.perf_counter() - started
             method, route = scope["method"], _route_template(scope)
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(seconds)
+            label = method if method in _KNOWN_METHODS else "other"
+            HTTP_REQUESTS.labels(label, route, str(status)).inc()
+            HTTP_LATENCY.labels(label, route).observe(seconds)
             access_logger.info(
                 "request",
                 extra={

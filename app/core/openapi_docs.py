@@ -9,7 +9,8 @@ from pydantic import BaseModel
 from app.core.problems import Problem
 
 _DESCRIPTIONS = {
-    400: "Malformed request: a body that is not JSON, a cursor this endpoint did not give out",
+    400: "Malformed request: a body that cannot be read as declared, or a cursor this endpoint "
+    "did not give out",
     401: "Missing, unknown or revoked API key",
     403: "The client's role may not do this",
     404: "Not found (also another tenant's object)",

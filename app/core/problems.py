@@ -133,7 +133,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     """A database that is locked (SQLite) or unreachable is a retryable 503, not a crash."""
     logger.warning("database error: %s", type(exc).__name__, exc_info=exc)
-    busy = "locked" in str(exc).lower()
+    # The driver's message, not the statement (which may name a `locked_until` column).
+    busy = "locked" in str(getattr(exc, "orig", exc)).lower()
     return problem_response(
         503,
         "database_busy" if busy else "database_unavailable",

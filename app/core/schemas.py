@@ -75,4 +75,5 @@ def _written_out(value: object) -> object:
 # Dates and moments in requests, as the spec writes them.
 Day = Annotated[date, BeforeValidator(_written_out)]
 Moment = Annotated[AwareDatetime, BeforeValidator(_written_out)]
-GatewayMoment = Annotated[Moment, AfterValidator(_storable_moment)]
+# The gateway's moments stay lenient (epoch seconds too): refusing them would refuse payments.
+GatewayMoment = Annotated[AwareDatetime, AfterValidator(_storable_moment)]

@@ -34,6 +34,9 @@ class RetryLater(Exception):
         self.reason = reason
 
 
+LOST_LEASE = "lost_lease"
+
+
 def enqueue(
     session: AsyncSession, kind: str, payload: dict[str, Any], *, max_attempts: int = 5
 ) -> Job:
@@ -101,9 +104,10 @@ async def extend(db: Database, job_id: uuid.UUID, worker_id: str, lease_seconds:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def finish(db: Database, job_id: uuid.UUID, worker_id: str) -> None:
+async def finish(db: Database, job_id: uuid.UUID, worker_id: str) -> bool:
+    """Mark the job done; False when its lease had passed to another worker meanwhile."""
     async with db.writer() as session:
-        await session.execute(
+        result = await session.execute(
             update(Job)
             .where(Job.id == job_id, Job.locked_by == worker_id)
             .values(
@@ -114,16 +118,17 @@ async def finish(db: Database, job_id: uuid.UUID, worker_id: str) -> None:
             )
         )
         await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def backoff_seconds(attempts: int) -> float:
     return float(min(RETRY_MAX_SECONDS, RETRY_BASE_SECONDS * 2 ** min(attempts, 20)))
 
 
-async def retry(db: Database, job: Job, worker_id: str, seconds: float, reason: str) -> None:
-    """Queue the job again after `seconds` (see `RetryLater`)."""
+async def retry(db: Database, job: Job, worker_id: str, seconds: float, reason: str) -> bool:
+    """Queue the job again after `seconds` (see `RetryLater`); False as for `finish`."""
     async with db.writer() as session:
-        await session.execute(
+        result = await session.execute(
             update(Job)
             .where(Job.id == job.id, Job.locked_by == worker_id)
             .values(
@@ -135,17 +140,18 @@ async def retry(db: Database, job: Job, worker_id: str, seconds: float, reason: 
             )
         )
         await session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def fail(db: Database, job: Job, worker_id: str, error: str) -> str:
     """Retry later with exponential backoff, or give up after `max_attempts`; says which
-    ("retry" or "failed").
+    ("retry" or "failed", or "lost_lease" when the job had passed to another worker).
 
     `error` must be a class name or a code, never a message that could carry personal data.
     """
     give_up = job.attempts >= job.max_attempts
     async with db.writer() as session:
-        await session.execute(
+        result = await session.execute(
             update(Job)
             .where(Job.id == job.id, Job.locked_by == worker_id)
             .values(
@@ -158,4 +164,6 @@ async def fail(db: Database, job: Job, worker_id: str, error: str) -> str:
             )
         )
         await session.commit()
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return LOST_LEASE
     return JobStatus.FAILED.value if give_up else "retry"

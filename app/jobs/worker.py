@@ -93,8 +93,8 @@ class Worker:
             finally:
                 renewer.cancel()
         except queue.RetryLater as later:
-            await queue.retry(self.db, job, self.name, later.seconds, later.reason)
-            outcome = "retry"
+            kept = await queue.retry(self.db, job, self.name, later.seconds, later.reason)
+            outcome = "retry" if kept else queue.LOST_LEASE
         except Exception as exc:
             # The class name only: exception messages may carry data the job was handling.
             logger.warning(
@@ -103,8 +103,8 @@ class Worker:
             )
             outcome = await queue.fail(self.db, job, self.name, type(exc).__name__)
         else:
-            await queue.finish(self.db, job.id, self.name)
-            outcome = "done"
+            kept = await queue.finish(self.db, job.id, self.name)
+            outcome = "done" if kept else queue.LOST_LEASE
         JOBS_FINISHED.labels(job.kind, outcome).inc()
         return True
 

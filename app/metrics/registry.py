@@ -14,6 +14,7 @@ filing rolled back by a lost connection and retried must count once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from prometheus_client import Counter, Histogram
@@ -34,7 +35,8 @@ HTTP_LATENCY = Histogram(
 )
 JOBS_FINISHED = Counter(
     "mutualaid_jobs_finished",
-    "Background job runs by kind and outcome: done, failed (for good), or retry (later).",
+    "Background job runs by kind and outcome: done, failed (for good), retry (later), or "
+    "lost_lease (the job had passed to another worker, which counts it).",
     ["kind", "outcome"],
 )
 CLAIMS_FILED = Counter(
@@ -54,6 +56,7 @@ CLAIM_PAYABLE_FEN = Counter(
 )
 
 _AFTER_COMMIT = "mutualaid.metrics.after_commit"
+logger = logging.getLogger(__name__)
 
 
 def after_commit(session: AsyncSession, count: Callable[[], None]) -> None:
@@ -64,7 +67,10 @@ def after_commit(session: AsyncSession, count: Callable[[], None]) -> None:
 @event.listens_for(Session, "after_commit")
 def _count_committed(session: Session) -> None:
     for count in session.info.pop(_AFTER_COMMIT, []):
-        count()
+        try:
+            count()
+        except Exception as exc:  # the work is committed: a metric must not fail the request
+            logger.warning("metric not counted", extra={"error": type(exc).__name__})
 
 
 @event.listens_for(Session, "after_soft_rollback")

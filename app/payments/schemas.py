@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.schemas import MAX_STORED_FEN, GatewayMoment, ResponseModel
+from app.core.schemas import MAX_STORED_FEN, GatewayMoment, ResponseModel, Text
 
 
 class PaymentOrderOut(ResponseModel):
@@ -27,12 +27,12 @@ class PaymentNotificationIn(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    event_id: str = Field(min_length=1, max_length=128)
+    event_id: Text = Field(min_length=1, max_length=128)
     payment_order_id: uuid.UUID
     status: Literal["succeeded", "failed"]
     amount_fen: int = Field(ge=0, le=MAX_STORED_FEN)
     paid_at: GatewayMoment
-    channel: str = Field(min_length=1, max_length=32)
+    channel: Text = Field(min_length=1, max_length=32)
 
 
 class CoverageOut(ResponseModel):

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
+from sqlalchemy.exc import OperationalError
+
 from app.core.logging import JsonFormatter
 from app.core.policy import Role
+from app.core.problems import _database_error
 from app.main import create_app
 from tests.clients.test_auth import assert_problem
 from tests.conftest import asgi_client, bearer
@@ -181,3 +184,15 @@ async def test_an_oversized_body_is_a_413_problem(probe_client, api_key, setting
     for response in (declared, streamed):
         body = assert_problem(response, 413, "payload_too_large")
         assert str(settings.max_body_bytes) in body["detail"]
+
+
+async def test_a_lost_connection_is_unavailable_even_when_the_statement_says_locked():
+    """`database_busy` is read from the driver's message, not the SQL (which names
+    `locked_until` in the idempotency claim)."""
+    lost = OperationalError(
+        "UPDATE idempotency_keys SET locked_until = ?", {}, ConnectionError("connection reset")
+    )
+    locked = OperationalError("INSERT INTO claims ...", {}, Exception("database is locked"))
+
+    assert json.loads((await _database_error(None, lost)).body)["code"] == "database_unavailable"
+    assert json.loads((await _database_error(None, locked)).body)["code"] == "database_busy"
