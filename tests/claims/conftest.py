@@ -69,24 +69,27 @@ async def http(app):
         yield client
 
 
+DEMO_PLATFORM = PlatformIn(
+    code="demo-delivery",
+    name="demo",
+    work_types=["food_delivery"],
+    verify_url="http://platform.test/verify",
+)
+
+
+async def add_seeder(session, cipher) -> uuid.UUID:
+    """A client and a platform that seeded members' records point at; the client's id."""
+    issued = await create_client(session, role=Role.CITIZEN_APP, name="seed-app")
+    await add_platform(session, cipher, DEMO_PLATFORM, None)
+    return issued.client.id
+
+
 @pytest.fixture
 async def seeder(db, runtime):
-    """A client and a platform the seeded members' records point at."""
     async with db.writer() as session:
-        issued = await create_client(session, role=Role.CITIZEN_APP, name="seed-app")
-        await add_platform(
-            session,
-            runtime.cipher,
-            PlatformIn(
-                code="demo-delivery",
-                name="demo",
-                work_types=["food_delivery"],
-                verify_url="http://platform.test/verify",
-            ),
-            None,
-        )
+        client_id = await add_seeder(session, runtime.cipher)
         await session.commit()
-    return issued.client.id
+    return client_id
 
 
 @pytest.fixture

@@ -36,9 +36,9 @@ import pytest
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
 from app.main import create_app
-from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
 from app.platforms.simulator import create_simulator
+from tests.claims.conftest import DEMO_PLATFORM
 from tests.conftest import TEST_PAYMENT_SECRET, make_settings
 from tests.rules.helpers import id_number
 
@@ -163,17 +163,7 @@ def rider(moment: datetime) -> dict[str, Any]:
 @pytest.fixture
 async def demo_platform(db: Any, app: Any) -> None:
     async with db.writer() as session:
-        await add_platform(
-            session,
-            app.state.runtime.cipher,
-            PlatformIn(
-                code="demo-delivery",
-                name="demo",
-                work_types=["food_delivery"],
-                verify_url="http://platform.test/verify",
-            ),
-            None,
-        )
+        await add_platform(session, app.state.runtime.cipher, DEMO_PLATFORM, None)
         await session.commit()
 
 

@@ -27,14 +27,11 @@ from app.claims.models import (
     Payout,
     PeriodUsage,
 )
-from app.clients.service import create_client
 from app.core.policy import Role
-from app.demo_cover import add_covered_members
 from app.idempotency.models import COMPLETED, IdempotencyRecord
-from app.platforms.schemas import PlatformIn
-from app.platforms.service import add_platform
-from tests.claims.conftest import NOW, PLAN, claim
+from tests.claims.conftest import NOW, claim
 from tests.conftest import bearer
+from tests.integration.seeding import covered_member
 from tests.integration.test_batch_worker_kill import (
     environment,
     free_port,
@@ -77,30 +74,7 @@ async def server(settings, db):
 
 @pytest.fixture
 async def member(db, runtime):
-    async with db.writer() as session:
-        seeder = await create_client(session, role=Role.CITIZEN_APP, name="seed")
-        await add_platform(
-            session,
-            runtime.cipher,
-            PlatformIn(
-                code="demo-delivery",
-                name="demo",
-                work_types=["food_delivery"],
-                verify_url="http://platform.test/verify",
-            ),
-            None,
-        )
-        [covered] = await add_covered_members(
-            session,
-            runtime.cipher,
-            PLAN,
-            numbers=[515151],
-            starts_on=date(2026, 1, 1),
-            client_id=seeder.client.id,
-            platform_code="demo-delivery",
-        )
-        await session.commit()
-    return covered.member_id
+    return (await covered_member(db, runtime, number=515151, starts_on=date(2026, 1, 1))).member_id
 
 
 async def _backend_waiting_on_payouts(db) -> int | None:

@@ -21,17 +21,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select
 
-from app.clients.service import create_client
 from app.core.policy import Role
-from app.demo_cover import add_covered_members
 from app.jobs.models import Job, JobStatus
 from app.main import create_app
-from app.platforms.schemas import PlatformIn
-from app.platforms.service import add_platform
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from app.webhooks.outbox import DELIVERY_JOB
 from tests.claims.conftest import NOW, PLAN
 from tests.conftest import asgi_client, bearer, make_settings
+from tests.integration.seeding import covered_member
 from tests.integration.test_batch_worker_kill import environment, running, start, wait_for
 
 pytestmark = pytest.mark.only_backend("postgresql")
@@ -100,30 +97,7 @@ def holding_receiver() -> Iterator[HoldingReceiver]:
 @pytest.fixture
 async def ended_cover(db, runtime):
     """The platform `demo-delivery` and a worker of it whose only cover ended in 2025."""
-    async with db.writer() as session:
-        seeder = await create_client(session, role=Role.CITIZEN_APP, name="seed")
-        await add_platform(
-            session,
-            runtime.cipher,
-            PlatformIn(
-                code="demo-delivery",
-                name="demo",
-                work_types=["food_delivery"],
-                verify_url="http://platform.test/verify",
-            ),
-            None,
-        )
-        [covered] = await add_covered_members(
-            session,
-            runtime.cipher,
-            PLAN,
-            numbers=[626262],
-            starts_on=date(2025, 1, 1),
-            client_id=seeder.client.id,
-            platform_code="demo-delivery",
-        )
-        await session.commit()
-    return covered
+    return await covered_member(db, runtime, number=626262, starts_on=date(2025, 1, 1))
 
 
 WEBHOOK_SETTINGS = {

@@ -1,0 +1,25 @@
+"""One covered member of the platform `demo-delivery`, written straight to the tables, for tests
+that then drive real processes."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.demo_cover import CoveredMember, add_covered_members
+from tests.claims.conftest import PLAN, add_seeder
+
+
+async def covered_member(db, runtime, *, number: int, starts_on: date) -> CoveredMember:
+    async with db.writer() as session:
+        seeder = await add_seeder(session, runtime.cipher)
+        [covered] = await add_covered_members(
+            session,
+            runtime.cipher,
+            PLAN,
+            numbers=[number],
+            starts_on=starts_on,
+            client_id=seeder,
+            platform_code="demo-delivery",
+        )
+        await session.commit()
+    return covered
