@@ -27,6 +27,7 @@ from app.core.url_guard import NulInUrlMiddleware
 from app.idempotency.deps import install_idempotency
 from app.job_handlers import JOB_HANDLERS, PERIODIC_TASKS
 from app.jobs.worker import Worker
+from app.tables import import_all_models
 
 DESCRIPTION = """
 The Shanghai trade unions' mutual-aid protection plan for new-employment-form workers
@@ -41,6 +42,7 @@ Authenticate with `Authorization: Bearer <api key>` (keys come from `mutualaid c
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    import_all_models()  # foreign keys between features' tables resolve
     settings = settings or get_settings()
     runtime = Runtime.from_settings(settings)
 

@@ -17,10 +17,10 @@ from sqlalchemy.pool import NullPool
 
 from app.core.config import get_settings
 from app.core.db import async_database_url, sqlite_path
-from app.core.models import Base, UTCDateTime, import_all_models
+from app.core.models import UTCDateTime
+from app.tables import import_all_models
 
-import_all_models()
-target_metadata = Base.metadata
+target_metadata = import_all_models()
 
 
 def _url() -> str:

@@ -26,9 +26,10 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.logging import JsonFormatter, quiet_outbound_url_logs
 from app.core.migrate import upgrade
-from app.core.models import Base, import_all_models
+from app.core.models import Base
 from app.core.policy import Role
 from app.main import create_app
+from app.tables import import_all_models
 from tests.databases import (
     BACKENDS,
     ci_requires_postgres,

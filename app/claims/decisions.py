@@ -19,10 +19,10 @@ from app.audit.service import record
 from app.claims import payouts, usage
 from app.claims.models import Claim, ClaimDecision, ClaimStatus, DecidedBy, Payout
 from app.core.clock import utc_now
+from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, after_commit
 from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
-from app.metrics.registry import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, after_commit
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from app.rules.adjudication import decide
 from app.rules.coverage import CoveragePeriod, MemberCover

@@ -19,6 +19,7 @@ from app.claims.schemas import (
     ReviewIn,
 )
 from app.clients.auth import Authorized
+from app.core import signing
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
@@ -26,7 +27,6 @@ from app.core.policy import Action, Caller
 from app.core.problems import problem_response
 from app.core.schemas import Day
 from app.idempotency.deps import Idempotency
-from app.payments import signatures
 
 router = APIRouter(prefix="/claims", tags=["claims"], responses=AUTHENTICATED)
 notifications = APIRouter(tags=["claims"])
@@ -172,7 +172,7 @@ async def payout_notification(
     session: SessionDep,
     x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    body = await signatures.signed_body(request, x_signature, PayoutNotificationIn)
+    body = await signing.signed_body(request, x_signature, PayoutNotificationIn)
     result = await payouts.apply_notification(session, body)
     if result.outcome in payouts.REFUSED:
         return problem_response(

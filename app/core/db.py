@@ -146,9 +146,6 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        from app.core.models import import_all_models
-
-        import_all_models()  # foreign keys between feature tables resolve in any entry point
         return cls(create_engine(settings), settings.is_sqlite)
 
     async def dispose(self) -> None:

@@ -15,9 +15,9 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.core.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.core.problems import internal_error_response
 from app.core.request_context import reset_request_id, set_client_id, set_request_id
-from app.metrics.registry import HTTP_LATENCY, HTTP_REQUESTS
 
 API_PREFIX = "/v1"
 UNMATCHED = "<unmatched>"

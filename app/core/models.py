@@ -68,19 +68,3 @@ class CreatedAt:
 def sql_values(enum: type[StrEnum]) -> str:
     """`'a', 'b'`: an enum's values for a CHECK constraint's `IN (...)`."""
     return ", ".join(f"'{member.value}'" for member in enum)
-
-
-def import_all_models() -> None:
-    """Import every module that defines tables, so `Base.metadata` is complete (Alembic, tests)."""
-    import app.audit.models
-    import app.batches.models
-    import app.claims.models
-    import app.clients.models
-    import app.coverage.models
-    import app.enrolment.models
-    import app.idempotency.models
-    import app.jobs.models
-    import app.members.models
-    import app.payments.models
-    import app.platforms.models
-    import app.webhooks.models  # noqa: F401

@@ -18,10 +18,10 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from app.core.metrics import JOBS_FINISHED
 from app.core.runtime import Runtime
 from app.jobs import queue
 from app.jobs.models import Job
-from app.metrics.registry import JOBS_FINISHED
 
 logger = logging.getLogger(__name__)
 

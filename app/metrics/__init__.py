@@ -1,1 +1,1 @@
-"""Prometheus metrics: what the service counts, and `GET /metrics` to scrape them."""
+"""`GET /metrics`, the Prometheus scrape. What is counted is defined in `app.core.metrics`."""

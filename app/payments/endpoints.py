@@ -6,13 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 
 from app.clients.auth import Authorized
+from app.core import signing
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.core.problems import problem_response
 from app.idempotency.deps import Idempotency
-from app.payments import service, signatures
+from app.payments import service
 from app.payments.schemas import PaymentNotificationIn, PaymentNotificationOut, PaymentOrderOut
 
 router = APIRouter(tags=["payments"])
@@ -59,7 +60,7 @@ async def payment_notification(
     clock: ClockDep,
     x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    body = await signatures.signed_body(request, x_signature, PaymentNotificationIn)
+    body = await signing.signed_body(request, x_signature, PaymentNotificationIn)
     result = await service.apply_notification(session, cipher, clock, body)
     if result.outcome in service.REFUSED:
         # Returned, not raised: the refused event stays recorded (money may have moved).

@@ -26,10 +26,10 @@ from sqlalchemy import select, update
 from app.core.clock import utc_now
 from app.core.config import Settings
 from app.core.runtime import Runtime
+from app.core.signing import sign
 from app.jobs.models import Job
 from app.jobs.queue import RetryLater
 from app.jobs.worker import Heartbeat
-from app.payments.signatures import sign
 from app.webhooks import destinations
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.webhooks.service import signing_secrets

@@ -15,9 +15,9 @@ import pytest
 from app.clients.service import create_client
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
+from app.core.signing import signature_header
 from app.demo_cover import add_covered_members
 from app.main import create_app
-from app.payments.signatures import signature_header
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform

@@ -13,9 +13,9 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
+from app.core.signing import signature_header
 from app.coverage.models import CoveragePeriodRecord
 from app.payments.models import PaymentOrder
-from app.payments.signatures import signature_header
 from tests.clients.test_auth import assert_problem
 from tests.conftest import TEST_PAYMENT_SECRET
 from tests.enrolment.conftest import TURNS_60_TOMORROW, application, apply

@@ -7,8 +7,8 @@ import asyncio
 
 import pytest
 
+from app.core.metrics import HTTP_REQUESTS
 from app.core.middleware import RequestContextMiddleware
-from app.metrics.registry import HTTP_REQUESTS
 from tests.metrics import test_metrics as metrics
 
 app = metrics.app

@@ -9,10 +9,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
+from app.core.metrics import after_commit
 from app.jobs import queue
 from app.jobs.worker import Worker
 from app.main import create_app
-from app.metrics.registry import after_commit
 from tests.claims import conftest as claims
 from tests.claims.conftest import claim, filed
 from tests.conftest import asgi_client, make_settings

@@ -1,11 +1,12 @@
-"""`mutualaid keys ...`: moving stored data to new keys. Imports stay inside the commands, so
-the rest of the command line starts without loading every feature package."""
+"""`mutualaid keys ...`: moving stored data to new keys (DATA_KEY, LOOKUP_KEY)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+
+from app.cli.common import settings_or_exit, with_db
 
 keys_cli = typer.Typer(no_args_is_help=True, help="Rotation of DATA_KEY and LOOKUP_KEY.")
 
@@ -28,13 +29,12 @@ def keys_reencrypt(
     values not yet under DATA_KEY are read. Exits 0 when none is left; then the retired key
     can be removed.
     """
-    from app.cli import _settings_or_exit, _with_db
     from app.core.crypto import PersonalDataCipher
     from app.core.db import Database
     from app.keys.columns import ENCRYPTED
     from app.keys.reencrypt import count_stale, reencrypt
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     cipher = PersonalDataCipher.from_settings(settings)
 
     if check:
@@ -46,14 +46,14 @@ def keys_reencrypt(
                     left[spec.label(name)] = n
             return left
 
-        left = _with_db(count)
+        left = with_db(count)
         for label, n in left.items():
             typer.echo(f"{label}: {n} not under DATA_KEY")
         total = sum(left.values())
         typer.echo(f"{total} value(s) not under DATA_KEY")
         raise typer.Exit(1 if total else 0)
 
-    report = _with_db(lambda db: reencrypt(db, cipher, batch_size=batch_size))
+    report = with_db(lambda db: reencrypt(db, cipher, batch_size=batch_size))
     for column in report.columns:
         typer.echo(f"{column.column}: {column.rewritten} rewritten, {column.left} left")
     typer.echo(f"rewritten {report.rewritten} value(s); {report.left} not under DATA_KEY")
@@ -98,12 +98,11 @@ def keys_rehash(
     hashes already under LOOKUP_KEY are left alone; a hash under neither key stops the run
     before its batch is written.
     """
-    from app.cli import _settings_or_exit, _with_db
     from app.core.config import ConfigurationError, decode_key
     from app.core.crypto import PersonalDataCipher
     from app.keys.rehash import RehashRefused, rehash
 
-    settings = _settings_or_exit()
+    settings = settings_or_exit()
     try:
         previous = decode_key(previous_lookup_key, "PREVIOUS_LOOKUP_KEY")
     except ConfigurationError as exc:
@@ -111,7 +110,7 @@ def keys_rehash(
         raise typer.Exit(2) from exc
     cipher = PersonalDataCipher.from_settings(settings)
     try:
-        report = _with_db(lambda db: rehash(db, cipher, previous, batch_size=batch_size))
+        report = with_db(lambda db: rehash(db, cipher, previous, batch_size=batch_size))
     except RehashRefused as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc

@@ -6,7 +6,8 @@ count jobs) in prometheus_client's default registry. With several API processes 
 every process's files. Job workers serve their own counters on `--metrics-port`.
 
 Things that are facts of the database rather than of one process (how many jobs wait) are read
-at scrape time instead, by `app.metrics.endpoints`.
+at scrape time instead, by `app.metrics.endpoints`. The registry lives in `core` because
+every layer counts something: the request middleware, the job worker, claims.
 
 Claim counts move when the transaction that recorded the decision commits, never before: a
 filing rolled back by a lost connection and retried must count once.

@@ -1,8 +1,10 @@
-"""The payment gateway's notification signature (design section 5).
+"""HMAC-signed bodies, one scheme for every partner (design section 5).
 
-`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawbody">`. Several `v1` values may be
-sent, and several secrets accepted, so either side can rotate without downtime. Freshness is
-judged on the real clock, never the service's business clock, which a demo may fix.
+`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawbody">`. The payment gateway signs
+its notifications (premiums, payouts) this way, and the service signs its webhooks to platforms
+the same way. Several `v1` values may be sent, and several secrets accepted, so either side can
+rotate without downtime. Freshness is judged on the real clock, never the service's business
+clock, which a demo may fix.
 """
 
 from __future__ import annotations

@@ -1,0 +1,43 @@
+"""What every command shares: settings that exit cleanly when wrong, and a database to work on.
+
+Commands import what they need inside their own bodies, so `mutualaid --help` (and a command that
+needs little) starts without loading every feature package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import typer
+
+from app.core.config import ConfigurationError, Settings, get_settings
+from app.core.db import Database
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or exit 2 with the configuration problem (never a traceback)."""
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def with_db(work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run `work` on a database opened from the settings, and close it afterwards."""
+    from app.tables import import_all_models
+
+    import_all_models()
+
+    async def run() -> T:
+        db = Database.from_settings(get_settings())
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
