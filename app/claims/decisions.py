@@ -16,11 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
-from app.claims import payouts, usage
+from app.claims import payouts
 from app.claims.models import Claim, ClaimDecision, ClaimStatus, DecidedBy, Payout
 from app.core.clock import utc_now
 from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, after_commit
 from app.core.policy import Caller
+from app.coverage import usage
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
 from app.plans import DEFAULT_PLAN_CODE, get_plan

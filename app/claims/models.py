@@ -1,4 +1,4 @@
-"""Claims, their documents and decisions, the payout ledger, and the usage counters.
+"""Claims, their documents and decisions, and the payout ledger.
 
 Every table that belongs to a member carries `member_id`, the distribution key on Citus.
 Decisions, payouts and settlements are written once and never changed: the ledger is the record
@@ -167,65 +167,3 @@ class PayoutNotification(CreatedAt, Base):
     status: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int]
     outcome: Mapped[str] = mapped_column(String(32))
-
-
-class PeriodUsage(Base):
-    """What a member's period has paid over all benefits. `decisions` counts the approved
-    decisions that changed it: the compare-and-set that makes a stale decision fail."""
-
-    __tablename__ = "claim_usage_periods"
-    __table_args__ = (
-        CheckConstraint("total_paid_fen >= 0", name="total_not_negative"),
-        CheckConstraint("hospital_days >= 0", name="days_not_negative"),
-    )
-
-    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("coverage_periods.id"), primary_key=True
-    )
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
-    total_paid_fen: Mapped[int] = mapped_column(default=0)
-    hospital_days: Mapped[int] = mapped_column(default=0)
-    decisions: Mapped[int] = mapped_column(default=0)
-    died_on: Mapped[date | None]
-
-
-class BenefitUsageRecord(Base):
-    """What one benefit has paid in a period, and how many times."""
-
-    __tablename__ = "claim_usage_benefits"
-    __table_args__ = (CheckConstraint("paid_fen >= 0", name="paid_not_negative"),)
-
-    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("coverage_periods.id"), primary_key=True
-    )
-    benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
-    paid_fen: Mapped[int] = mapped_column(default=0)
-    payments: Mapped[int] = mapped_column(default=0)
-
-
-class EventUsageRecord(Base):
-    """What one event (one accident, one illness) has paid, by benefit."""
-
-    __tablename__ = "claim_usage_events"
-    __table_args__ = (CheckConstraint("paid_fen >= 0", name="paid_not_negative"),)
-
-    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("coverage_periods.id"), primary_key=True
-    )
-    event_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
-    benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
-    paid_fen: Mapped[int] = mapped_column(default=0)
-    disability_grade: Mapped[int | None]
-
-
-class PaidHospitalDay(Base):
-    """A day in hospital the allowance has paid: never twice, whichever claim or period."""
-
-    __tablename__ = "claim_hospital_days"
-
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    day: Mapped[date] = mapped_column(primary_key=True)
-    coverage_period_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("coverage_periods.id"))
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))

@@ -26,8 +26,8 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.masking import mask_id_number, mask_name
 from app.core.metrics import CLAIMS_FILED, after_commit
 from app.core.policy import Caller
-from app.coverage.service import visible_member
 from app.members.models import Member
+from app.members.service import visible_member
 from app.rules.decision import ReasonCode
 from app.rules.facts import Claim as RulesClaim
 from app.rules.id_numbers import InvalidIdNumber, parse_id_number

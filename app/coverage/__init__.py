@@ -1,1 +1,1 @@
-"""Coverage periods and the coverage views every later feature reads."""
+"""Cover: paid periods, their usage counters, their ends, and the views of them."""

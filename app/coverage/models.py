@@ -1,9 +1,17 @@
+"""Coverage periods, and the usage counters of each: what a period has paid, per benefit and
+per event, and which hospital days.
+
+The counters belong to cover, not to claims: they are what a coverage view shows as used and
+remaining, and what the next decision reads. Claims change them only through
+`app.coverage.usage.consume`.
+"""
+
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
@@ -37,3 +45,65 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
     # Set once the end of this cover has been dealt with: announced to platforms, or found to
     # need no announcement (a renewal continues it, or a death already ended it).
     end_announced_at: Mapped[datetime | None]
+
+
+class PeriodUsage(Base):
+    """What a member's period has paid over all benefits. `decisions` counts the approved
+    decisions that changed it: the compare-and-set that makes a stale decision fail."""
+
+    __tablename__ = "claim_usage_periods"
+    __table_args__ = (
+        CheckConstraint("total_paid_fen >= 0", name="total_not_negative"),
+        CheckConstraint("hospital_days >= 0", name="days_not_negative"),
+    )
+
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coverage_periods.id"), primary_key=True
+    )
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
+    total_paid_fen: Mapped[int] = mapped_column(default=0)
+    hospital_days: Mapped[int] = mapped_column(default=0)
+    decisions: Mapped[int] = mapped_column(default=0)
+    died_on: Mapped[date | None]
+
+
+class BenefitUsageRecord(Base):
+    """What one benefit has paid in a period, and how many times."""
+
+    __tablename__ = "claim_usage_benefits"
+    __table_args__ = (CheckConstraint("paid_fen >= 0", name="paid_not_negative"),)
+
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coverage_periods.id"), primary_key=True
+    )
+    benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    payments: Mapped[int] = mapped_column(default=0)
+
+
+class EventUsageRecord(Base):
+    """What one event (one accident, one illness) has paid, by benefit."""
+
+    __tablename__ = "claim_usage_events"
+    __table_args__ = (CheckConstraint("paid_fen >= 0", name="paid_not_negative"),)
+
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("coverage_periods.id"), primary_key=True
+    )
+    event_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
+    benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
+    paid_fen: Mapped[int] = mapped_column(default=0)
+    disability_grade: Mapped[int | None]
+
+
+class PaidHospitalDay(Base):
+    """A day in hospital the allowance has paid: never twice, whichever claim or period."""
+
+    __tablename__ = "claim_hospital_days"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(primary_key=True)
+    coverage_period_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("coverage_periods.id"))
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from app.core.schemas import RequestModel
-from app.enrolment.schemas import MemberIdentity
+from app.members.schemas import MemberIdentity
 
 
 class BenefitUsage(BaseModel):

@@ -8,40 +8,23 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.claims.usage import usage_of_period
 from app.core.crypto import PersonalDataCipher
-from app.core.errors import NotFound
-from app.core.policy import Caller, Role, Tenant
+from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
 from app.coverage.schemas import BenefitUsage, CeilingUsage, CoverageView, LookupOut, PeriodOut
-from app.enrolment.schemas import MemberIdentity
+from app.coverage.usage import usage_of_period
 from app.members.models import Member
-from app.members.service import find_by_id_number
+from app.members.schemas import MemberIdentity
+from app.members.service import find_by_id_number, visible_member
 from app.plans import get_plan
-from app.rules.decision import Usage
 from app.rules.id_numbers import normalise
 from app.rules.limits import PER_ACCIDENT, benefit_limit_fen, remaining_fen
-
-
-async def period_usage(session: AsyncSession, period: CoveragePeriodRecord) -> Usage:
-    """What the period has paid so far, as the rules core counts it: approved claims' counters."""
-    return await usage_of_period(session, period.id)
-
-
-def visible_member(caller: Caller, member: Member | None) -> Member:
-    """Unions see their own members; another union's member is the same 404 as none."""
-    if member is None or (
-        caller.role is Role.UNION
-        and not caller.sees(Tenant.union(member.union_org_code) if member.union_org_code else None)
-    ):
-        raise NotFound("member not found", code="member_not_found")
-    return member
 
 
 async def _period_out(session: AsyncSession, row: CoveragePeriodRecord, today: date) -> PeriodOut:
     plan = get_plan(row.plan_code)
     assert plan is not None
-    usage = await period_usage(session, row)
+    usage = await usage_of_period(session, row.id)
     status = "upcoming" if today < row.starts_on else "ended" if today > row.ends_on else "active"
     return PeriodOut(
         plan_code=row.plan_code,
@@ -111,11 +94,7 @@ async def lookup(
     )
     return LookupOut(
         member_id=member.id,
-        member=MemberIdentity(
-            id_number_masked=member.id_number_masked,
-            name_masked=member.name_masked,
-            phone_masked=member.phone_masked,
-        ),
+        member=MemberIdentity.of(member),
         union_org_code=member.union_org_code,
         covered_today=_covered(member, periods, today),
         current_period=current,

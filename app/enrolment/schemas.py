@@ -7,6 +7,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
 from app.core.schemas import RequestModel, ResponseModel
+from app.members.schemas import MemberIdentity
 
 
 class UnionMembership(RequestModel):
@@ -47,12 +48,6 @@ class Check(BaseModel):
     code: str
     passed: bool
     detail: str | None = None
-
-
-class MemberIdentity(ResponseModel):
-    id_number_masked: str
-    name_masked: str
-    phone_masked: str
 
 
 class EnrolmentOut(ResponseModel):

@@ -27,9 +27,10 @@ from app.core.policy import Caller, Role
 from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
-from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut, MemberIdentity
+from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut
 from app.members import service as members
 from app.members.models import Member
+from app.members.schemas import MemberIdentity
 from app.plans import get_plan
 from app.platforms import service as platforms
 from app.platforms.models import Platform
@@ -321,11 +322,7 @@ def out(enrolment: Enrolment, member: Member) -> EnrolmentOut:
         platform_worker_id=enrolment.platform_worker_id,
         work_type=enrolment.work_type,
         checks=[Check.model_validate(c) for c in enrolment.checks],
-        member=MemberIdentity(
-            id_number_masked=member.id_number_masked,
-            name_masked=member.name_masked,
-            phone_masked=member.phone_masked,
-        ),
+        member=MemberIdentity.of(member),
         review_note=enrolment.review_note,
         created_at=enrolment.created_at,
     )

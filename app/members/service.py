@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.crypto import PersonalDataCipher
+from app.core.errors import NotFound
 from app.core.masking import mask_id_number, mask_name, mask_phone
+from app.core.policy import Caller, Role, Tenant
 from app.members.models import Member, PlatformWorker
 
 ID_NUMBER = "member.id_number"
@@ -92,3 +94,13 @@ def apply_contact(
             phone=cipher.decrypt(phone_cipher, context=PHONE),
         ),
     )
+
+
+def visible_member(caller: Caller, member: Member | None) -> Member:
+    """Unions see their own members; another union's member is the same 404 as none."""
+    if member is None or (
+        caller.role is Role.UNION
+        and not caller.sees(Tenant.union(member.union_org_code) if member.union_org_code else None)
+    ):
+        raise NotFound("member not found", code="member_not_found")
+    return member

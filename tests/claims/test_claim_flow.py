@@ -7,8 +7,9 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.claims.models import Claim, ClaimDecision, Payout, PeriodUsage
+from app.claims.models import Claim, ClaimDecision, Payout
 from app.core.policy import Role
+from app.coverage.models import PeriodUsage
 from tests.claims.conftest import (
     claim,
     coverage,

@@ -12,8 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.claims.models import BenefitUsageRecord, Payout, PeriodUsage
+from app.claims.models import Payout
 from app.core.policy import Role
+from app.coverage.models import BenefitUsageRecord, PeriodUsage
 from tests.claims.conftest import NOW, claim
 from tests.conftest import bearer
 from tests.integration.seeding import covered_member

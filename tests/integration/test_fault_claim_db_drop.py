@@ -18,16 +18,9 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
-from app.claims.models import (
-    BenefitUsageRecord,
-    Claim,
-    ClaimDecision,
-    ClaimDocument,
-    EventUsageRecord,
-    Payout,
-    PeriodUsage,
-)
+from app.claims.models import Claim, ClaimDecision, ClaimDocument, Payout
 from app.core.policy import Role
+from app.coverage.models import BenefitUsageRecord, EventUsageRecord, PeriodUsage
 from app.idempotency.models import COMPLETED, IdempotencyRecord
 from tests.claims.conftest import NOW, claim
 from tests.conftest import bearer

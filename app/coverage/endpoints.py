@@ -1,3 +1,9 @@
+"""A member's cover as clients read it: by ID number (in the body), or by member id.
+
+Routed under `/members` (the tag and the paths the contract publishes), served by coverage,
+which owns periods and their usage.
+"""
+
 from __future__ import annotations
 
 import uuid

@@ -21,8 +21,13 @@ from sqlalchemy import and_, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.claims.models import BenefitUsageRecord, EventUsageRecord, PaidHospitalDay, PeriodUsage
 from app.core.errors import Conflict
+from app.coverage.models import (
+    BenefitUsageRecord,
+    EventUsageRecord,
+    PaidHospitalDay,
+    PeriodUsage,
+)
 from app.rules.decision import EventUsage, Usage, UsageDelta
 from app.rules.limits import PER_ACCIDENT, benefit_limit_fen
 from app.rules.plan import Plan
