@@ -5,10 +5,10 @@ from __future__ import annotations
 from app.batches.invoices import ACTIVATION_JOB, run_activation_job
 from app.batches.processing import CHUNK_JOB, run_chunk_job
 from app.core.runtime import Runtime
+from app.coverage.endings import sweep_ended_periods
 from app.idempotency.service import purge_older_than
 from app.jobs.worker import Handler, Periodic
 from app.webhooks.delivery import run_delivery_job
-from app.webhooks.endings import sweep_ended_periods
 from app.webhooks.outbox import DELIVERY_JOB
 
 JOB_HANDLERS: dict[str, Handler] = {

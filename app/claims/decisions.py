@@ -22,6 +22,7 @@ from app.core.clock import utc_now
 from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, after_commit
 from app.core.policy import Caller
 from app.coverage import usage
+from app.coverage.endings import record_death
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
 from app.plans import DEFAULT_PLAN_CODE, get_plan
@@ -32,7 +33,6 @@ from app.rules.facts import Claim as RulesClaim
 from app.rules.money import yuan
 from app.rules.plan import Plan
 from app.rules.vocabulary import DEATH_BENEFITS, HOSPITAL_ALLOWANCE
-from app.webhooks.endings import announce_death
 
 
 @dataclass
@@ -206,14 +206,8 @@ async def settle(
         payout = None
         claim.status = ClaimStatus.REJECTED.value
         claim.dedup_key = None  # a refused claim does not block filing the same facts again
-    if (
-        death_on is not None
-        and claim.benefit in DEATH_BENEFITS
-        and (state.member.died_on is None or death_on < state.member.died_on)
-    ):
-        state.member.died_on = death_on
-        if plan.claims.death_ends_cover.value:
-            await announce_death(session, state.member.id, death_on)
+    if death_on is not None and claim.benefit in DEATH_BENEFITS:
+        await record_death(session, state.member, death_on, plan)
     claim.updated_at = utc_now()
     lines, reasons = decision_json(decision)
     record_ = ClaimDecision(

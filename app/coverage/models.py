@@ -24,7 +24,7 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
     __table_args__ = (
         UniqueConstraint("member_id", "starts_on"),
         Index(None, "member_id", "ends_on"),
-        # The periods whose end platforms may still have to hear about (app.webhooks.endings).
+        # The periods whose end platforms may still have to hear about (app.coverage.endings).
         Index(
             "ix_coverage_periods_end_unannounced",
             "ends_on",

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from app.clients.models import ApiClient
 from app.core.policy import Role
+from app.coverage.endings import sweep_ended_periods
 from app.demo_cover import add_paid_period
 from app.plans import DEFAULT_PLAN_CODE, get_plan
-from app.webhooks.endings import sweep_ended_periods
 from tests.claims.conftest import claim, file, review
 from tests.conftest import bearer
 from tests.enrolment.test_payments import enrol_and_order, notification, notify

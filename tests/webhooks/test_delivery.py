@@ -12,11 +12,11 @@ from sqlalchemy import select
 from app.clients.service import create_client
 from app.core.policy import Role
 from app.core.signing import verify
+from app.coverage.endings import sweep_ended_periods
 from app.coverage.models import CoveragePeriodRecord
 from app.demo_cover import add_covered_members, add_paid_period
 from app.jobs.models import Job, JobStatus
 from app.plans import DEFAULT_PLAN_CODE, get_plan
-from app.webhooks.endings import sweep_ended_periods
 from app.webhooks.models import DeliveryStatus
 from tests.claims.conftest import claim, filed, review
 from tests.conftest import bearer

@@ -1,9 +1,11 @@
-"""When cover ends, platforms hear `coverage.ended`.
+"""The ends of cover, and platforms hearing `coverage.ended` about them.
 
 Two ways cover ends: a period runs out with no renewal continuing it (found by a periodic
-sweep the job worker runs), or the member dies (announced in the transaction that records the
-death; the date of death is then the last day). `coverage_periods.end_announced_at` marks a
-period whose end has been dealt with, so each end is announced once, whichever way it came.
+sweep the job worker runs), or the member dies (`record_death`, in the transaction of the
+decision that accepts the death; the date of death is then the last day).
+`coverage_periods.end_announced_at` marks a period whose end has been dealt with, so each end is
+announced once, whichever way it came. Coverage writes its own rows here; the webhooks package
+only turns the change into events and deliveries (`app.webhooks.outbox.emit`).
 """
 
 from __future__ import annotations
@@ -19,16 +21,27 @@ from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
 from app.rules.calendar import ONE_DAY
+from app.rules.plan import Plan
 from app.webhooks.models import EventType
 from app.webhooks.outbox import CoverageChange, emit
 
 SWEEP_CHUNK = 500
 
 
-async def announce_death(session: AsyncSession, member_id: uuid.UUID, died_on: date) -> int:
-    """In the transaction that records a death: cover the platform still believes in (a period
-    whose end was not announced, running on the day or paid ahead) ends on the date of death.
-    Returns the number of events written."""
+async def record_death(session: AsyncSession, member: Member, died_on: date, plan: Plan) -> None:
+    """A death accepted by a decision (paid or not): the member's date of death is the earliest
+    one accepted, and, where the plan says a death ends cover, the cover platforms still believe
+    in ends on that day."""
+    if member.died_on is not None and member.died_on <= died_on:
+        return
+    member.died_on = died_on
+    if plan.claims.death_ends_cover.value:
+        await _announce_death(session, member.id, died_on)
+
+
+async def _announce_death(session: AsyncSession, member_id: uuid.UUID, died_on: date) -> int:
+    """Cover the platform still believes in (a period whose end was not announced, running on
+    the day or paid ahead) ends on the date of death. Returns the number of events written."""
     periods = (
         await session.scalars(
             select(CoveragePeriodRecord)
