@@ -24,8 +24,8 @@ from app.core.openapi_docs import EXTRA_SCHEMAS
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.runtime import Runtime
 from app.core.url_guard import NulInUrlMiddleware
+from app.handlers import JOB_HANDLERS, PAID_ORDERS, PERIODIC_TASKS
 from app.idempotency.deps import install_idempotency
-from app.job_handlers import JOB_HANDLERS, PERIODIC_TASKS
 from app.jobs.worker import Worker
 from app.tables import import_all_models
 
@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.settings = settings
     app.state.caller_cache = CallerCache(settings.api_key_cache_seconds)
+    app.state.paid_orders = PAID_ORDERS
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     install_problem_handlers(app)
     install_idempotency(app)

@@ -10,13 +10,14 @@ after payment, however long the activation takes). An enrolment that can no long
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
 from app.batches.models import BatchStatus, EnrolmentBatch
+from app.core.crypto import PersonalDataCipher
 from app.core.runtime import Runtime
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.jobs import queue
@@ -24,6 +25,7 @@ from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
 from app.payments import activation
 from app.payments.models import OPEN, PaymentOrder
+from app.payments.purposes import Paid
 from app.rules.plan import Plan
 
 ACTIVATION_JOB = "enrolment_batch.activate"
@@ -70,12 +72,27 @@ async def close_batch(
     )
 
 
-def enqueue_activation(session: AsyncSession, order: PaymentOrder) -> None:
-    """Called by the payment notification, in its transaction."""
-    assert order.batch_id is not None
-    queue.enqueue(
-        session, ACTIVATION_JOB, {"batch_id": str(order.batch_id), "order_id": str(order.id)}
-    )
+class InvoicePayment:
+    """What paying a union's invoice does (registered in `app.handlers.PAID_ORDERS`): the
+    activation of its enrolments is queued, in the notification's transaction."""
+
+    async def applied_on(self, session: AsyncSession, order: PaymentOrder) -> date:
+        batch = await session.get(EnrolmentBatch, order.batch_id)
+        assert batch is not None
+        return batch.applied_on
+
+    async def paid(
+        self,
+        session: AsyncSession,
+        cipher: PersonalDataCipher,
+        order: PaymentOrder,
+        paid_at: datetime,
+    ) -> Paid:
+        assert order.batch_id is not None
+        queue.enqueue(
+            session, ACTIVATION_JOB, {"batch_id": str(order.batch_id), "order_id": str(order.id)}
+        )
+        return Paid("activation_queued")
 
 
 async def run_activation_job(runtime: Runtime, job: Job, heartbeat: Heartbeat) -> None:

@@ -2,7 +2,7 @@
 
 A payout is written with the approval that makes it owed and never changed; a settlement is
 written once when the payment side's signed notification says the money reached the payee. A
-notification is recorded by event id first, so a replay finds it and changes nothing.
+notification is taken in once (`app.core.inbox`), so a replay finds it and changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
@@ -23,6 +22,7 @@ from app.claims.models import (
 )
 from app.claims.schemas import PayoutNotificationIn, PayoutNotificationOut, PayoutOut
 from app.core.errors import NotFound
+from app.core.inbox import DUPLICATE, take_in
 from app.members.models import Member
 from app.rules.payee import payee_for
 from app.rules.plan import Plan
@@ -62,26 +62,21 @@ REFUSED = frozenset({"amount_mismatch"})
 async def apply_notification(
     session: AsyncSession, body: PayoutNotificationIn
 ) -> PayoutNotificationOut:
-    # The payout is locked first, as for premium notifications: two events for one payout queue.
-    payout = await session.get(Payout, body.payout_id, with_for_update=True)
-    if payout is None:
-        raise NotFound("payout not found", code="payout_not_found")
-    try:
-        async with session.begin_nested():
-            session.add(
-                PayoutNotification(
-                    event_id=body.event_id,
-                    payout_id=payout.id,
-                    status=body.status,
-                    amount_fen=body.amount_fen,
-                    outcome="pending",
-                )
-            )
-            await session.flush()
-    except IntegrityError:
-        return PayoutNotificationOut(event_id=body.event_id, outcome="duplicate")
-    notification = await session.get(PayoutNotification, body.event_id)
-    assert notification is not None
+    received = await take_in(
+        session,
+        Payout,
+        body.payout_id,
+        PayoutNotification(
+            event_id=body.event_id,
+            payout_id=body.payout_id,
+            status=body.status,
+            amount_fen=body.amount_fen,
+        ),
+        NotFound("payout not found", code="payout_not_found"),
+    )
+    if received is None:
+        return PayoutNotificationOut(event_id=body.event_id, outcome=DUPLICATE)
+    payout = received.subject
     if body.amount_fen != payout.amount_fen:
         outcome = "amount_mismatch"
     elif body.status == "failed":
@@ -103,7 +98,6 @@ async def apply_notification(
             )
         )
         outcome = "paid"
-    notification.outcome = outcome
     await record(
         session,
         entity="claim",
@@ -116,4 +110,4 @@ async def apply_notification(
             "amount_fen": body.amount_fen,
         },
     )
-    return PayoutNotificationOut(event_id=body.event_id, outcome=outcome)
+    return PayoutNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))

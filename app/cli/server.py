@@ -88,7 +88,7 @@ def worker(
 
     from app.core.logging import configure_logging
     from app.core.runtime import Runtime
-    from app.job_handlers import JOB_HANDLERS, PERIODIC_TASKS
+    from app.handlers import JOB_HANDLERS, PERIODIC_TASKS
     from app.jobs.worker import Worker
 
     settings = settings_or_exit()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 
 from app.clients.auth import Authorized
 from app.core import signing
@@ -14,9 +14,19 @@ from app.core.policy import Action, Caller
 from app.core.problems import problem_response
 from app.idempotency.deps import Idempotency
 from app.payments import service
+from app.payments.purposes import PaidOrders
 from app.payments.schemas import PaymentNotificationIn, PaymentNotificationOut, PaymentOrderOut
 
 router = APIRouter(tags=["payments"])
+
+
+async def _paid_orders(request: Request) -> PaidOrders:
+    """What paying each kind of order does, as the application registered it."""
+    paid_orders: PaidOrders = request.app.state.paid_orders
+    return paid_orders
+
+
+PaidOrdersDep = Annotated[PaidOrders, Depends(_paid_orders)]
 
 
 @router.post(
@@ -55,13 +65,14 @@ async def create_payment_order(
 )
 async def payment_notification(
     request: Request,
+    paid_orders: PaidOrdersDep,
     session: SessionDep,
     cipher: CipherDep,
     clock: ClockDep,
     x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
     body = await signing.signed_body(request, x_signature, PaymentNotificationIn)
-    result = await service.apply_notification(session, cipher, clock, body)
+    result = await service.apply_notification(session, cipher, clock, body, paid_orders)
     if result.outcome in service.REFUSED:
         # Returned, not raised: the refused event stays recorded (money may have moved).
         return problem_response(

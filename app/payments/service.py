@@ -1,11 +1,10 @@
 """Payment orders and the gateway's notifications: premium in, cover on.
 
-A notification is applied in one transaction: its event id is recorded first (a replay finds
-it and changes nothing), the order moves open -> paid by a conditional UPDATE (two different
-events for one order cannot both pay it), the enrolment becomes paid, and the coverage period
-the rules core computes is written, starting the Shanghai day after `paid_at`. A member who is
-no longer eligible on that first day (the 60th birthday) gets no cover: the order is paid and the
-enrolment marked `refund_due`.
+A notification is applied in one transaction: it is taken in once (`app.core.inbox`: a replay
+finds its event id and changes nothing), the order moves open -> paid by a conditional UPDATE (two
+different events for one order cannot both pay it), and what the order pays for is then done by
+the handler of its purpose (`app.payments.purposes`): an application's cover starts the
+Shanghai day after `paid_at`; a union invoice's activation is queued.
 """
 
 from __future__ import annotations
@@ -14,19 +13,17 @@ import uuid
 from datetime import date
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
-from app.batches import invoices
-from app.batches.models import EnrolmentBatch
 from app.core.clock import Clock, shanghai_date
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, NotFound
+from app.core.inbox import DUPLICATE, take_in
 from app.core.policy import Caller, Role
 from app.enrolment.models import Enrolment, EnrolmentStatus
-from app.payments import activation
 from app.payments.models import OPEN, PAID, PaymentNotification, PaymentOrder
+from app.payments.purposes import PaidOrders, purpose_of
 from app.payments.schemas import (
     PaymentNotificationIn,
     PaymentNotificationOut,
@@ -86,72 +83,57 @@ async def open_order(
     return order_out(order), True
 
 
-async def _applied_on(session: AsyncSession, order: PaymentOrder) -> date:
-    """When what the order pays for was applied for: the enrolment's date, or the batch's."""
-    if order.batch_id is not None:
-        batch = await session.get(EnrolmentBatch, order.batch_id)
-        assert batch is not None
-        return batch.applied_on
-    enrolment = await session.get(Enrolment, order.enrolment_id)
-    assert enrolment is not None
-    return enrolment.applied_on
-
-
 # Outcomes that refuse the notification: recorded (money may have moved), answered 422.
 REFUSED = frozenset({"amount_mismatch", "paid_at_out_of_range"})
 
 
 async def apply_notification(
-    session: AsyncSession, cipher: PersonalDataCipher, clock: Clock, body: PaymentNotificationIn
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    clock: Clock,
+    body: PaymentNotificationIn,
+    paid_orders: PaidOrders,
 ) -> PaymentNotificationOut:
-    # Lock the order before anything else: recording the event first would take a key-share
-    # lock on the order through the foreign key, and two notifications for one order would
-    # then deadlock upgrading it. With the order locked first they simply queue.
-    order = await session.get(PaymentOrder, body.payment_order_id, with_for_update=True)
-    if order is None:
-        raise NotFound("payment order not found", code="payment_order_not_found")
-    try:
-        async with session.begin_nested():
-            session.add(
-                PaymentNotification(
-                    event_id=body.event_id,
-                    payment_order_id=body.payment_order_id,
-                    status=body.status,
-                    amount_fen=body.amount_fen,
-                    outcome="pending",
-                )
-            )
-            await session.flush()
-    except IntegrityError:
-        return PaymentNotificationOut(event_id=body.event_id, outcome="duplicate")
-    notification = await session.get(PaymentNotification, body.event_id)
-    assert notification is not None
+    received = await take_in(
+        session,
+        PaymentOrder,
+        body.payment_order_id,
+        PaymentNotification(
+            event_id=body.event_id,
+            payment_order_id=body.payment_order_id,
+            status=body.status,
+            amount_fen=body.amount_fen,
+        ),
+        NotFound("payment order not found", code="payment_order_not_found"),
+    )
+    if received is None:
+        return PaymentNotificationOut(event_id=body.event_id, outcome=DUPLICATE)
+    order = received.subject
+    purpose = paid_orders[purpose_of(order)]
 
-    async def settle(outcome: str, action: str | None = None) -> PaymentNotificationOut:
-        notification.outcome = outcome
-        if action:
-            await record(
-                session,
-                entity="payment_order",
-                entity_id=order.id,
-                action=action,
-                client_id=None,
-                from_status=order.status,
-                to_status=order.status,
-                details={"event_id": body.event_id, "amount_fen": body.amount_fen},
-            )
-        return PaymentNotificationOut(event_id=body.event_id, outcome=outcome)
+    async def refuse(outcome: str, action: str) -> PaymentNotificationOut:
+        await record(
+            session,
+            entity="payment_order",
+            entity_id=order.id,
+            action=action,
+            client_id=None,
+            from_status=order.status,
+            to_status=order.status,
+            details={"event_id": body.event_id, "amount_fen": body.amount_fen},
+        )
+        return PaymentNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))
 
     if body.amount_fen != order.amount_fen:
-        return await settle("amount_mismatch", "payment_refused_amount")
+        return await refuse("amount_mismatch", "payment_refused_amount")
     if body.status == "failed":
         order.failed_attempts += 1
-        return await settle("failed_recorded", "payment_failed")
+        return await refuse("failed_recorded", "payment_failed")
     paid_on = shanghai_date(body.paid_at)
-    if paid_on < await _applied_on(session, order) or paid_on > clock.today() + ONE_DAY:
+    if paid_on < await purpose.applied_on(session, order) or paid_on > clock.today() + ONE_DAY:
         # A payment dated before the application, or in the future, would put cover in the wrong
         # place: a person must look at it.
-        return await settle("paid_at_out_of_range", "payment_refused_date")
+        return await refuse("paid_at_out_of_range", "payment_refused_date")
 
     paid = await session.execute(
         update(PaymentOrder)
@@ -160,7 +142,7 @@ async def apply_notification(
     )
     if paid.rowcount != 1:  # type: ignore[attr-defined]
         # A second real payment for a paid order: the money must go back.
-        return await settle("already_paid", "duplicate_payment_refund_due")
+        return await refuse("already_paid", "duplicate_payment_refund_due")
     await record(
         session,
         entity="payment_order",
@@ -171,14 +153,7 @@ async def apply_notification(
         to_status=PAID,
         details={"event_id": body.event_id, "amount_fen": body.amount_fen},
     )
-    if order.batch_id is not None:
-        invoices.enqueue_activation(session, order)
-        notification.outcome = "activation_queued"
-        return PaymentNotificationOut(event_id=body.event_id, outcome="activation_queued")
-    enrolment = await session.get(Enrolment, order.enrolment_id, with_for_update=True)
-    assert enrolment is not None
-    [started] = await activation.activate_many(session, cipher, [enrolment], order, body.paid_at)
-    notification.outcome = started.outcome
+    done = await purpose.paid(session, cipher, order, body.paid_at)
     return PaymentNotificationOut(
-        event_id=body.event_id, outcome=started.outcome, coverage=started.coverage
+        event_id=body.event_id, outcome=received.conclude(done.outcome), coverage=done.coverage
     )

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.core.policy import Role
-from app.job_handlers import JOB_HANDLERS
+from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from tests.conftest import asgi_client, bearer
 from tests.enrolment.conftest import (

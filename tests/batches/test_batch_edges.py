@@ -13,7 +13,7 @@ from app.batches.models import BatchChunk
 from app.batches.processing import _mark_failed
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment
-from app.job_handlers import JOB_HANDLERS
+from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from app.members.models import Member
 from tests.batches.conftest import NOW, RIDERS, as_csv, drain, row, submit, submit_csv

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.batches.models import BatchChunk
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment
-from app.job_handlers import JOB_HANDLERS
+from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from app.members.models import Member
 from tests.batches.conftest import (

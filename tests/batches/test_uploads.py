@@ -168,7 +168,7 @@ async def test_the_cursor_pages_and_the_filter_selects(http, union, run_jobs):
 async def test_two_batches_racing_for_the_same_people_enrol_each_once(
     http, union, other_union, run_jobs, app, db
 ):
-    from app.job_handlers import JOB_HANDLERS
+    from app.handlers import JOB_HANDLERS
     from app.jobs.worker import Worker
     from app.members.models import Member
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core.policy import Role
-from app.job_handlers import JOB_HANDLERS
+from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from app.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.conftest import bearer

@@ -1,13 +1,20 @@
-"""Every kind of background job and its handler, registered in one place (like `app.api`)."""
+"""What plugs into lower packages from above, registered in one place (like `app.api`): every
+kind of background job and its handler, the timed tasks of job workers, and what paying each
+kind of payment order does.
+
+Lower packages define the protocols (`app.jobs.worker.Handler`, `app.payments.purposes.PaidOrder`)
+and never import the features that implement them; the entry points pass these registries in.
+"""
 
 from __future__ import annotations
 
-from app.batches.invoices import ACTIVATION_JOB, run_activation_job
+from app.batches.invoices import ACTIVATION_JOB, InvoicePayment, run_activation_job
 from app.batches.processing import CHUNK_JOB, run_chunk_job
 from app.core.runtime import Runtime
 from app.coverage.endings import sweep_ended_periods
 from app.idempotency.service import purge_older_than
 from app.jobs.worker import Handler, Periodic
+from app.payments.purposes import EnrolmentPayment, PaidOrders, Purpose
 from app.webhooks.delivery import run_delivery_job
 from app.webhooks.outbox import DELIVERY_JOB
 
@@ -27,3 +34,8 @@ PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("coverage_endings", 300.0, sweep_ended_periods),
     Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
 )
+
+PAID_ORDERS: PaidOrders = {
+    Purpose.ENROLMENT: EnrolmentPayment(),
+    Purpose.INVOICE: InvoicePayment(),
+}
