@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 
-from app.claims import payouts, review, service, views
+from app.claims import documents, filing, payouts, review, views
 from app.claims.models import ClaimStatus
 from app.claims.schemas import (
     Benefit,
@@ -53,7 +53,7 @@ async def file_claim(
     cipher: CipherDep,
     clock: ClockDep,
 ) -> object:
-    claim = await service.file(session, cipher, caller, body, clock.today())
+    claim = await filing.file(session, cipher, caller, body, clock.today())
     return await idempotency.respond(claim, headers={"Location": f"/v1/claims/{claim.id}"})
 
 
@@ -69,7 +69,7 @@ async def quote(
     session: ReadSessionDep,
     clock: ClockDep,
 ) -> QuoteOut:
-    return await service.quote(session, caller, body, clock.today())
+    return await filing.quote(session, caller, body, clock.today())
 
 
 @router.get(
@@ -132,7 +132,7 @@ async def add_documents(
     session: SessionDep,
     clock: ClockDep,
 ) -> ClaimOut:
-    return await service.add_documents(session, caller, claim_id, body.documents, clock.today())
+    return await documents.add_documents(session, caller, claim_id, body.documents, clock.today())
 
 
 @router.post(

@@ -105,12 +105,12 @@ def _check_dates(event: EventIn, facts: FactsIn, today: date) -> None:
         raise Unprocessable(errors[0]["message"], code=errors[0]["code"], errors=errors)
 
 
-def rules_claim(body: ClaimIn, facts: FactsIn, filed_on: date, today: date) -> rules.Claim:
+def rules_claim(body: ClaimIn, facts: FactsIn, filed_on: date, today: date) -> rules.ClaimFacts:
     """The rules core's claim. Facts that contradict themselves (discharge before admission)
     or speak of days still to come are a 422: only what has happened can be claimed."""
     _check_dates(body.event, facts, today)
     try:
-        return rules.Claim(
+        return rules.ClaimFacts(
             body.benefit, event_of(body.event), to_rules(body.benefit, facts), filed_on
         )
     except rules.InvalidFacts as exc:

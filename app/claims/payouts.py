@@ -7,8 +7,6 @@ notification is taken in once (`app.core.inbox`), so a replay finds it and chang
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,23 +21,6 @@ from app.claims.models import (
 from app.claims.schemas import PayoutNotificationIn, PayoutNotificationOut, PayoutOut
 from app.core.errors import NotFound
 from app.core.inbox import DUPLICATE, take_in
-from app.members.models import Member
-from app.rules.payee import payee_for
-from app.rules.plan import Plan
-
-
-def owe(plan: Plan, claim: Claim, member: Member, period_id: uuid.UUID, amount_fen: int) -> Payout:
-    payee = PayeeKind(payee_for(plan, claim.benefit, member.union_org_code))
-    return Payout(
-        id=uuid.uuid4(),
-        claim_id=claim.id,
-        member_id=claim.member_id,
-        coverage_period_id=period_id,
-        benefit=claim.benefit,
-        amount_fen=amount_fen,
-        payee_kind=payee.value,
-        payee_union_org_code=member.union_org_code if payee is PayeeKind.DISTRICT_UNION else None,
-    )
 
 
 def payout_out(payout: Payout, claim: Claim, settlement: PayoutSettlement | None) -> PayoutOut:

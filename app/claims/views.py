@@ -171,11 +171,10 @@ async def claims_out(
             claim_view(
                 claim,
                 documents[claim.id],
-                _missing(claim, documents[claim.id]),
                 decisions.get(claim.id),
                 payout,
                 settlement,
-                histories.get(claim.id, []) if history else None,
+                history=histories.get(claim.id, []) if history else None,
             )
         )
     return result
@@ -184,10 +183,10 @@ async def claims_out(
 def claim_view(
     claim: Claim,
     documents: list[ClaimDocument],
-    missing_documents: list[str],
     decision: ClaimDecision | None,
     payout: Payout | None,
-    settlement: PayoutSettlement | None,
+    settlement: PayoutSettlement | None = None,
+    *,
     history: list[HistoryEntry] | None = None,
 ) -> ClaimOut:
     return ClaimOut(
@@ -204,9 +203,7 @@ def claim_view(
         status=ClaimStatus(claim.status),
         filed_on=claim.filed_on,
         created_at=claim.created_at,
-        missing_documents=missing_documents
-        if claim.status == ClaimStatus.PENDING_DOCUMENTS
-        else [],
+        missing_documents=_missing(claim, documents),
         documents=[DocumentOut.model_validate(d) for d in documents],
         decision=_stored_decision_out(decision) if decision else None,
         payout=payout_out(payout, claim, settlement) if payout else None,

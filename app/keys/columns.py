@@ -15,8 +15,8 @@ from sqlalchemy import Table
 
 from app.batches.models import BatchChunk
 from app.batches.upload import chunk_context
+from app.claims.filing import BENEFICIARY_ID_NUMBER, BENEFICIARY_NAME
 from app.claims.models import Claim
-from app.claims.service import BENEFICIARY_ID_NUMBER, BENEFICIARY_NAME
 from app.core.models import Base
 from app.enrolment.models import Enrolment
 from app.members import service as members

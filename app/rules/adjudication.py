@@ -37,14 +37,14 @@ from app.rules.decision import (
     Usage,
     UsageDelta,
 )
-from app.rules.facts import Claim, DeathFacts, InvalidFacts, known_on
+from app.rules.facts import ClaimFacts, DeathFacts, InvalidFacts, known_on
 from app.rules.money import yuan
 from app.rules.plan import Plan
 from app.rules.vocabulary import DEATH_BENEFITS
 
 
 def cover_reasons(
-    plan: Plan, claim: Claim, cover: MemberCover, usage_by_period: Mapping[date, Usage]
+    plan: Plan, claim: ClaimFacts, cover: MemberCover, usage_by_period: Mapping[date, Usage]
 ) -> tuple[CoveragePeriod | None, list[Reason]]:
     """The period the event falls in, and every cover check the claim fails."""
     event, reasons = claim.event, []
@@ -99,7 +99,7 @@ def continuous_cover_until(periods: Iterable[CoveragePeriod], period: CoveragePe
 
 
 def decide(
-    plan: Plan, claim: Claim, cover: MemberCover, usage_by_period: Mapping[date, Usage]
+    plan: Plan, claim: ClaimFacts, cover: MemberCover, usage_by_period: Mapping[date, Usage]
 ) -> Decision:
     """Decide one claim given what each period has paid so far (keyed by period start).
 
@@ -173,7 +173,7 @@ def _apply_ceiling(plan: Plan, usage: Usage, assessment: Assessment) -> None:
 
 def _decision(
     plan: Plan,
-    claim: Claim,
+    claim: ClaimFacts,
     outcome: Outcome,
     payable: int,
     lines: tuple[Line, ...],
@@ -196,7 +196,7 @@ def _decision(
 
 def decide_all(
     plan: Plan,
-    claims: Iterable[Claim],
+    claims: Iterable[ClaimFacts],
     cover: MemberCover,
     usage_by_period: Mapping[date, Usage] | None = None,
 ) -> tuple[list[Decision], dict[date, Usage]]:

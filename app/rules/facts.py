@@ -110,7 +110,10 @@ def known_on(event: Event, facts: Facts) -> date:
 
 
 @dataclass(frozen=True, slots=True)
-class Claim:
+class ClaimFacts:
+    """Everything a claim states: the benefit, the event behind it, the benefit's own facts, and
+    the day it was filed (claim deadlines count to it)."""
+
     benefit: str
     event: Event
     facts: Facts

@@ -18,8 +18,8 @@ from sqlalchemy import LargeBinary, func, select, update
 import app.keys.reencrypt as reencrypt_module
 from app.batches.models import BatchChunk, EnrolmentBatch
 from app.batches.upload import chunk_context, read_chunk
+from app.claims.filing import BENEFICIARY_ID_NUMBER, BENEFICIARY_NAME
 from app.claims.models import Claim
-from app.claims.service import BENEFICIARY_ID_NUMBER, BENEFICIARY_NAME
 from app.clients.service import create_client
 from app.core.clock import utc_now
 from app.core.config import ConfigurationError, Settings

@@ -6,7 +6,7 @@ from datetime import date
 
 from app.plans import shipped_plans
 from app.rules.coverage import CoveragePeriod, MemberCover, period_for_payment
-from app.rules.facts import Claim, Event, Facts
+from app.rules.facts import ClaimFacts, Event, Facts
 from app.rules.id_numbers import check_character
 from app.rules.plan import Plan
 
@@ -44,5 +44,7 @@ def claim(
     kind: str = "accident",
     ref: str = "event-1",
     filed_on: date | None = None,
-) -> Claim:
-    return Claim(benefit=benefit, event=Event(kind, on, ref), facts=facts, filed_on=filed_on or on)
+) -> ClaimFacts:
+    return ClaimFacts(
+        benefit=benefit, event=Event(kind, on, ref), facts=facts, filed_on=filed_on or on
+    )

@@ -18,7 +18,7 @@ import pytest
 from app.rules.adjudication import decide, decide_all
 from app.rules.coverage import MemberCover, period_for_payment
 from app.rules.facts import (
-    Claim,
+    ClaimFacts,
     CondolenceFacts,
     CriticalIllnessFacts,
     DeathFacts,
@@ -35,7 +35,7 @@ SEP1 = D(2026, 9, 1)
 
 def stay(
     admitted: date, discharged: date, *, on: date | None = None, kind="illness", ref="stay"
-) -> Claim:
+) -> ClaimFacts:
     return claim(
         "hospital_allowance",
         HospitalStay(admitted, discharged),
@@ -45,7 +45,7 @@ def stay(
     )
 
 
-def ci(disease: str, severity: str = "severe", *, on: date = SEP1, ref="ci") -> Claim:
+def ci(disease: str, severity: str = "severe", *, on: date = SEP1, ref="ci") -> ClaimFacts:
     return claim(
         "critical_illness",
         CriticalIllnessFacts(on, disease, severity),
@@ -55,7 +55,7 @@ def ci(disease: str, severity: str = "severe", *, on: date = SEP1, ref="ci") -> 
     )
 
 
-def subsidy(cost_fen: int, *, disease="malignant_tumour", on: date = SEP1, ref="med") -> Claim:
+def subsidy(cost_fen: int, *, disease="malignant_tumour", on: date = SEP1, ref="med") -> ClaimFacts:
     return claim(
         "critical_illness_medical",
         MedicalSubsidyFacts(on, D(2026, 9, 20), disease, cost_fen),
@@ -65,29 +65,31 @@ def subsidy(cost_fen: int, *, disease="malignant_tumour", on: date = SEP1, ref="
     )
 
 
-def illness_death(died: date, *, on: date | None = None) -> Claim:
+def illness_death(died: date, *, on: date | None = None) -> ClaimFacts:
     return claim("illness_death", DeathFacts(died), on=on or died, kind="illness", ref="death")
 
 
-def accidental_death(died: date, *, on: date = SEP1, ref="crash") -> Claim:
+def accidental_death(died: date, *, on: date = SEP1, ref="crash") -> ClaimFacts:
     return claim("accidental_death", DeathFacts(died), on=on, ref=ref)
 
 
-def disability(*grades: int, on: date = SEP1, ref="crash", assessed: date = D(2027, 1, 5)) -> Claim:
+def disability(
+    *grades: int, on: date = SEP1, ref="crash", assessed: date = D(2027, 1, 5)
+) -> ClaimFacts:
     return claim("accidental_disability", DisabilityFacts(assessed, grades), on=on, ref=ref)
 
 
-def condolence(ref: str, *, on: date = SEP1, filed_on: date | None = None) -> Claim:
+def condolence(ref: str, *, on: date = SEP1, filed_on: date | None = None) -> ClaimFacts:
     return claim("accident_condolence", CondolenceFacts(), on=on, ref=ref, filed_on=filed_on)
 
 
 @dataclass
 class Case:
     id: str
-    claim: Claim
+    claim: ClaimFacts
     payable_fen: int
     reasons: tuple[str, ...] = ()
-    before: list[Claim] = field(default_factory=list)
+    before: list[ClaimFacts] = field(default_factory=list)
     died_on: date | None = None
     renewed: bool = False  # a continuous renewal: second period 16 Jul 2027 .. 15 Jul 2028
 

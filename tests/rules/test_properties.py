@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from app.rules.adjudication import decide_all
 from app.rules.coverage import MemberCover, period_for_payment
 from app.rules.facts import (
-    Claim,
+    ClaimFacts,
     CondolenceFacts,
     CriticalIllnessFacts,
     DeathFacts,
@@ -51,7 +51,7 @@ diseases = st.sampled_from([*PLAN.diseases, "common_cold"])
 
 
 @st.composite
-def a_claim(draw: st.DrawFn) -> Claim:
+def a_claim(draw: st.DrawFn) -> ClaimFacts:
     on = draw(days_in_cover)
     benefit = draw(st.sampled_from(sorted(PLAN.benefits)))
     accident = Event("accident", on, draw(accident_refs))
@@ -78,7 +78,7 @@ def a_claim(draw: st.DrawFn) -> Claim:
     else:
         event = accident
         facts = CondolenceFacts()
-    return Claim(benefit, event, facts, filed_on=on)
+    return ClaimFacts(benefit, event, facts, filed_on=on)
 
 
 claim_sequences = st.lists(a_claim(), min_size=1, max_size=60)
@@ -131,7 +131,7 @@ def test_n_accidents_in_a_period_pay_exactly_min_n_12_condolences(refs, days):
     """¥500 per distinct accident, at most ¥6,000 a period; a repeated accident pays nothing."""
     day = days[0] if days[0] <= FIRST_PERIOD.ends_on else FIRST
     claims = [
-        Claim("accident_condolence", Event("accident", day, f"a{r}"), CondolenceFacts(), day)
+        ClaimFacts("accident_condolence", Event("accident", day, f"a{r}"), CondolenceFacts(), day)
         for r in refs
     ]
     decisions, _ = decide_all(PLAN, claims, COVER)

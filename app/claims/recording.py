@@ -1,0 +1,243 @@
+"""Record: every row a step of a claim writes, written here and nowhere else.
+
+A filing writes the claim, its documents and the audit event; a final decision writes the
+decision as the rules core explained it, the usage it consumes (`app.coverage.usage.consume`,
+which refuses to pass a cap whatever else commits), the payout it owes, the end of cover a death
+brings (`app.coverage.endings.record_death`), the audit event, and the metrics that count on
+commit. All of it in the caller's transaction: it commits together or not at all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.audit.service import record
+from app.claims.context import ClaimContext
+from app.claims.models import (
+    Claim,
+    ClaimDecision,
+    ClaimDocument,
+    ClaimStatus,
+    DecidedBy,
+    PayeeKind,
+    Payout,
+)
+from app.claims.schemas import DocumentIn
+from app.core.clock import utc_now
+from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, CLAIMS_FILED, after_commit
+from app.core.policy import Caller
+from app.coverage import usage
+from app.coverage.endings import record_death
+from app.rules.assessment import Outlook
+from app.rules.decision import Decision, Outcome
+from app.rules.payee import payee_for
+from app.rules.vocabulary import DEATH_BENEFITS
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A final decision and what it was decided on."""
+
+    decision: Decision
+    # The facts decided on, as stored: as filed, or as an examiner judged them.
+    facts: dict[str, Any]
+    decided_by: DecidedBy
+    note: str | None = None
+    # A death the decision accepts even if it pays nothing (the disability already paid may
+    # leave nothing): it ends the member's cover from the next day.
+    death_on: date | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a step wrote, to answer from without reading it back."""
+
+    documents: list[ClaimDocument] = field(default_factory=list)
+    decision: ClaimDecision | None = None
+    payout: Payout | None = None
+
+
+def _document_rows(claim: Claim, caller: Caller, given: list[DocumentIn]) -> list[ClaimDocument]:
+    unique = {(d.type, d.ref): d for d in given}
+    return [
+        ClaimDocument(
+            claim_id=claim.id,
+            member_id=claim.member_id,
+            type=d.type,
+            ref=d.ref,
+            sha256=d.sha256,
+            added_by_client_id=caller.client_id,
+        )
+        for d in unique.values()
+    ]
+
+
+async def record_filed(
+    session: AsyncSession,
+    context: ClaimContext,
+    claim: Claim,
+    given: list[DocumentIn],
+    outlook: Outlook,
+    caller: Caller,
+) -> Recorded:
+    """A new claim, its documents and, when the facts decide it, its decision."""
+    session.add(claim)
+    documents = _document_rows(claim, caller, given)
+    session.add_all(documents)
+    await record(
+        session,
+        entity="claim",
+        entity_id=claim.id,
+        action="filed",
+        client_id=caller.client_id,
+        to_status=None if outlook.final else outlook.status.value,
+        details={"benefit": claim.benefit, "member_id": str(claim.member_id)},
+    )
+    decided = Recorded()
+    if outlook.final:
+        verdict = Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE)
+        decided = await record_decision(session, context, claim, verdict, caller, None)
+    await session.flush()
+    after_commit(session, CLAIMS_FILED.labels(claim.benefit, claim.status).inc)
+    return Recorded(documents, decided.decision, decided.payout)
+
+
+async def record_documents(
+    session: AsyncSession,
+    claim: Claim,
+    given: list[DocumentIn],
+    held: set[tuple[str, str]],
+    outlook: Outlook | None,
+    caller: Caller,
+) -> str:
+    """Documents added to an open claim (those it does not hold yet), and the move to review
+    they may bring; the claim's status before."""
+    from_status = claim.status
+    session.add_all(d for d in _document_rows(claim, caller, given) if (d.type, d.ref) not in held)
+    claim.updated_at = utc_now()
+    if outlook is not None and outlook.status.value == ClaimStatus.PENDING_REVIEW:
+        claim.status = ClaimStatus.PENDING_REVIEW.value
+    await record(
+        session,
+        entity="claim",
+        entity_id=claim.id,
+        action="documents_added",
+        client_id=caller.client_id,
+        from_status=from_status,
+        to_status=claim.status,
+        details={"types": sorted({d.type for d in given})},
+    )
+    return from_status
+
+
+async def record_decision(
+    session: AsyncSession,
+    context: ClaimContext,
+    claim: Claim,
+    verdict: Verdict,
+    caller: Caller,
+    from_status: str | None,
+) -> Recorded:
+    """A final decision; an approval also consumes usage and owes a payout. `claim` must
+    already be in the session."""
+    decision = verdict.decision
+    period_id = context.period_id(decision.period_starts_on) if decision.period_starts_on else None
+    payout = None
+    death_on = verdict.death_on
+    if decision.approved:
+        assert decision.usage is not None
+        assert period_id is not None
+        await usage.consume(
+            session,
+            context.plan,
+            member_id=claim.member_id,
+            period_id=period_id,
+            seen_version=context.usage.versions.get(period_id, 0),
+            delta=decision.usage,
+            claim_id=claim.id,
+        )
+        payout = _owed(context, claim, period_id, decision.payable_fen)
+        session.add(payout)
+        death_on = death_on or decision.usage.died_on
+        claim.status = ClaimStatus.APPROVED.value
+    else:
+        claim.status = ClaimStatus.REJECTED.value
+        claim.dedup_key = None  # a refused claim does not block filing the same facts again
+    if death_on is not None and claim.benefit in DEATH_BENEFITS:
+        await record_death(session, context.member, death_on, context.plan)
+    claim.updated_at = utc_now()
+    row = _decision_row(claim, verdict, caller, period_id)
+    session.add(row)
+    after_commit(session, lambda: _count(claim.benefit, decision, verdict.decided_by))
+    await record(
+        session,
+        entity="claim",
+        entity_id=claim.id,
+        action="approved" if decision.outcome is Outcome.APPROVED else "rejected",
+        client_id=caller.client_id,
+        from_status=from_status,
+        to_status=claim.status,
+        details={
+            "payable_fen": decision.payable_fen,
+            "reasons": [r.code.value for r in decision.reasons],
+            "decided_by": verdict.decided_by.value,
+        },
+    )
+    return Recorded(decision=row, payout=payout)
+
+
+def _owed(context: ClaimContext, claim: Claim, period_id: uuid.UUID, amount_fen: int) -> Payout:
+    """What the approval owes, and to whom: the member, a beneficiary, or the district union."""
+    member = context.member
+    payee = PayeeKind(payee_for(context.plan, claim.benefit, member.union_org_code))
+    return Payout(
+        id=uuid.uuid4(),
+        claim_id=claim.id,
+        member_id=claim.member_id,
+        coverage_period_id=period_id,
+        benefit=claim.benefit,
+        amount_fen=amount_fen,
+        payee_kind=payee.value,
+        payee_union_org_code=member.union_org_code if payee is PayeeKind.DISTRICT_UNION else None,
+    )
+
+
+def _decision_row(
+    claim: Claim, verdict: Verdict, caller: Caller, period_id: uuid.UUID | None
+) -> ClaimDecision:
+    decision = verdict.decision
+    return ClaimDecision(
+        claim_id=claim.id,
+        member_id=claim.member_id,
+        plan_code=decision.plan_code,
+        plan_version=decision.plan_version,
+        outcome=decision.outcome.value,
+        payable_fen=decision.payable_fen,
+        facts=verdict.facts,
+        lines=[
+            {
+                "kind": line.kind.value,
+                "code": line.code,
+                "text": line.text,
+                "amount_fen": line.amount_fen,
+                "rule": line.rule,
+            }
+            for line in decision.lines
+        ],
+        reasons=[{"code": r.code.value, "detail": r.detail} for r in decision.reasons],
+        decided_by=verdict.decided_by.value,
+        decided_by_client_id=caller.client_id,
+        note=verdict.note,
+        coverage_period_id=period_id,
+    )
+
+
+def _count(benefit: str, decision: Decision, decided_by: DecidedBy) -> None:
+    CLAIM_DECISIONS.labels(benefit, decision.outcome.value, decided_by.value).inc()
+    if decision.approved:
+        CLAIM_PAYABLE_FEN.labels(benefit).inc(decision.payable_fen)
