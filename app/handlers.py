@@ -8,8 +8,8 @@ and never import the features that implement them; the entry points pass these r
 
 from __future__ import annotations
 
+from app.batches.chunks import CHUNK_JOB, run_chunk_job
 from app.batches.invoices import ACTIVATION_JOB, InvoicePayment, run_activation_job
-from app.batches.processing import CHUNK_JOB, run_chunk_job
 from app.core.runtime import Runtime
 from app.coverage.endings import sweep_ended_periods
 from app.idempotency.service import purge_older_than

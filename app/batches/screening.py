@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from app.rules.eligibility import DEFAULT_WORK_CITY, Applicant, check_applicant
 from app.rules.id_numbers import normalise
 from app.rules.plan import Plan
 
+# A row as read from the file: column -> value (None where the file has no such column).
+Row = dict[str, str | None]
 WRONG_CELL_COUNT = "_cells"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _PHONE = re.compile(r"^(\+?86)?1[3-9][0-9]{9}$")
@@ -57,45 +58,20 @@ class Candidate:
 
 
 def screen(
-    plan: Plan, platform_work_types: dict[str, list[str]], item: dict[str, Any], applied_on: date
+    plan: Plan, platform_work_types: dict[str, list[str]], number: int, row: Row, applied_on: date
 ) -> Candidate | list[str]:
-    """The row as a candidate for enrolment, or the codes that reject it.
+    """Row `number` as a candidate for enrolment, or the codes that reject it.
 
     `platform_work_types` maps each enabled platform to the work types it registers.
     """
-    row: dict[str, str | None] = item["row"]
-    codes: list[str] = []
-    if row.get(WRONG_CELL_COUNT):
-        codes.append("wrong_column_count")
-    values = {k: (v or "").strip() for k, v in row.items() if k != WRONG_CELL_COUNT}
-    if any(_CONTROL.search(v) for v in values.values()):
-        codes.append("invalid_characters")
-        values = {k: _CONTROL.sub("", v) for k, v in values.items()}
-    for field in _REQUIRED:
-        if not values.get(field):
-            codes.append(f"missing_{field}")
-    for field, limit in _MAX_LENGTHS.items():
-        if len(values.get(field, "")) > limit:
-            codes.append(f"{field}_too_long")
-    if values.get("phone") and not _PHONE.match(values["phone"]):
-        codes.append("invalid_phone")
+    values, codes = _values(row)
     # The plan's checks need the ID number, platform and work type; every problem is reported.
     if all(values.get(f) for f in ("id_number", "platform_code", "work_type")):
-        platform = values["platform_code"]
-        known = platform in platform_work_types
-        applicant = Applicant(
-            normalise(values["id_number"]),
-            values.get("work_city") or DEFAULT_WORK_CITY,
-            values["work_type"],
-            known,
-        )
-        codes += [f.code for f in check_applicant(plan, applicant, applied_on)]
-        if known and values["work_type"] not in platform_work_types[platform]:
-            codes.append("work_type_not_covered")
+        codes += _plan_codes(plan, platform_work_types, values, applied_on)
     if codes:
         return list(dict.fromkeys(codes))
     return Candidate(
-        row_number=item["n"],
+        row_number=number,
         ref=row.get("ref"),
         id_number=normalise(values["id_number"]),
         name=values["name"],
@@ -106,3 +82,42 @@ def screen(
         work_city=values.get("work_city") or DEFAULT_WORK_CITY,
         union_member_number=values["union_member_number"],
     )
+
+
+def _values(row: Row) -> tuple[dict[str, str], list[str]]:
+    """The row's values, trimmed and without control characters, and what is wrong with their
+    form: a form would have stopped these."""
+    codes: list[str] = []
+    if row.get(WRONG_CELL_COUNT):
+        codes.append("wrong_column_count")
+    values = {k: (v or "").strip() for k, v in row.items() if k != WRONG_CELL_COUNT}
+    if any(_CONTROL.search(v) for v in values.values()):
+        codes.append("invalid_characters")
+        values = {k: _CONTROL.sub("", v) for k, v in values.items()}
+    codes += [f"missing_{field}" for field in _REQUIRED if not values.get(field)]
+    codes += [
+        f"{field}_too_long"
+        for field, limit in _MAX_LENGTHS.items()
+        if len(values.get(field, "")) > limit
+    ]
+    if values.get("phone") and not _PHONE.match(values["phone"]):
+        codes.append("invalid_phone")
+    return values, codes
+
+
+def _plan_codes(
+    plan: Plan, platform_work_types: dict[str, list[str]], values: dict[str, str], applied_on: date
+) -> list[str]:
+    """The plan's eligibility checks, the same as individual enrolment's."""
+    platform = values["platform_code"]
+    known = platform in platform_work_types
+    applicant = Applicant(
+        normalise(values["id_number"]),
+        values.get("work_city") or DEFAULT_WORK_CITY,
+        values["work_type"],
+        known,
+    )
+    codes = [f.code for f in check_applicant(plan, applicant, applied_on)]
+    if known and values["work_type"] not in platform_work_types[platform]:
+        codes.append("work_type_not_covered")
+    return codes

@@ -1,7 +1,7 @@
 """A union's batches: submit one, follow its progress, read its rows' outcomes.
 
 Submitting stores the upload (encrypted, in chunks) and one job per chunk in a single
-transaction, and answers at once; workers do the rest (`app.batches.processing`).
+transaction, and answers at once; workers do the rest (`app.batches.chunks`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import record
 from app.batches import upload
+from app.batches.chunks import CHUNK_JOB
 from app.batches.models import BatchChunk, BatchRow, BatchStatus, EnrolmentBatch, RowOutcome
-from app.batches.processing import CHUNK_JOB
 from app.batches.schemas import BatchOut, BatchRowOut, BatchRowsPage, InvoiceOut
 from app.batches.screening import Candidate, screen
 from app.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
@@ -60,7 +60,7 @@ async def submit(
     work_types = {p.code: list(p.work_types) for p in enabled}
 
     def well_formed(number: int, row: upload.Row) -> bool:
-        return isinstance(screen(plan, work_types, {"n": number, "row": row}, today), Candidate)
+        return isinstance(screen(plan, work_types, number, row, today), Candidate)
 
     batch_id = uuid.uuid4()
     chunks = await asyncio.to_thread(

@@ -24,7 +24,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from app.batches.schemas import COLUMNS, MAX_ROWS, REF_PATTERN, REQUIRED_COLUMNS, BatchIn
-from app.batches.screening import WRONG_CELL_COUNT
+from app.batches.screening import WRONG_CELL_COUNT, Row
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from app.core.problems import field_error
@@ -36,8 +36,6 @@ _REF = re.compile(REF_PATTERN)
 # without its header row would otherwise have its first person's data echoed.
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,39}$")
 ROWS_CONTEXT = "batch.rows"
-
-Row = dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -157,6 +155,29 @@ def first_occurrences(
     return marks
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkItem:
+    """One uploaded row inside a chunk, with what the upload found out about it."""
+
+    number: int  # the row's number in the file, from 1
+    row: Row
+    # An earlier row of the file with the same person, or with the same platform account.
+    same_person_as: int | None = None
+    same_account_as: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.number,
+            "row": self.row,
+            "same_person": self.same_person_as,
+            "same_account": self.same_account_as,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ChunkItem:
+        return cls(data["n"], data["row"], data.get("same_person"), data.get("same_account"))
+
+
 @dataclass(frozen=True)
 class PreparedChunk:
     chunk_no: int
@@ -180,7 +201,7 @@ def prepare_chunks(
     marks = first_occurrences(rows, well_formed)
     for chunk_no, start in enumerate(range(0, len(rows), size)):
         items = [
-            {"n": start + i + 1, "row": row, "same_person": p, "same_account": a}
+            ChunkItem(start + i + 1, row, p, a).to_json()
             for i, (row, (p, a)) in enumerate(
                 zip(rows[start : start + size], marks[start : start + size], strict=True)
             )
@@ -196,7 +217,6 @@ def prepare_chunks(
 
 def read_chunk(
     cipher: PersonalDataCipher, batch_id: str, chunk_no: int, blob: bytes
-) -> list[dict[str, Any]]:
+) -> list[ChunkItem]:
     plain = cipher.decrypt_bytes(blob, context=chunk_context(batch_id, chunk_no))
-    items: list[dict[str, Any]] = json.loads(zlib.decompress(plain))
-    return items
+    return [ChunkItem.from_json(item) for item in json.loads(zlib.decompress(plain))]

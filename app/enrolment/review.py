@@ -17,6 +17,7 @@ from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.enrolment.schemas import EnrolmentOut
 from app.enrolment.service import out
 from app.members.models import Member
+from app.members.schemas import MemberIdentity
 
 
 async def review(
@@ -63,7 +64,7 @@ async def review(
     assert enrolment is not None
     member = await session.get(Member, enrolment.member_id)
     assert member is not None
-    return out(enrolment, member)
+    return out(enrolment, MemberIdentity.of(member))
 
 
 async def queue(
@@ -87,4 +88,7 @@ async def queue(
             (Enrolment.created_at > created_at)
             | ((Enrolment.created_at == created_at) & (Enrolment.id > last_id))
         )
-    return [out(enrolment, member) for enrolment, member in (await session.execute(query)).all()]
+    return [
+        out(enrolment, MemberIdentity.of(member))
+        for enrolment, member in (await session.execute(query)).all()
+    ]

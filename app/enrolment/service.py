@@ -4,7 +4,8 @@
    city, work type, known platform), and whether the member already holds a share.
 2. The platform's own API confirms the work, outside any write transaction (on SQLite a write
    transaction holds the whole database, and a platform may take seconds to answer).
-3. One write transaction: member (created or refreshed), platform link, enrolment, audit.
+3. One write transaction: member (created, or its missing union details filled), enrolment,
+   audit, through the writer every way in shares (`app.enrolment.writer`).
 
 Refusals at steps 1-2 store nothing and answer 422/409 with the failed checks. A platform that
 cannot answer leads to `pending_review`: an examiner checks the uploaded proof.
@@ -15,9 +16,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,17 +26,23 @@ from app.audit.service import record
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller, Role
 from app.core.runtime import Runtime
-from app.coverage.models import CoveragePeriodRecord
-from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
+from app.enrolment import writer
+from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut
+from app.enrolment.shares import expire_applications, share_of
+from app.enrolment.writer import NewApplication, NewMember
 from app.members import service as members
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
 from app.plans import get_plan
 from app.platforms import service as platforms
 from app.platforms.models import Platform
-from app.platforms.verification import Unavailable, verifier_settings, verify_worker
-from app.rules.coverage import CoveragePeriod, application_expired, share_blocker
+from app.platforms.verification import (
+    PlatformEndpoint,
+    Unavailable,
+    verifier_settings,
+    verify_worker,
+)
 from app.rules.eligibility import (
     DEFAULT_WORK_CITY,
     Applicant,
@@ -75,27 +82,6 @@ def refused(failures: list[Failure]) -> Unprocessable:
     )
 
 
-async def _existing_share(
-    session: AsyncSession, plan: Plan, member: Member, today: date
-) -> str | None:
-    """Why this member may not enrol again now, or None (an expired open application is marked
-    expired when the new one is stored)."""
-    open_applied_on = (
-        await session.scalars(
-            select(Enrolment.applied_on).where(
-                Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
-            )
-        )
-    ).all()
-    rows = (
-        await session.scalars(
-            select(CoveragePeriodRecord).where(CoveragePeriodRecord.member_id == member.id)
-        )
-    ).all()
-    periods = [CoveragePeriod(r.starts_on, r.ends_on, r.continues_previous) for r in rows]
-    return share_blocker(plan, open_applied_on, periods, today)
-
-
 async def apply(
     runtime: Runtime, session: AsyncSession, caller: Caller, body: EnrolmentIn
 ) -> EnrolmentOut:
@@ -107,14 +93,60 @@ async def apply(
             "separate consent to process sensitive personal data is required",
             code="consent_required",
         )
-    today = runtime.clock.today()
-    id_number = normalise(body.id_number)
-    cipher = runtime.cipher
+    application = _Application(body, plan, normalise(body.id_number), runtime.clock.today())
+    endpoint = await _check_without_platform(runtime, application)
+    if not plan.eligibility.platform_verification_required.value:
+        checks = [
+            Check(code="eligibility", passed=True),
+            Check(code="platform_work", passed=True, detail="not required by the plan"),
+        ]
+        return await _store(
+            runtime, session, caller, application.decided(EnrolmentStatus.AWAITING_PAYMENT, checks)
+        )
+    work = await verify_worker(
+        runtime.http,
+        endpoint,
+        platform_worker_id=body.platform_worker_id,
+        id_number=application.id_number,
+        name=body.name,
+        settings=verifier_settings(runtime.settings),
+    )
+    checks = [Check(code="eligibility", passed=True)]
+    if isinstance(work, Unavailable):
+        status = EnrolmentStatus.PENDING_REVIEW
+        detail = f"platform could not verify: {work.reason}"
+        checks.append(Check(code="platform_work", passed=False, detail=detail))
+    else:
+        platform_failures = check_platform_work(plan, work, body.work_type, runtime.clock.now())
+        if platform_failures:
+            raise refused(platform_failures)
+        status = EnrolmentStatus.AWAITING_PAYMENT
+        checks.append(Check(code="platform_work", passed=True))
+    return await _store(runtime, session, caller, application.decided(status, checks))
 
+
+@dataclass(frozen=True)
+class _Application:
+    body: EnrolmentIn
+    plan: Plan
+    id_number: str
+    today: date
+    status: EnrolmentStatus = EnrolmentStatus.PENDING_REVIEW
+    checks: tuple[Check, ...] = ()
+
+    def decided(self, status: EnrolmentStatus, checks: list[Check]) -> _Application:
+        return replace(self, status=status, checks=tuple(checks))
+
+
+async def _check_without_platform(runtime: Runtime, application: _Application) -> PlatformEndpoint:
+    """Every check that needs no outside call (eligibility, an existing share), in a read
+    transaction; the platform's endpoint to verify the work with."""
+    body, plan, today = application.body, application.plan, application.today
     async with runtime.db.reader() as reader:
         platform = await reader.get(Platform, body.platform_code)
         known = platform is not None and platform.enabled
-        applicant = Applicant(id_number, body.work_city or DEFAULT_WORK_CITY, body.work_type, known)
+        work_city = body.work_city or DEFAULT_WORK_CITY
+        applicant = Applicant(application.id_number, work_city, body.work_type, known)
         failures = check_applicant(plan, applicant, today)
         if known and body.work_type not in (platform.work_types if platform else []):
             failures.append(
@@ -126,50 +158,12 @@ async def apply(
         if failures:
             raise refused(failures)
         assert platform is not None
-        existing = await members.find_by_id_number(reader, cipher, id_number)
-        if existing is not None and (why := await _existing_share(reader, plan, existing, today)):
-            raise Conflict(why, code="already_enrolled")
-        endpoint = platforms.endpoint(platform, cipher)
-
-    checks = [Check(code="eligibility", passed=True)]
-    if not plan.eligibility.platform_verification_required.value:
-        checks.append(Check(code="platform_work", passed=True, detail="not required by the plan"))
-        return await _store(
-            runtime,
-            session,
-            caller,
-            body,
-            plan,
-            id_number,
-            today,
-            EnrolmentStatus.AWAITING_PAYMENT,
-            checks,
-        )
-    work = await verify_worker(
-        runtime.http,
-        endpoint,
-        platform_worker_id=body.platform_worker_id,
-        id_number=id_number,
-        name=body.name,
-        settings=verifier_settings(runtime.settings),
-    )
-    if isinstance(work, Unavailable):
-        status = EnrolmentStatus.PENDING_REVIEW
-        checks.append(
-            Check(
-                code="platform_work",
-                passed=False,
-                detail=f"platform could not verify: {work.reason}",
-            )
-        )
-    else:
-        platform_failures = check_platform_work(plan, work, body.work_type, runtime.clock.now())
-        if platform_failures:
-            raise refused(platform_failures)
-        status = EnrolmentStatus.AWAITING_PAYMENT
-        checks.append(Check(code="platform_work", passed=True))
-
-    return await _store(runtime, session, caller, body, plan, id_number, today, status, checks)
+        existing = await members.find_by_id_number(reader, runtime.cipher, application.id_number)
+        if existing is not None:
+            share = await share_of(reader, plan, existing.id, today)
+            if share.blocker:
+                raise Conflict(share.blocker, code="already_enrolled")
+        return platforms.endpoint(platform, runtime.cipher)
 
 
 @asynccontextmanager
@@ -186,135 +180,113 @@ async def _one_application_per_person(session: AsyncSession) -> AsyncIterator[No
 
 
 async def _store(
-    runtime: Runtime,
-    session: AsyncSession,
-    caller: Caller,
-    body: EnrolmentIn,
-    plan: Plan,
-    id_number: str,
-    today: date,
-    status: EnrolmentStatus,
-    checks: list[Check],
+    runtime: Runtime, session: AsyncSession, caller: Caller, application: _Application
 ) -> EnrolmentOut:
-    """Write the application: member, enrolment and audit, in one savepoint."""
+    """Write the application: member (new, or the existing one's missing union details),
+    enrolment and audit, in one savepoint."""
+    body, cipher, now = application.body, runtime.cipher, runtime.clock.now()
     async with _one_application_per_person(session):
-        cipher, now = runtime.cipher, runtime.clock.now()
-        member = await members.find_by_id_number(session, cipher, id_number)
+        member = await members.find_by_id_number(session, cipher, application.id_number)
         if member is None:
-            member = members.new_member(
-                cipher, members.Identity(id_number, body.name, body.phone), now
+            identity = members.seal(
+                cipher, members.Identity(application.id_number, body.name, body.phone)
             )
-            session.add(member)
-            await session.flush()
+            new = NewMember(uuid.uuid4(), identity, consent_at=now, created_at=now)
+            new = _joined(new, body, now)
+            await writer.write(session, [new], [])
             await record(
                 session,
                 entity="member",
-                entity_id=member.id,
+                entity_id=new.id,
                 action="created",
                 client_id=caller.client_id,
             )
-        elif why := await _existing_share(session, plan, member, today):  # lost a race
-            raise Conflict(why, code="already_enrolled")
+            member_id, shown = new.id, MemberIdentity.of(identity)
         else:
-            await _expire_stale(session, caller, plan, member, today)
-        # Union membership only fills what is missing: an application never rewrites a member.
-        if body.union.member_number and member.union_member_number is None:
-            member.union_member_number = body.union.member_number
-        elif body.union.join and member.union_joined_at is None:
-            member.union_joined_at = now
+            await _renew_share(session, caller, application, member)
+            _join(member, body, now)
+            member_id, shown = member.id, MemberIdentity.of(member)
         if not await members.platform_account_free(
-            session, member, body.platform_code, body.platform_worker_id
+            session, member_id, body.platform_code, body.platform_worker_id
         ):
             raise Conflict(
                 "this platform account belongs to another member", code="platform_worker_taken"
             )
-        enrolment = Enrolment(
-            id=uuid.uuid4(),
-            member_id=member.id,
-            plan_code=plan.code,
-            plan_version=plan.version,
-            channel="individual",
-            status=status.value,
-            platform_code=body.platform_code,
-            platform_worker_id=body.platform_worker_id,
-            work_type=body.work_type,
-            work_city=body.work_city or DEFAULT_WORK_CITY,
-            applied_on=today,
-            checks=[c.model_dump() for c in checks],
-            created_by_client_id=caller.client_id,
-            name_cipher=cipher.encrypt(body.name, context=members.NAME),
-            phone_cipher=cipher.encrypt(members.normalise_phone(body.phone), context=members.PHONE),
-        )
-        session.add(enrolment)
-        await session.flush()
+        enrolment = _new_application(runtime, caller, application, member_id, now)
+        await writer.write(session, [], [enrolment])
         await record(
             session,
             entity="enrolment",
             entity_id=enrolment.id,
             action="created",
             client_id=caller.client_id,
-            to_status=status.value,
+            to_status=enrolment.status,
             details={
                 "union": "member_number" if body.union.member_number else "joined",
-                "member_id": str(member.id),
+                "member_id": str(member_id),
             },
         )
-        return out(enrolment, member)
+        return out(enrolment, shown)
 
 
-async def _expire_stale(
-    session: AsyncSession, caller: Caller, plan: Plan, member: Member, today: date
+async def _renew_share(
+    session: AsyncSession, caller: Caller, application: _Application, member: Member
 ) -> None:
-    open_rows = (
-        await session.execute(
-            select(Enrolment.id, Enrolment.applied_on).where(
-                Enrolment.member_id == member.id, Enrolment.status.in_(OPEN_STATUSES)
-            )
-        )
-    ).all()
-    stale = [i for i, applied_on in open_rows if application_expired(plan, applied_on, today)]
-    await expire_applications(session, stale, caller.client_id)
+    """An existing member may apply again: not while holding a share (a concurrent application
+    may have won a race since the first look), and stale applications expire now."""
+    share = await share_of(session, application.plan, member.id, application.today)
+    if share.blocker:
+        raise Conflict(share.blocker, code="already_enrolled")
+    await expire_applications(session, share.stale_applications, caller.client_id)
 
 
-async def expire_applications(
-    session: AsyncSession,
-    enrolment_ids: list[uuid.UUID],
-    client_id: uuid.UUID | None,
-    details: dict[str, str] | None = None,
-) -> list[uuid.UUID]:
-    """Mark these applications expired if they are still open, with an audit event each; the
-    ones that were not open (just paid, say) are left as they are. Returns those expired."""
-    if not enrolment_ids:
-        return []
-    expired = list(
-        (
-            await session.scalars(
-                update(Enrolment)
-                .where(Enrolment.id.in_(sorted(enrolment_ids)), Enrolment.status.in_(OPEN_STATUSES))
-                .values(status=EnrolmentStatus.EXPIRED.value)
-                .returning(Enrolment.id)
-                .execution_options(synchronize_session=False)
-            )
-        ).all()
+def _joined(member: NewMember, body: EnrolmentIn, now: datetime) -> NewMember:
+    if body.union.member_number:
+        return replace(member, union_member_number=body.union.member_number)
+    return replace(member, union_joined_at=now)
+
+
+def _join(member: Member, body: EnrolmentIn, now: datetime) -> None:
+    """Union membership only fills what is missing: an application never rewrites a member."""
+    if body.union.member_number and member.union_member_number is None:
+        member.union_member_number = body.union.member_number
+    elif body.union.join and member.union_joined_at is None:
+        member.union_joined_at = now
+
+
+def _new_application(
+    runtime: Runtime,
+    caller: Caller,
+    application: _Application,
+    member_id: uuid.UUID,
+    now: datetime,
+) -> NewApplication:
+    body, cipher = application.body, runtime.cipher
+    return NewApplication(
+        id=uuid.uuid4(),
+        member_id=member_id,
+        plan_code=application.plan.code,
+        plan_version=application.plan.version,
+        channel="individual",
+        status=application.status.value,
+        platform_code=body.platform_code,
+        platform_worker_id=body.platform_worker_id,
+        work_type=body.work_type,
+        work_city=body.work_city or DEFAULT_WORK_CITY,
+        applied_on=application.today,
+        checks=[c.model_dump() for c in application.checks],
+        name_cipher=cipher.encrypt(body.name, context=members.NAME),
+        phone_cipher=cipher.encrypt(members.normalise_phone(body.phone), context=members.PHONE),
+        created_by_client_id=caller.client_id,
+        created_at=now,
     )
-    for enrolment_id in expired:
-        await record(
-            session,
-            entity="enrolment",
-            entity_id=enrolment_id,
-            action="expired",
-            client_id=client_id,
-            to_status=EnrolmentStatus.EXPIRED.value,
-            details=details,
-        )
-    return expired
 
 
-def out(enrolment: Enrolment, member: Member) -> EnrolmentOut:
+def out(enrolment: Enrolment | NewApplication, member: MemberIdentity) -> EnrolmentOut:
     return EnrolmentOut(
         id=enrolment.id,
         status=enrolment.status,
-        member_id=member.id,
+        member_id=enrolment.member_id,
         plan_code=enrolment.plan_code,
         plan_version=enrolment.plan_version,
         applied_on=enrolment.applied_on,
@@ -322,7 +294,7 @@ def out(enrolment: Enrolment, member: Member) -> EnrolmentOut:
         platform_worker_id=enrolment.platform_worker_id,
         work_type=enrolment.work_type,
         checks=[Check.model_validate(c) for c in enrolment.checks],
-        member=MemberIdentity.of(member),
+        member=member,
         review_note=enrolment.review_note,
         created_at=enrolment.created_at,
     )
@@ -337,4 +309,4 @@ async def get(session: AsyncSession, caller: Caller, enrolment_id: uuid.UUID) ->
         raise NotFound("enrolment not found", code="enrolment_not_found")
     member = await session.get(Member, enrolment.member_id)
     assert member is not None
-    return out(enrolment, member)
+    return out(enrolment, MemberIdentity.of(member))

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from app.core.schemas import ResponseModel
-from app.members.models import Member
+
+
+class Masked(Protocol):
+    """A member row, or an identity sealed for one."""
+
+    @property
+    def id_number_masked(self) -> str: ...
+    @property
+    def name_masked(self) -> str: ...
+    @property
+    def phone_masked(self) -> str: ...
 
 
 class MemberIdentity(ResponseModel):
@@ -12,7 +24,7 @@ class MemberIdentity(ResponseModel):
     phone_masked: str
 
     @classmethod
-    def of(cls, member: Member) -> MemberIdentity:
+    def of(cls, member: Masked) -> MemberIdentity:
         return cls(
             id_number_masked=member.id_number_masked,
             name_masked=member.name_masked,

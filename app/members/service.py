@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,8 +32,40 @@ class Identity:
     phone: str
 
 
+@dataclass(frozen=True, slots=True)
+class SealedIdentity:
+    """A person's identity as a member row stores it: encrypted, keyed-hashed for look-ups, and
+    masked for answers. Sealed once, before any write transaction (encryption takes time)."""
+
+    id_number_hash: str
+    id_number_cipher: bytes
+    id_number_masked: str
+    name_cipher: bytes
+    name_masked: str
+    phone_hash: str
+    phone_cipher: bytes
+    phone_masked: str
+
+    def columns(self) -> dict[str, str | bytes]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
 def id_number_hash(cipher: PersonalDataCipher, id_number: str) -> str:
     return cipher.lookup_hash(id_number, context=ID_NUMBER)
+
+
+def seal(cipher: PersonalDataCipher, identity: Identity) -> SealedIdentity:
+    phone = normalise_phone(identity.phone)
+    return SealedIdentity(
+        id_number_hash=id_number_hash(cipher, identity.id_number),
+        id_number_cipher=cipher.encrypt(identity.id_number, context=ID_NUMBER),
+        id_number_masked=mask_id_number(identity.id_number),
+        name_cipher=cipher.encrypt(identity.name, context=NAME),
+        name_masked=mask_name(identity.name),
+        phone_hash=cipher.lookup_hash(phone, context=PHONE),
+        phone_cipher=cipher.encrypt(phone, context=PHONE),
+        phone_masked=mask_phone(phone),
+    )
 
 
 async def find_by_id_number(
@@ -44,33 +75,12 @@ async def find_by_id_number(
     return (await session.scalars(query)).first()
 
 
-def _set_contact(member: Member, cipher: PersonalDataCipher, identity: Identity) -> None:
-    phone = normalise_phone(identity.phone)
-    member.name_cipher = cipher.encrypt(identity.name, context=NAME)
-    member.name_masked = mask_name(identity.name)
-    member.phone_cipher = cipher.encrypt(phone, context=PHONE)
-    member.phone_hash = cipher.lookup_hash(phone, context=PHONE)
-    member.phone_masked = mask_phone(phone)
-
-
-def new_member(cipher: PersonalDataCipher, identity: Identity, consent_at: datetime) -> Member:
-    member = Member(
-        id=uuid.uuid4(),
-        id_number_hash=id_number_hash(cipher, identity.id_number),
-        id_number_cipher=cipher.encrypt(identity.id_number, context=ID_NUMBER),
-        id_number_masked=mask_id_number(identity.id_number),
-        sensitive_data_consent_at=consent_at,
-    )
-    _set_contact(member, cipher, identity)
-    return member
-
-
 async def platform_account_free(
-    session: AsyncSession, member: Member, platform_code: str, worker_id: str
+    session: AsyncSession, member_id: uuid.UUID, platform_code: str, worker_id: str
 ) -> bool:
     """Whether the platform account is unlinked or already this member's."""
     link = await _link(session, platform_code, worker_id)
-    return link is None or link.member_id == member.id
+    return link is None or link.member_id == member_id
 
 
 async def _link(session: AsyncSession, platform_code: str, worker_id: str) -> PlatformWorker | None:
@@ -85,15 +95,13 @@ def apply_contact(
     member: Member, cipher: PersonalDataCipher, name_cipher: bytes, phone_cipher: bytes
 ) -> None:
     """Take the contact details an application submitted (once it has become cover)."""
-    _set_contact(
-        member,
-        cipher,
-        Identity(
-            id_number="",
-            name=cipher.decrypt(name_cipher, context=NAME),
-            phone=cipher.decrypt(phone_cipher, context=PHONE),
-        ),
-    )
+    name = cipher.decrypt(name_cipher, context=NAME)
+    phone = normalise_phone(cipher.decrypt(phone_cipher, context=PHONE))
+    member.name_cipher = cipher.encrypt(name, context=NAME)
+    member.name_masked = mask_name(name)
+    member.phone_cipher = cipher.encrypt(phone, context=PHONE)
+    member.phone_hash = cipher.lookup_hash(phone, context=PHONE)
+    member.phone_masked = mask_phone(phone)
 
 
 def visible_member(caller: Caller, member: Member | None) -> Member:

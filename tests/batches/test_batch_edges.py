@@ -10,7 +10,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.batches.models import BatchChunk
-from app.batches.processing import _mark_failed
+from app.batches.chunks import mark_failed
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment
 from app.handlers import JOB_HANDLERS
@@ -59,7 +59,7 @@ async def test_a_failed_batch_releases_its_people_and_erases_its_upload(
     batch = (await submit(http, union, rows)).json()
     assert await Worker(app.state.runtime, JOB_HANDLERS).run_once()  # first chunk: 2 accepted
 
-    await _mark_failed(app.state.runtime, uuid.UUID(batch["id"]))
+    await mark_failed(app.state.runtime, uuid.UUID(batch["id"]))
     assert await run_jobs() == 1  # the second chunk's job finds the batch failed
 
     done = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()

@@ -313,7 +313,9 @@ async def test_reencrypt_moves_every_value_and_then_the_retired_key_can_go(db, r
         member = await session.get(Member, ids["member"])
     assert signing_secrets(hook, cipher, utc_now()) == [b"whsec_new", b"whsec_old"]
     assert endpoint(platform, cipher).credential == "platform-token"
-    assert read_chunk(cipher, str(ids["batch"]), 0, chunk.rows_cipher) == CHUNK_ITEMS
+    assert [
+        item.to_json() for item in read_chunk(cipher, str(ids["batch"]), 0, chunk.rows_cipher)
+    ] == [{**item, "same_person": None, "same_account": None} for item in CHUNK_ITEMS]
     assert cipher.decrypt(member.name_cipher, context=NAME) == "测试会员"
     assert cipher.decrypt(member.phone_cipher, context=PHONE).startswith("139")
 

@@ -1,0 +1,218 @@
+"""One chunk of a batch, start to finish: the job handler the workers run, stage by stage.
+
+1. Rows repeated earlier in the file were marked at upload: `duplicate`, or
+   `platform_worker_taken` for a platform account already used by an earlier row.
+2. Each row is screened on its own values and the rules core's eligibility (age on the batch's
+   application date, city, work type, known platform).
+3. People already holding a share (an open application, or cover not yet renewable) are
+   `duplicate`; a platform account linked to another member is `platform_worker_taken`.
+4. The platforms verify the rest, in bulk where they can, outside any write transaction.
+5. One write transaction: the chunk is claimed (a chunk done by another worker is left alone),
+   the existing-member checks are made again under it, and members, enrolments, the rows'
+   outcomes and the batch counters are written together. The chunk that completes the batch
+   issues the union's invoice in the same transaction.
+
+A concurrent application for the same person (another batch, the government app) hits a unique
+key; the chunk is then simply written again, and that person now counts as already enrolled.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from app.audit.service import record
+from app.batches.existing import existing_of
+from app.batches.models import BatchChunk, BatchStatus, EnrolmentBatch, RowOutcome
+from app.batches.outcomes import RowResult
+from app.batches.screening import Candidate, screen
+from app.batches.upload import ChunkItem, read_chunk
+from app.batches.verifying import verify
+from app.batches.writing import ChunkWork, seal, write_chunk
+from app.core.clock import utc_now
+from app.core.runtime import Runtime
+from app.enrolment.models import OPEN_STATUSES, Enrolment
+from app.enrolment.shares import expire_applications
+from app.jobs.models import Job
+from app.jobs.worker import Heartbeat
+from app.members import service as members
+from app.plans import get_plan
+from app.platforms.models import Platform
+from app.rules.plan import Plan
+
+CHUNK_JOB = "enrolment_batch.chunk"
+_WRITE_ATTEMPTS = 3
+logger = logging.getLogger(__name__)
+
+
+async def run_chunk_job(runtime: Runtime, job: Job, heartbeat: Heartbeat) -> None:
+    batch_id = uuid.UUID(job.payload["batch_id"])
+    try:
+        await process_chunk(runtime, batch_id, int(job.payload["chunk_no"]), heartbeat)
+    except Exception:
+        if job.attempts >= job.max_attempts:
+            await mark_failed(runtime, batch_id)
+        raise
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    batch: EnrolmentBatch
+    plan: Plan
+    items: list[ChunkItem]
+    enabled: dict[str, Platform]
+
+
+async def process_chunk(
+    runtime: Runtime, batch_id: uuid.UUID, chunk_no: int, heartbeat: Heartbeat | None = None
+) -> None:
+    chunk = await _read(runtime, batch_id, chunk_no)
+    if chunk is None:
+        return
+    batch, plan = chunk.batch, chunk.plan
+    if batch.status == BatchStatus.QUEUED.value:
+        await _mark_running(runtime, batch_id)
+    results, candidates = _screen(chunk)
+    hashes = {c.row_number: members.id_number_hash(runtime.cipher, c.id_number) for c in candidates}
+    async with runtime.db.reader() as session:
+        existing = await existing_of(session, plan, candidates, hashes, batch.applied_on)
+    to_verify = []
+    for candidate in candidates:
+        refusal = existing.refusal(candidate, hashes[candidate.row_number], batch.union_org_code)
+        if refusal is None:
+            to_verify.append(candidate)
+        else:
+            results.append(refusal)
+    verified, refused = await verify(runtime, plan, chunk.enabled, to_verify)
+    results += refused
+    if heartbeat is not None and not await heartbeat():
+        return  # the job was taken over while the platforms answered: the new owner writes
+    work = ChunkWork(
+        batch,
+        chunk_no,
+        plan,
+        runtime.clock.now(),
+        [seal(runtime, c, hashes[c.row_number]) for c in verified],
+        results,
+    )
+    await _write(runtime, work)
+
+
+async def _read(runtime: Runtime, batch_id: uuid.UUID, chunk_no: int) -> _Chunk | None:
+    """The chunk's rows and what judging them needs; None when there is nothing left to do."""
+    async with runtime.db.reader() as session:
+        batch = await session.get(EnrolmentBatch, batch_id)
+        chunk = await session.get(BatchChunk, (batch_id, chunk_no))
+        if batch is None or chunk is None or chunk.rows_cipher is None:
+            return None  # done already (the worker that did it died before marking its job done)
+        if batch.status == BatchStatus.FAILED.value:
+            return None
+        enabled = (await session.scalars(select(Platform).where(Platform.enabled))).all()
+        items = read_chunk(runtime.cipher, str(batch_id), chunk_no, chunk.rows_cipher)
+    plan = get_plan(batch.plan_code)
+    assert plan is not None, "a batch's plan is always shipped"
+    return _Chunk(batch, plan, items, {p.code: p for p in enabled})
+
+
+def _screen(chunk: _Chunk) -> tuple[list[RowResult], list[Candidate]]:
+    """Repeats within the file, then each row on its own values: the results settled, and the
+    candidates left."""
+    results: list[RowResult] = []
+    candidates: list[Candidate] = []
+    work_types = {code: list(p.work_types) for code, p in chunk.enabled.items()}
+    for item in chunk.items:
+        number, ref = item.number, item.row.get("ref")
+        if item.same_person_as:
+            results.append(
+                RowResult(
+                    number,
+                    ref,
+                    RowOutcome.DUPLICATE,
+                    ["duplicate_in_file"],
+                    duplicate_of_row=item.same_person_as,
+                )
+            )
+        elif item.same_account_as:
+            results.append(RowResult.rejected(number, ref, ["platform_worker_taken"]))
+        else:
+            screened = screen(chunk.plan, work_types, number, item.row, chunk.batch.applied_on)
+            if isinstance(screened, list):
+                results.append(RowResult.rejected(number, ref, screened))
+            else:
+                candidates.append(screened)
+    return results, candidates
+
+
+async def _write(runtime: Runtime, work: ChunkWork) -> None:
+    for attempt in range(1, _WRITE_ATTEMPTS + 1):
+        try:
+            await write_chunk(runtime, work)
+            return
+        except DBAPIError as exc:
+            if not (isinstance(exc, IntegrityError) or _retryable(exc)):
+                raise
+            # Someone enrolled one of these people meanwhile (or PostgreSQL chose this
+            # transaction as a deadlock victim): the next pass sees them.
+            logger.info(
+                "batch chunk met a concurrent enrolment; writing again",
+                extra={
+                    "batch_id": str(work.batch.id),
+                    "chunk_no": work.chunk_no,
+                    "attempt": attempt,
+                },
+            )
+    raise RuntimeError("batch chunk kept meeting concurrent enrolments")
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    """PostgreSQL's deadlock and serialisation failures: the transaction may simply run again."""
+    return getattr(exc.orig, "sqlstate", None) in {"40P01", "40001"}
+
+
+async def _mark_running(runtime: Runtime, batch_id: uuid.UUID) -> None:
+    async with runtime.db.writer() as session:
+        await session.execute(
+            update(EnrolmentBatch)
+            .where(EnrolmentBatch.id == batch_id, EnrolmentBatch.status == BatchStatus.QUEUED.value)
+            .values(status=BatchStatus.RUNNING.value, started_at=utc_now())
+        )
+        await session.commit()
+
+
+async def mark_failed(runtime: Runtime, batch_id: uuid.UUID) -> None:
+    """A chunk gave up after its last attempt: the batch cannot complete, so no invoice will
+    come. Its open applications are released (or those people could not enrol for a month),
+    the rest of the upload is erased, and the remaining chunks stop. Outcomes stay readable."""
+    async with runtime.db.writer() as session:
+        batch = await session.get(EnrolmentBatch, batch_id, with_for_update=True)
+        if batch is None or batch.status in (BatchStatus.DONE.value, BatchStatus.FAILED.value):
+            return
+        batch.status = BatchStatus.FAILED.value
+        batch.finished_at = utc_now()
+        open_ids = (
+            await session.scalars(
+                select(Enrolment.id).where(
+                    Enrolment.batch_id == batch_id, Enrolment.status.in_(OPEN_STATUSES)
+                )
+            )
+        ).all()
+        released = await expire_applications(
+            session, list(open_ids), None, {"batch_id": str(batch_id), "reason": "batch_failed"}
+        )
+        await session.execute(
+            update(BatchChunk).where(BatchChunk.batch_id == batch_id).values(rows_cipher=None)
+        )
+        await record(
+            session,
+            entity="enrolment_batch",
+            entity_id=batch_id,
+            action="failed",
+            client_id=None,
+            to_status=BatchStatus.FAILED.value,
+            details={"processed": batch.processed, "applications_released": len(released)},
+        )
+        await session.commit()

@@ -1,0 +1,78 @@
+"""What the database already holds about a chunk's people and platform accounts.
+
+Read twice: once before the platforms are asked (so no one holding a share is verified for
+nothing), and again inside the write transaction (someone may have enrolled meanwhile). The
+share check is the one individual enrolment makes (`app.enrolment.shares`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.batches.models import RowOutcome
+from app.batches.outcomes import RowResult
+from app.batches.screening import Candidate
+from app.enrolment.shares import Share, shares_of
+from app.members.models import Member, PlatformWorker
+from app.rules.plan import Plan
+
+
+@dataclass
+class Existing:
+    members: dict[str, Member] = field(default_factory=dict)  # by ID-number hash
+    shares: dict[uuid.UUID, Share] = field(default_factory=dict)
+    account_owners: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
+
+    def refusal(self, candidate: Candidate, id_hash: str, union: str) -> RowResult | None:
+        """`duplicate` for a person holding a share (with their member id only for the union's
+        own member), `platform_worker_taken` for another member's platform account."""
+        member = self.members.get(id_hash)
+        if member is not None and self.shares[member.id].blocker:
+            return RowResult(
+                candidate.row_number,
+                candidate.ref,
+                RowOutcome.DUPLICATE,
+                ["already_enrolled"],
+                member_id=member.id if member.union_org_code == union else None,
+            )
+        owner = self.account_owners.get((candidate.platform_code, candidate.platform_worker_id))
+        if owner is not None and (member is None or owner != member.id):
+            return RowResult.rejected(
+                candidate.row_number, candidate.ref, ["platform_worker_taken"]
+            )
+        return None
+
+    def stale_applications(self, member_id: uuid.UUID) -> list[uuid.UUID]:
+        return self.shares[member_id].stale_applications
+
+
+async def existing_of(
+    session: AsyncSession,
+    plan: Plan,
+    candidates: Iterable[Candidate],
+    hashes: dict[int, str],
+    today: date,
+) -> Existing:
+    candidates = list(candidates)
+    found = Existing()
+    if not candidates:
+        return found
+    rows = await session.scalars(
+        select(Member).where(Member.id_number_hash.in_([hashes[c.row_number] for c in candidates]))
+    )
+    found.members = {m.id_number_hash: m for m in rows}
+    found.shares = await shares_of(session, plan, [m.id for m in found.members.values()], today)
+    accounts = {(c.platform_code, c.platform_worker_id) for c in candidates}
+    for link in await session.scalars(
+        select(PlatformWorker).where(
+            tuple_(PlatformWorker.platform_code, PlatformWorker.platform_worker_id).in_(accounts)
+        )
+    ):
+        found.account_owners[(link.platform_code, link.platform_worker_id)] = link.member_id
+    return found
