@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from app.core.config import Settings, with_development_secrets
 from app.core.runtime import Runtime
-from app.demo_cover import CoveredMember, add_covered_members
+from app.demo.cover import CoveredMember, Seed, add_covered_members
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from bench import bare
 from bench.harness import Service, free_port, wait_until_serving
@@ -56,11 +56,8 @@ async def seed(service: Service, client_id: str, members: int) -> list[CoveredMe
                 seeded += await add_covered_members(
                     session,
                     runtime.cipher,
-                    plan,
-                    numbers=range(start, min(members, start + 1000)),
-                    starts_on=COVER_STARTS,
-                    client_id=uuid.UUID(client_id),
-                    platform_code=PLATFORM,
+                    Seed(plan, COVER_STARTS, uuid.UUID(client_id), PLATFORM),
+                    range(start, min(members, start + 1000)),
                 )
                 await session.commit()
     finally:

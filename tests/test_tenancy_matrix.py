@@ -28,7 +28,7 @@ import pytest
 
 from app.clients.service import create_client
 from app.core.policy import POLICY, Action, Role
-from app.demo_cover import add_covered_members, synthetic_id_number
+from app.demo.cover import Seed, add_covered_members, synthetic_id_number
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from tests.claims.conftest import claim, documents
 from tests.conftest import bearer
@@ -368,12 +368,14 @@ async def world(http, db, runtime, api_key) -> World:
         [member] = await add_covered_members(
             session,
             runtime.cipher,
-            get_plan(DEFAULT_PLAN_CODE),
-            numbers=[MEMBER_NUMBER],
-            starts_on=date(2026, 1, 1),
-            client_id=victim.client.id,
-            platform_code="demo-delivery",
-            union_org_code="SH-PUDONG",
+            Seed(
+                get_plan(DEFAULT_PLAN_CODE),
+                date(2026, 1, 1),
+                victim.client.id,
+                "demo-delivery",
+                "SH-PUDONG",
+            ),
+            [MEMBER_NUMBER],
         )
         await session.commit()
     member_id = str(member.member_id)

@@ -9,7 +9,7 @@ from app.cli.common import settings_or_exit, with_db
 
 def demo() -> None:
     """Seed demo clients (one per role) and print their keys. Refused in production."""
-    from app.demo import seed_demo
+    from app.demo.seed import seed_demo
 
     settings = settings_or_exit()
     if settings.is_production:

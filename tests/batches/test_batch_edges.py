@@ -9,8 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.batches.models import BatchChunk
 from app.batches.chunks import mark_failed
+from app.batches.models import BatchChunk
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment
 from app.handlers import JOB_HANDLERS

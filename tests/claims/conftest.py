@@ -16,7 +16,7 @@ from app.clients.service import create_client
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
 from app.core.signing import signature_header
-from app.demo_cover import add_covered_members
+from app.demo.cover import Seed, add_covered_members
 from app.main import create_app
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from app.platforms.schemas import PlatformIn
@@ -101,12 +101,8 @@ def covered(db, runtime, seeder):
             members = await add_covered_members(
                 session,
                 runtime.cipher,
-                PLAN,
-                numbers=[next(_numbers) for _ in range(n)],
-                starts_on=starts_on,
-                client_id=seeder,
-                platform_code="demo-delivery",
-                union_org_code=union,
+                Seed(PLAN, starts_on, seeder, "demo-delivery", union),
+                [next(_numbers) for _ in range(n)],
             )
             await session.commit()
         return [m.member_id for m in members]

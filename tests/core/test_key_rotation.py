@@ -26,7 +26,7 @@ from app.core.config import ConfigurationError, Settings
 from app.core.crypto import DecryptionError, PersonalDataCipher, key_id
 from app.core.models import Base
 from app.core.policy import Role
-from app.demo_cover import add_covered_members, synthetic_id_number
+from app.demo.cover import Seed, add_covered_members, synthetic_id_number
 from app.keys.columns import ENCRYPTED
 from app.keys.reencrypt import reencrypt
 from app.members.models import Member
@@ -187,11 +187,8 @@ async def seed(db, cipher: PersonalDataCipher) -> dict[str, uuid.UUID]:
         covered = await add_covered_members(
             session,
             cipher,
-            PLAN,
-            numbers=range(1, SEEDED_MEMBERS + 1),
-            starts_on=date(2026, 1, 1),
-            client_id=client_id,
-            platform_code="demo-delivery",
+            Seed(PLAN, date(2026, 1, 1), client_id, "demo-delivery"),
+            range(1, SEEDED_MEMBERS + 1),
         )
         first = covered[0].member_id
         await session.execute(

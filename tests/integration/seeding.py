@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.demo_cover import CoveredMember, add_covered_members
+from app.demo.cover import CoveredMember, Seed, add_covered_members
 from tests.claims.conftest import PLAN, add_seeder
 
 
@@ -13,13 +13,7 @@ async def covered_member(db, runtime, *, number: int, starts_on: date) -> Covere
     async with db.writer() as session:
         seeder = await add_seeder(session, runtime.cipher)
         [covered] = await add_covered_members(
-            session,
-            runtime.cipher,
-            PLAN,
-            numbers=[number],
-            starts_on=starts_on,
-            client_id=seeder,
-            platform_code="demo-delivery",
+            session, runtime.cipher, Seed(PLAN, starts_on, seeder, "demo-delivery"), [number]
         )
         await session.commit()
     return covered

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from app.core.policy import Role
-from app.demo_cover import add_covered_members, add_paid_period
+from app.demo.cover import Seed, add_covered_members, add_paid_period
 from app.members.models import Member
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
@@ -61,22 +61,16 @@ def worker(db, runtime, platforms):
             [member] = await add_covered_members(
                 session,
                 runtime.cipher,
-                PLAN,
-                numbers=[next(_numbers)],
-                starts_on=starts_on,
-                client_id=platforms,
-                platform_code=platform,
+                Seed(PLAN, starts_on, platforms, platform),
+                [next(_numbers)],
             )
             if also_from is not None:  # a second period for the same member, e.g. a renewal
                 await add_paid_period(
                     session,
                     runtime.cipher,
-                    PLAN,
-                    member_id=member.member_id,
-                    starts_on=also_from,
-                    client_id=platforms,
-                    platform_code=platform,
-                    platform_worker_id=member.platform_worker_id,
+                    Seed(PLAN, also_from, platforms, platform),
+                    member.member_id,
+                    member.platform_worker_id,
                 )
             if died_on is not None:
                 await session.execute(

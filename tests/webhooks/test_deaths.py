@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.clients.models import ApiClient
 from app.core.policy import Role
 from app.coverage.endings import sweep_ended_periods
-from app.demo_cover import add_paid_period
+from app.demo.cover import Seed, add_paid_period
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from tests.claims.conftest import claim, file, review
 from tests.conftest import bearer
@@ -75,12 +75,14 @@ async def test_a_premium_paid_after_a_death_buys_no_cover_and_announces_nothing(
         await add_paid_period(
             session,
             runtime.cipher,
-            PLAN,
-            member_id=member_id,
-            starts_on=date(2026, 1, 1),
-            client_id=await session.scalar(select(ApiClient.id).limit(1)),
-            platform_code="demo-delivery",
-            platform_worker_id="rider-gansu",
+            Seed(
+                PLAN,
+                date(2026, 1, 1),
+                await session.scalar(select(ApiClient.id).limit(1)),
+                "demo-delivery",
+            ),
+            member_id,
+            "rider-gansu",
         )
         await session.commit()
     await approved_death(http, citizen, examiner, member_id, date(2026, 8, 1))

@@ -14,7 +14,7 @@ from app.core.policy import Role
 from app.core.signing import verify
 from app.coverage.endings import sweep_ended_periods
 from app.coverage.models import CoveragePeriodRecord
-from app.demo_cover import add_covered_members, add_paid_period
+from app.demo.cover import Seed, add_covered_members, add_paid_period
 from app.jobs.models import Job, JobStatus
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from app.webhooks.models import DeliveryStatus
@@ -40,22 +40,21 @@ async def seeded(db, runtime, starts_on: date, *, renewed: bool = False):
         [member] = await add_covered_members(
             session,
             runtime.cipher,
-            PLAN,
-            numbers=[int(time.time_ns() % 1_000_000)],
-            starts_on=starts_on,
-            client_id=issued.client.id,
-            platform_code="demo-delivery",
+            Seed(PLAN, starts_on, issued.client.id, "demo-delivery"),
+            [int(time.time_ns() % 1_000_000)],
         )
         if renewed:
             await add_paid_period(
                 session,
                 runtime.cipher,
-                PLAN,
-                member_id=member.member_id,
-                starts_on=starts_on.replace(year=starts_on.year + 1),
-                client_id=issued.client.id,
-                platform_code="demo-delivery",
-                platform_worker_id=member.platform_worker_id,
+                Seed(
+                    PLAN,
+                    starts_on.replace(year=starts_on.year + 1),
+                    issued.client.id,
+                    "demo-delivery",
+                ),
+                member.member_id,
+                member.platform_worker_id,
                 continues_previous=True,
             )
         await session.commit()
