@@ -152,15 +152,14 @@ async def record_decision(
     if decision.approved:
         assert decision.usage is not None
         assert period_id is not None
-        await usage.consume(
-            session,
-            context.plan,
+        paid = usage.Consumption(
             member_id=claim.member_id,
             period_id=period_id,
             seen_version=context.usage.versions.get(period_id, 0),
-            delta=decision.usage,
             claim_id=claim.id,
+            delta=decision.usage,
         )
+        await usage.consume(session, context.plan, paid)
         payout = _owed(context, claim, period_id, decision.payable_fen)
         session.add(payout)
         death_on = death_on or decision.usage.died_on

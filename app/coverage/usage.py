@@ -159,26 +159,49 @@ def _changes(delta: UsageDelta) -> dict[str, int]:
     return changes
 
 
-async def consume(
-    session: AsyncSession,
-    plan: Plan,
-    *,
-    member_id: uuid.UUID,
-    period_id: uuid.UUID,
-    seen_version: int,
-    delta: UsageDelta,
-    claim_id: uuid.UUID,
-) -> None:
+@dataclass(frozen=True)
+class Consumption:
+    """An approved decision's payment, and the counters it goes into."""
+
+    member_id: uuid.UUID
+    period_id: uuid.UUID
+    # The period row's version as read before deciding: a row changed since fails.
+    seen_version: int
+    claim_id: uuid.UUID
+    delta: UsageDelta
+
+
+async def consume(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
     """Add an approved decision's payment to the counters, or fail with `UsageConflict`.
 
     Each counter is one conditional upsert: a first payment inserts the row; a later one
     updates it only where the condition holds, and an update that does not hold returns no row.
     """
-    is_postgresql = session.get_bind().dialect.name == "postgresql"
+    await _consume_period(session, plan, paid)
+    for benefit, amount in _changes(paid.delta).items():
+        await _consume_benefit(session, plan, paid, benefit, amount)
+        await _consume_event(session, plan, paid, benefit, amount)
+    if paid.delta.hospital_dates:
+        # The primary key (member, day) refuses a day paid twice, whatever the race.
+        session.add_all(
+            PaidHospitalDay(
+                member_id=paid.member_id,
+                day=day,
+                coverage_period_id=paid.period_id,
+                claim_id=paid.claim_id,
+            )
+            for day in sorted(paid.delta.hospital_dates)
+        )
+
+
+async def _consume_period(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
+    """The period's totals: only if no other decision changed them since they were read, and
+    only within the ceiling and the hospital days' cap."""
+    delta = paid.delta
     max_days = plan.benefit(HOSPITAL_ALLOWANCE).int_param("max_days_per_period")
     period = _upsert(session, PeriodUsage).values(
-        coverage_period_id=period_id,
-        member_id=member_id,
+        coverage_period_id=paid.period_id,
+        member_id=paid.member_id,
         total_paid_fen=delta.paid_fen,
         hospital_days=delta.hospital_days,
         decisions=1,
@@ -195,78 +218,82 @@ async def consume(
                 "died_on": func.coalesce(PeriodUsage.died_on, period.excluded.died_on),
             },
             where=and_(
-                PeriodUsage.decisions == seen_version,
+                PeriodUsage.decisions == paid.seen_version,
                 PeriodUsage.total_paid_fen + delta.paid_fen <= plan.ceiling_fen.value,
                 PeriodUsage.hospital_days + delta.hospital_days <= max_days,
             ),
         ).returning(PeriodUsage.decisions),
         "the period's usage changed, or the ceiling would be crossed",
     )
-    for benefit, amount in _changes(delta).items():
-        payments = 1 if benefit == delta.benefit and delta.paid_fen > 0 else 0
-        row = _upsert(session, BenefitUsageRecord).values(
-            coverage_period_id=period_id,
-            benefit=benefit,
-            member_id=member_id,
-            paid_fen=amount,
-            payments=payments,
-        )
-        await _expect_row(
-            session,
-            row.on_conflict_do_update(
-                index_elements=[BenefitUsageRecord.coverage_period_id, BenefitUsageRecord.benefit],
-                set_={
-                    "paid_fen": BenefitUsageRecord.paid_fen + amount,
-                    "payments": BenefitUsageRecord.payments + payments,
-                },
-                where=and_(
-                    true(),
-                    *_within(BenefitUsageRecord.paid_fen, amount, plan, benefit, per_event=False),
+
+
+async def _consume_benefit(
+    session: AsyncSession, plan: Plan, paid: Consumption, benefit: str, amount: int
+) -> None:
+    """One benefit's total for the period, within its limit per period."""
+    payments = 1 if benefit == paid.delta.benefit and paid.delta.paid_fen > 0 else 0
+    row = _upsert(session, BenefitUsageRecord).values(
+        coverage_period_id=paid.period_id,
+        benefit=benefit,
+        member_id=paid.member_id,
+        paid_fen=amount,
+        payments=payments,
+    )
+    await _expect_row(
+        session,
+        row.on_conflict_do_update(
+            index_elements=[BenefitUsageRecord.coverage_period_id, BenefitUsageRecord.benefit],
+            set_={
+                "paid_fen": BenefitUsageRecord.paid_fen + amount,
+                "payments": BenefitUsageRecord.payments + payments,
+            },
+            where=and_(
+                true(),
+                *_within(BenefitUsageRecord.paid_fen, amount, plan, benefit, per_event=False),
+            ),
+        ).returning(BenefitUsageRecord.paid_fen),
+        f"{benefit} would pass its limit for the period",
+    )
+
+
+async def _consume_event(
+    session: AsyncSession, plan: Plan, paid: Consumption, benefit: str, amount: int
+) -> None:
+    """One benefit's total for the event, within its limit per accident; the best disability
+    grade reached keeps the lowest number."""
+    grade = paid.delta.disability_grade if benefit == ACCIDENTAL_DISABILITY else None
+    event = _upsert(session, EventUsageRecord).values(
+        coverage_period_id=paid.period_id,
+        event_ref=paid.delta.event_ref,
+        benefit=benefit,
+        member_id=paid.member_id,
+        paid_fen=amount,
+        disability_grade=grade,
+    )
+    least = func.least if session.get_bind().dialect.name == "postgresql" else func.min
+    await _expect_row(
+        session,
+        event.on_conflict_do_update(
+            index_elements=[
+                EventUsageRecord.coverage_period_id,
+                EventUsageRecord.event_ref,
+                EventUsageRecord.benefit,
+            ],
+            set_={
+                "paid_fen": EventUsageRecord.paid_fen + amount,
+                "disability_grade": func.coalesce(
+                    least(EventUsageRecord.disability_grade, event.excluded.disability_grade),
+                    EventUsageRecord.disability_grade,
+                    event.excluded.disability_grade,
                 ),
-            ).returning(BenefitUsageRecord.paid_fen),
-            f"{benefit} would pass its limit for the period",
-        )
-        grade = delta.disability_grade if benefit == ACCIDENTAL_DISABILITY else None
-        event = _upsert(session, EventUsageRecord).values(
-            coverage_period_id=period_id,
-            event_ref=delta.event_ref,
-            benefit=benefit,
-            member_id=member_id,
-            paid_fen=amount,
-            disability_grade=grade,
-        )
-        least = func.least if is_postgresql else func.min
-        await _expect_row(
-            session,
-            event.on_conflict_do_update(
-                index_elements=[
-                    EventUsageRecord.coverage_period_id,
-                    EventUsageRecord.event_ref,
-                    EventUsageRecord.benefit,
-                ],
-                set_={
-                    "paid_fen": EventUsageRecord.paid_fen + amount,
-                    "disability_grade": func.coalesce(
-                        least(EventUsageRecord.disability_grade, event.excluded.disability_grade),
-                        EventUsageRecord.disability_grade,
-                        event.excluded.disability_grade,
-                    ),
-                },
-                where=and_(
-                    true(),
-                    *_within(EventUsageRecord.paid_fen, amount, plan, benefit, per_event=True),
-                ),
-            ).returning(EventUsageRecord.paid_fen),
-            f"{benefit} would pass its limit for the accident",
-        )
-    if delta.hospital_dates:
-        # The primary key (member, day) refuses a day paid twice, whatever the race.
-        session.add_all(
-            PaidHospitalDay(
-                member_id=member_id, day=day, coverage_period_id=period_id, claim_id=claim_id
-            )
-            for day in sorted(delta.hospital_dates)
-        )
+            },
+            where=and_(
+                true(),
+                *_within(EventUsageRecord.paid_fen, amount, plan, benefit, per_event=True),
+            ),
+        ).returning(EventUsageRecord.paid_fen),
+        f"{benefit} would pass its limit for the accident",
+    )
 
 
 def _within(

@@ -30,6 +30,7 @@ from app.plans import get_plan
 from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
 from app.rules.eligibility import check_age
 from app.rules.id_numbers import IdNumber, parse_id_number
+from app.rules.plan import Plan
 from app.webhooks.models import EventType
 from app.webhooks.outbox import CoverageChange, emit
 
@@ -41,6 +42,19 @@ class Started:
     coverage: CoverageOut | None
 
 
+@dataclass
+class _Batch:
+    """What activating a few enrolments reads once: their members (locked), each member's
+    latest period, and the platform accounts already linked."""
+
+    cipher: PersonalDataCipher
+    order: PaymentOrder
+    paid_at: datetime
+    members: dict[uuid.UUID, Member]
+    latest: dict[uuid.UUID, CoveragePeriod]
+    links: dict[tuple[str, str], PlatformWorker]
+
+
 async def activate_many(
     session: AsyncSession,
     cipher: PersonalDataCipher,
@@ -49,6 +63,34 @@ async def activate_many(
     paid_at: datetime,
 ) -> list[Started]:
     """Start cover for these enrolments (locked by the caller), in the caller's transaction."""
+    batch = await _load(session, cipher, enrolments, order, paid_at)
+    started = []
+    changes: list[CoverageChange] = []
+    for enrolment in enrolments:
+        result = await _activate(session, batch, enrolment)
+        started.append(result)
+        if result.coverage is not None:
+            changes.append(
+                CoverageChange(
+                    enrolment.member_id,
+                    EventType.COVERAGE_ACTIVATED,
+                    enrolment.plan_code,
+                    result.coverage.starts_on,
+                    result.coverage.ends_on,
+                )
+            )
+    await session.flush()
+    await emit(session, changes)  # platforms hear of it in this same transaction
+    return started
+
+
+async def _load(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    enrolments: Sequence[Enrolment],
+    order: PaymentOrder,
+    paid_at: datetime,
+) -> _Batch:
     member_ids = sorted({e.member_id for e in enrolments})
     members = {
         m.id: m
@@ -76,77 +118,26 @@ async def activate_many(
             )
         )
     }
-    started = []
-    changes: list[CoverageChange] = []
-    for enrolment in enrolments:
-        member = members[enrolment.member_id]
-        result = await _activate(
-            session, cipher, enrolment, member, latest.get(member.id), links, order, paid_at
-        )
-        started.append(result)
-        if result.coverage is not None:
-            changes.append(
-                CoverageChange(
-                    member.id,
-                    EventType.COVERAGE_ACTIVATED,
-                    enrolment.plan_code,
-                    result.coverage.starts_on,
-                    result.coverage.ends_on,
-                )
-            )
-    await session.flush()
-    await emit(session, changes)  # platforms hear of it in this same transaction
-    return started
+    return _Batch(cipher, order, paid_at, members, latest, links)
 
 
-async def _activate(
-    session: AsyncSession,
-    cipher: PersonalDataCipher,
-    enrolment: Enrolment,
-    member: Member,
-    latest: CoveragePeriod | None,
-    links: dict[tuple[str, str], PlatformWorker],
-    order: PaymentOrder,
-    paid_at: datetime,
-) -> Started:
+async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) -> Started:
     plan = get_plan(enrolment.plan_code)
     assert plan is not None, "an enrolment's plan is always shipped"
-    paid_on = shanghai_date(paid_at)
+    member = batch.members[enrolment.member_id]
+    paid_on = shanghai_date(batch.paid_at)
     if enrolment.status != EnrolmentStatus.AWAITING_PAYMENT.value or (
         enrolment.batch_id is not None and application_expired(plan, enrolment.applied_on, paid_on)
     ):
         # Paid for an application that is no longer open (expired and replaced, or decided),
         # or a union invoice paid after its applications lapsed: no cover, the money goes back.
-        await record(
-            session,
-            entity="enrolment",
-            entity_id=enrolment.id,
-            action="paid_when_not_open",
-            client_id=None,
-            from_status=enrolment.status,
-            to_status=EnrolmentStatus.REFUND_DUE.value,
-            details={"payment_order_id": str(order.id)},
-        )
-        if enrolment.status in (s.value for s in OPEN_STATUSES):
-            enrolment.status = EnrolmentStatus.REFUND_DUE.value
-        return Started(enrolment.id, "refund_due", None)
+        return await _refund_due(session, batch, enrolment, "paid_when_not_open")
     if member.died_on is not None and plan.claims.death_ends_cover.value:
         # A death ends cover for good: a premium paid afterwards (a renewal left open) buys
         # nothing and goes back.
-        await record(
-            session,
-            entity="enrolment",
-            entity_id=enrolment.id,
-            action="paid_after_death",
-            client_id=None,
-            from_status=enrolment.status,
-            to_status=EnrolmentStatus.REFUND_DUE.value,
-            details={"payment_order_id": str(order.id)},
-        )
-        enrolment.status = EnrolmentStatus.REFUND_DUE.value
-        return Started(enrolment.id, "refund_due", None)
-    period = period_for_payment(plan, paid_on, latest)
-    identity = parse_id_number(cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
+        return await _refund_due(session, batch, enrolment, "paid_after_death")
+    period = period_for_payment(plan, paid_on, batch.latest.get(member.id))
+    identity = parse_id_number(batch.cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
     assert isinstance(identity, IdNumber)
     too_old = check_age(plan, identity.birth_date, period.starts_on)
     new_status = EnrolmentStatus.REFUND_DUE if too_old else EnrolmentStatus.PAID
@@ -165,17 +156,53 @@ async def _activate(
         return Started(enrolment.id, "refund_due", None)
     # The application has become cover: now its contact details and platform account are the
     # member's.
-    apply_contact(member, cipher, enrolment.name_cipher, enrolment.phone_cipher)
+    apply_contact(member, batch.cipher, enrolment.name_cipher, enrolment.phone_cipher)
+    await _link_account(session, batch, enrolment, member)
+    await _write_period(session, batch, enrolment, plan, period)
+    return Started(
+        enrolment.id,
+        "activated",
+        CoverageOut(
+            starts_on=period.starts_on,
+            ends_on=period.ends_on,
+            continues_previous=period.continues_previous,
+        ),
+    )
+
+
+async def _refund_due(
+    session: AsyncSession, batch: _Batch, enrolment: Enrolment, action: str
+) -> Started:
+    await record(
+        session,
+        entity="enrolment",
+        entity_id=enrolment.id,
+        action=action,
+        client_id=None,
+        from_status=enrolment.status,
+        to_status=EnrolmentStatus.REFUND_DUE.value,
+        details={"payment_order_id": str(batch.order.id)},
+    )
+    if enrolment.status in (s.value for s in OPEN_STATUSES):
+        enrolment.status = EnrolmentStatus.REFUND_DUE.value
+    return Started(enrolment.id, "refund_due", None)
+
+
+async def _link_account(
+    session: AsyncSession, batch: _Batch, enrolment: Enrolment, member: Member
+) -> None:
+    """The platform account the application named becomes the member's, unless another member
+    already holds it (recorded, not fought over)."""
     account = (enrolment.platform_code, enrolment.platform_worker_id)
-    link = links.get(account)
+    link = batch.links.get(account)
     if link is None:
-        links[account] = PlatformWorker(
+        batch.links[account] = PlatformWorker(
             member_id=member.id,
             platform_code=enrolment.platform_code,
             platform_worker_id=enrolment.platform_worker_id,
             work_type=enrolment.work_type,
         )
-        session.add(links[account])
+        session.add(batch.links[account])
     elif link.member_id == member.id:
         link.work_type = enrolment.work_type
     else:
@@ -187,16 +214,25 @@ async def _activate(
             client_id=None,
             details={"platform_code": enrolment.platform_code},
         )
+
+
+async def _write_period(
+    session: AsyncSession,
+    batch: _Batch,
+    enrolment: Enrolment,
+    plan: Plan,
+    period: CoveragePeriod,
+) -> None:
     row = CoveragePeriodRecord(
         id=uuid.uuid4(),
-        member_id=member.id,
+        member_id=enrolment.member_id,
         plan_code=plan.code,
         plan_version=plan.version,
         starts_on=period.starts_on,
         ends_on=period.ends_on,
         continues_previous=period.continues_previous,
         enrolment_id=enrolment.id,
-        payment_order_id=order.id,
+        payment_order_id=batch.order.id,
     )
     session.add(row)
     await record(
@@ -209,15 +245,6 @@ async def _activate(
         details={
             "starts_on": str(period.starts_on),
             "ends_on": str(period.ends_on),
-            "member_id": str(member.id),
+            "member_id": str(enrolment.member_id),
         },
-    )
-    return Started(
-        enrolment.id,
-        "activated",
-        CoverageOut(
-            starts_on=period.starts_on,
-            ends_on=period.ends_on,
-            continues_previous=period.continues_previous,
-        ),
     )

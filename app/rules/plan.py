@@ -250,48 +250,29 @@ def _diseases(data: object) -> dict[str, Disease]:
     return diseases
 
 
-def parse_plan(data: Mapping[str, Any]) -> Plan:
-    """Validate a decoded plan file and build the `Plan`; raise `PlanError` naming the bad key."""
-    fmt = data.get("format")
-    if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt != FORMAT_VERSION:
-        raise PlanError("format", f"this service reads plan format {FORMAT_VERSION}")
-    _reject_unknown(
-        data,
-        {
-            "format",
-            "code",
-            "version",
-            "name",
-            "operator",
-            "effective_from",
-            "effective_to",
-            "premium_fen",
-            "ceiling_fen",
-            "shares_per_member_per_period",
-            "eligibility",
-            "period",
-            "waiting",
-            "claims",
-            "benefits",
-            "diseases",
-            "applications",
-        },
-        "",
-    )
-    eligibility = _table(data, "eligibility", "")
-    period = _table(data, "period", "")
-    waiting = _table(data, "waiting", "")
-    applications = _table(data, "applications", "")
-    application_readers: dict[str, Reader] = {"valid_days": days(1)}
-    _reject_unknown(applications, set(application_readers), "applications")
-    claims = _table(data, "claims", "")
-    benefits = _table(data, "benefits", "")
-    _reject_unknown(benefits, set(BENEFITS), "benefits")
-    missing = [code for code in BENEFITS if code not in benefits]
-    if missing:
-        raise PlanError(f"benefits.{missing[0]}", "missing table")
-
-    elig_readers: dict[str, Reader] = {
+_TOP_LEVEL_KEYS = frozenset(
+    {
+        "format",
+        "code",
+        "version",
+        "name",
+        "operator",
+        "effective_from",
+        "effective_to",
+        "premium_fen",
+        "ceiling_fen",
+        "shares_per_member_per_period",
+        "eligibility",
+        "period",
+        "waiting",
+        "claims",
+        "benefits",
+        "diseases",
+        "applications",
+    }
+)
+_SECTIONS: dict[str, dict[str, Reader]] = {
+    "eligibility": {
         "min_age": integer(0, 150),
         "under_age": integer(1, 150),
         "work_cities": text_list(),
@@ -301,27 +282,50 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         "social_insurance_required": false_only("social insurance records"),
         "orders_window_days": days(1),
         "min_orders_in_window": integer(0, 10_000),
-    }
-    _reject_unknown(eligibility, set(elig_readers), "eligibility")
-    period_readers: dict[str, Reader] = {
+    },
+    "period": {
         "months": integer(1, 120),
         "starts_days_after_payment": integer(0, 31),
         "renewable": boolean,
         "renewal_opens_days_before_end": days(),
-    }
-    _reject_unknown(period, set(period_readers), "period")
-    waiting_readers: dict[str, Reader] = {
+    },
+    "waiting": {
         "illness_days": days(),
         "accident_days": days(),
         "waived_on_continuous_renewal": boolean,
-    }
-    _reject_unknown(waiting, set(waiting_readers), "waiting")
-    claim_readers: dict[str, Reader] = {
+    },
+    "claims": {
         "deadline_years": integer(1, 30),
         "death_ends_cover": boolean,
-    }
-    _reject_unknown(claims, set(claim_readers), "claims")
+    },
+    "applications": {"valid_days": days(1)},
+}
 
+
+def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A section's parameters, read by its readers; an unknown key in it is an error."""
+    table = _table(data, name, "")
+    readers = _SECTIONS[name]
+    _reject_unknown(table, set(readers), name)
+    return _params(table, name, readers)
+
+
+def _benefits(data: Mapping[str, Any]) -> dict[str, BenefitTerms]:
+    """Every one of the seven benefits, each in its own table; no other."""
+    benefits = _table(data, "benefits", "")
+    _reject_unknown(benefits, set(BENEFITS), "benefits")
+    missing = [code for code in BENEFITS if code not in benefits]
+    if missing:
+        raise PlanError(f"benefits.{missing[0]}", "missing table")
+    return {code: _benefit(code, _table(benefits, code, "benefits")) for code in BENEFITS}
+
+
+def parse_plan(data: Mapping[str, Any]) -> Plan:
+    """Validate a decoded plan file and build the `Plan`; raise `PlanError` naming the bad key."""
+    fmt = data.get("format")
+    if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt != FORMAT_VERSION:
+        raise PlanError("format", f"this service reads plan format {FORMAT_VERSION}")
+    _reject_unknown(data, set(_TOP_LEVEL_KEYS), "")
     plan = Plan(
         code=text(data.get("code"), "code"),
         version=text(data.get("version"), "version"),
@@ -334,12 +338,12 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
         shares_per_member_per_period=_param(
             data, "shares_per_member_per_period", "", integer(1, 1)
         ),
-        eligibility=Eligibility(**_params(eligibility, "eligibility", elig_readers)),
-        period=PeriodRule(**_params(period, "period", period_readers)),
-        applications=Applications(**_params(applications, "applications", application_readers)),
-        waiting=Waiting(**_params(waiting, "waiting", waiting_readers)),
-        claims=ClaimRules(**_params(claims, "claims", claim_readers)),
-        benefits={code: _benefit(code, _table(benefits, code, "benefits")) for code in BENEFITS},
+        eligibility=Eligibility(**_section(data, "eligibility")),
+        period=PeriodRule(**_section(data, "period")),
+        applications=Applications(**_section(data, "applications")),
+        waiting=Waiting(**_section(data, "waiting")),
+        claims=ClaimRules(**_section(data, "claims")),
+        benefits=_benefits(data),
         diseases=_diseases(data.get("diseases")),
     )
     if plan.effective_to.value < plan.effective_from.value:

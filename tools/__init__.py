@@ -1,0 +1,1 @@
+"""Checks of the code's shape, run by `make test` and by hand."""
