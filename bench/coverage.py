@@ -24,6 +24,7 @@ from bench.http_bench import (
     CONNECTIONS,
     PLATFORM,
     TABLE_HEAD,
+    Rounds,
     measure_interleaved,
     prepare,
     report,
@@ -81,9 +82,7 @@ def main() -> None:
             args.workers,
             coverage_requests(workers, created["api_key"]),
             bare_requests(workers),
-            rounds=args.rounds,
-            seconds=args.seconds / args.rounds,
-            warmup=args.warmup,
+            Rounds(args.rounds, args.seconds / args.rounds, args.warmup),
         )
         answers = Counter(json.loads(body).get("covered") for body in service_result.bodies)
 

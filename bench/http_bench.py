@@ -10,6 +10,7 @@ import json
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import asyncpg
@@ -131,25 +132,31 @@ def measure_bare(
         return measure(port, request("run"), seconds)
 
 
+@dataclass(frozen=True)
+class Rounds:
+    """Alternating rounds of `seconds` each, after a `warmup` of each server."""
+
+    rounds: int
+    seconds: float
+    warmup: float
+
+
 def measure_interleaved(
     service: Service,
     workers: int,
     requests: Requests,
     bare_requests: Requests,
-    *,
-    rounds: int,
-    seconds: float,
-    warmup: float,
+    timing: Rounds,
 ) -> tuple[LoadResult, LoadResult]:
     """Both servers up at once (the idle one costs nothing), measured in alternating rounds, so
     that a shared machine's changing load falls on both alike."""
     with serving(service, workers) as port, serving_bare(service, workers) as bare_port:
-        measure(port, requests("warm"), warmup)
-        measure(bare_port, bare_requests("warm"), warmup)
+        measure(port, requests("warm"), timing.warmup)
+        measure(bare_port, bare_requests("warm"), timing.warmup)
         ours, theirs = LoadResult(), LoadResult()
-        for n in range(rounds):
-            _add(ours, measure(port, requests(f"run{n}"), seconds, keep_bodies=True))
-            _add(theirs, measure(bare_port, bare_requests(f"run{n}"), seconds))
+        for n in range(timing.rounds):
+            _add(ours, measure(port, requests(f"run{n}"), timing.seconds, keep_bodies=True))
+            _add(theirs, measure(bare_port, bare_requests(f"run{n}"), timing.seconds))
         return ours, theirs
 
 

@@ -44,9 +44,7 @@ def functions(root: Path = APP) -> list[Measure]:
 
 def too_long() -> list[str]:
     return [f"file {m.where}: {m.lines} lines" for m in files() if m.lines > MAX_FILE_LINES] + [
-        f"function {m.where}: {m.lines} lines"
-        for m in functions()
-        if m.lines > MAX_FUNCTION_LINES
+        f"function {m.where}: {m.lines} lines" for m in functions() if m.lines > MAX_FUNCTION_LINES
     ]
 
 

@@ -37,37 +37,29 @@ def _package(module: str) -> str | None:
 
 
 def cycles(edges: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components with more than one package (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
+    """Groups of packages that reach one another by imports (a cycle), each sorted."""
+    reach = {node: _reachable(edges, node) for node in edges}
     found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in sorted(edges.get(node, ())):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
+    seen: set[str] = set()
     for node in sorted(edges):
-        if node not in index:
-            visit(node)
+        if node in seen:
+            continue
+        group = sorted(other for other in reach[node] if node in reach.get(other, set()))
+        if len(group) > 1:
+            found.append(group)
+            seen.update(group)
+    return found
+
+
+def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    """Every package `start` imports, directly or through others (itself only via a cycle)."""
+    found: set[str] = set()
+    todo = list(edges.get(start, ()))
+    while todo:
+        node = todo.pop()
+        if node not in found:
+            found.add(node)
+            todo.extend(edges.get(node, ()))
     return found
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.batches.existing import existing_of
 from app.batches.models import BatchChunk, BatchStatus, EnrolmentBatch, RowOutcome
 from app.batches.outcomes import RowResult
@@ -206,13 +206,15 @@ async def mark_failed(runtime: Runtime, batch_id: uuid.UUID) -> None:
         await session.execute(
             update(BatchChunk).where(BatchChunk.batch_id == batch_id).values(rows_cipher=None)
         )
-        await record(
+        record(
             session,
-            entity="enrolment_batch",
-            entity_id=batch_id,
-            action="failed",
-            client_id=None,
-            to_status=BatchStatus.FAILED.value,
-            details={"processed": batch.processed, "applications_released": len(released)},
+            Change(
+                entity="enrolment_batch",
+                entity_id=batch_id,
+                action="failed",
+                client_id=None,
+                to_status=BatchStatus.FAILED.value,
+                details={"processed": batch.processed, "applications_released": len(released)},
+            ),
         )
         await session.commit()

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.batches.models import BatchStatus, EnrolmentBatch
 from app.core.crypto import PersonalDataCipher
 from app.core.runtime import Runtime
@@ -42,14 +42,16 @@ async def close_batch(
     batch.status = BatchStatus.DONE.value
     batch.finished_at = now
     counts = {"accepted": batch.accepted, "rejected": batch.rejected, "duplicate": batch.duplicate}
-    await record(
+    record(
         session,
-        entity="enrolment_batch",
-        entity_id=batch.id,
-        action="done",
-        client_id=None,
-        to_status=BatchStatus.DONE.value,
-        details=counts,
+        Change(
+            entity="enrolment_batch",
+            entity_id=batch.id,
+            action="done",
+            client_id=None,
+            to_status=BatchStatus.DONE.value,
+            details=counts,
+        ),
     )
     if batch.accepted == 0:
         return
@@ -61,14 +63,20 @@ async def close_batch(
     )
     session.add(order)
     await session.flush()
-    await record(
+    record(
         session,
-        entity="payment_order",
-        entity_id=order.id,
-        action="created",
-        client_id=None,
-        to_status=OPEN,
-        details={"amount_fen": order.amount_fen, "batch_id": str(batch.id), "rows": batch.accepted},
+        Change(
+            entity="payment_order",
+            entity_id=order.id,
+            action="created",
+            client_id=None,
+            to_status=OPEN,
+            details={
+                "amount_fen": order.amount_fen,
+                "batch_id": str(batch.id),
+                "rows": batch.accepted,
+            },
+        ),
     )
 
 
@@ -148,12 +156,14 @@ async def _settle(runtime: Runtime, batch_id: uuid.UUID) -> None:
         batch = await session.get(EnrolmentBatch, batch_id, with_for_update=True)
         assert batch is not None
         batch.refund_due = batch.accepted - batch.activated
-        await record(
+        record(
             session,
-            entity="enrolment_batch",
-            entity_id=batch.id,
-            action="activated",
-            client_id=None,
-            details={"activated": batch.activated, "refund_due": batch.refund_due},
+            Change(
+                entity="enrolment_batch",
+                entity_id=batch.id,
+                action="activated",
+                client_id=None,
+                details={"activated": batch.activated, "refund_due": batch.refund_due},
+            ),
         )
         await session.commit()

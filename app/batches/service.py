@@ -11,16 +11,17 @@ import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
+from datetime import date
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.batches import upload
 from app.batches.chunks import CHUNK_JOB
 from app.batches.models import BatchChunk, BatchRow, BatchStatus, EnrolmentBatch, RowOutcome
 from app.batches.schemas import BatchOut, BatchRowOut, BatchRowsPage, InvoiceOut
-from app.batches.screening import Candidate, screen
+from app.batches.screening import Candidate, Row, screen
 from app.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from app.core.policy import Caller, Tenant
 from app.core.runtime import Runtime
@@ -29,6 +30,7 @@ from app.payments.models import PaymentOrder
 from app.payments.schemas import PaymentOrderOut
 from app.plans import get_plan
 from app.platforms.models import Platform
+from app.rules.plan import Plan
 
 CSV_PAGE_ROWS = 5000
 
@@ -55,25 +57,8 @@ async def submit(
     if plan is None:
         raise Unprocessable(f"no plan {parsed.plan_code!r}", code="plan_unknown")
     today = runtime.clock.today()
-    async with runtime.db.reader() as reader:
-        enabled = (await reader.scalars(select(Platform).where(Platform.enabled))).all()
-    work_types = {p.code: list(p.work_types) for p in enabled}
-
-    def well_formed(number: int, row: upload.Row) -> bool:
-        return isinstance(screen(plan, work_types, number, row, today), Candidate)
-
     batch_id = uuid.uuid4()
-    chunks = await asyncio.to_thread(
-        lambda: list(
-            upload.prepare_chunks(
-                runtime.cipher,
-                str(batch_id),
-                parsed.rows,
-                runtime.settings.batch_chunk_rows,
-                well_formed,
-            )
-        )
-    )
+    chunks = await _cut(runtime, batch_id, parsed, plan, today)
     batch = EnrolmentBatch(
         id=batch_id,
         union_org_code=union,
@@ -109,17 +94,45 @@ async def submit(
     )
     for c in chunks:
         queue.enqueue(session, CHUNK_JOB, {"batch_id": str(batch_id), "chunk_no": c.chunk_no})
-    await record(
+    record(
         session,
-        entity="enrolment_batch",
-        entity_id=batch_id,
-        action="created",
-        client_id=caller.client_id,
-        to_status=BatchStatus.QUEUED.value,
-        details={"rows": batch.total, "source": batch.source, "union": union},
+        Change(
+            entity="enrolment_batch",
+            entity_id=batch_id,
+            action="created",
+            client_id=caller.client_id,
+            to_status=BatchStatus.QUEUED.value,
+            details={"rows": batch.total, "source": batch.source, "union": union},
+        ),
     )
     await session.flush()
     return out(batch, None)
+
+
+async def _cut(
+    runtime: Runtime, batch_id: uuid.UUID, parsed: upload.Upload, plan: Plan, today: date
+) -> list[upload.PreparedChunk]:
+    """The upload in encrypted chunks, repeats inside the file marked (only a row that passes
+    the checks on its own values counts as a first occurrence)."""
+    async with runtime.db.reader() as reader:
+        enabled = (await reader.scalars(select(Platform).where(Platform.enabled))).all()
+    work_types = {p.code: list(p.work_types) for p in enabled}
+
+    def well_formed(number: int, row: Row) -> bool:
+        return isinstance(screen(plan, work_types, number, row, today), Candidate)
+
+    # Encrypting 100,000 rows takes a moment of CPU: not on the event loop.
+    return await asyncio.to_thread(
+        lambda: list(
+            upload.prepare_chunks(
+                runtime.cipher,
+                str(batch_id),
+                parsed.rows,
+                runtime.settings.batch_chunk_rows,
+                well_formed,
+            )
+        )
+    )
 
 
 def out(batch: EnrolmentBatch, invoice: PaymentOrder | None) -> BatchOut:

@@ -92,17 +92,8 @@ async def list_claims(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ClaimsPage:
-    return await views.page(
-        session,
-        caller,
-        member_id=member_id,
-        status=status,
-        benefit=benefit,
-        filed_from=filed_from,
-        filed_to=filed_to,
-        cursor=cursor,
-        limit=limit,
-    )
+    shown = views.ClaimFilter(member_id, status, benefit, filed_from, filed_to)
+    return await views.page(session, caller, shown, cursor, limit)
 
 
 @router.get(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.claims.models import (
     Claim,
     PayeeKind,
@@ -79,16 +79,18 @@ async def apply_notification(
             )
         )
         outcome = "paid"
-    await record(
+    record(
         session,
-        entity="claim",
-        entity_id=payout.claim_id,
-        action=f"payout_{outcome}",
-        client_id=None,
-        details={
-            "payout_id": str(payout.id),
-            "event_id": body.event_id,
-            "amount_fen": body.amount_fen,
-        },
+        Change(
+            entity="claim",
+            entity_id=payout.claim_id,
+            action=f"payout_{outcome}",
+            client_id=None,
+            details={
+                "payout_id": str(payout.id),
+                "event_id": body.event_id,
+                "amount_fen": body.amount_fen,
+            },
+        ),
     )
     return PayoutNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.claims.context import ClaimContext
 from app.claims.models import (
     Claim,
@@ -89,14 +89,16 @@ async def record_filed(
     session.add(claim)
     documents = _document_rows(claim, caller, given)
     session.add_all(documents)
-    await record(
+    record(
         session,
-        entity="claim",
-        entity_id=claim.id,
-        action="filed",
-        client_id=caller.client_id,
-        to_status=None if outlook.final else outlook.status.value,
-        details={"benefit": claim.benefit, "member_id": str(claim.member_id)},
+        Change(
+            entity="claim",
+            entity_id=claim.id,
+            action="filed",
+            client_id=caller.client_id,
+            to_status=None if outlook.final else outlook.status.value,
+            details={"benefit": claim.benefit, "member_id": str(claim.member_id)},
+        ),
     )
     decided = Recorded()
     if outlook.final:
@@ -122,15 +124,17 @@ async def record_documents(
     claim.updated_at = utc_now()
     if outlook is not None and outlook.status.value == ClaimStatus.PENDING_REVIEW:
         claim.status = ClaimStatus.PENDING_REVIEW.value
-    await record(
+    record(
         session,
-        entity="claim",
-        entity_id=claim.id,
-        action="documents_added",
-        client_id=caller.client_id,
-        from_status=from_status,
-        to_status=claim.status,
-        details={"types": sorted({d.type for d in given})},
+        Change(
+            entity="claim",
+            entity_id=claim.id,
+            action="documents_added",
+            client_id=caller.client_id,
+            from_status=from_status,
+            to_status=claim.status,
+            details={"types": sorted({d.type for d in given})},
+        ),
     )
     return from_status
 
@@ -173,19 +177,21 @@ async def record_decision(
     row = _decision_row(claim, verdict, caller, period_id)
     session.add(row)
     after_commit(session, lambda: _count(claim.benefit, decision, verdict.decided_by))
-    await record(
+    record(
         session,
-        entity="claim",
-        entity_id=claim.id,
-        action="approved" if decision.outcome is Outcome.APPROVED else "rejected",
-        client_id=caller.client_id,
-        from_status=from_status,
-        to_status=claim.status,
-        details={
-            "payable_fen": decision.payable_fen,
-            "reasons": [r.code.value for r in decision.reasons],
-            "decided_by": verdict.decided_by.value,
-        },
+        Change(
+            entity="claim",
+            entity_id=claim.id,
+            action="approved" if decision.outcome is Outcome.APPROVED else "rejected",
+            client_id=caller.client_id,
+            from_status=from_status,
+            to_status=claim.status,
+            details={
+                "payable_fen": decision.payable_fen,
+                "reasons": [r.code.value for r in decision.reasons],
+                "decided_by": verdict.decided_by.value,
+            },
+        ),
     )
     return Recorded(decision=row, payout=payout)
 

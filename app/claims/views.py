@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy import ColumnElement, and_, or_, select
@@ -238,33 +239,43 @@ def _parse_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise BadRequest("not a cursor this endpoint gave out", code="invalid_cursor") from exc
 
 
+@dataclass(frozen=True)
+class ClaimFilter:
+    """Which claims a listing shows, beyond what the caller may see."""
+
+    member_id: uuid.UUID | None = None
+    status: ClaimStatus | None = None
+    benefit: str | None = None
+    filed_from: date | None = None
+    filed_to: date | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        conditions = []
+        if self.member_id is not None:
+            conditions.append(Claim.member_id == self.member_id)
+        if self.status is not None:
+            conditions.append(Claim.status == self.status.value)
+        if self.benefit is not None:
+            conditions.append(Claim.benefit == self.benefit)
+        if self.filed_from is not None:
+            conditions.append(Claim.filed_on >= self.filed_from)
+        if self.filed_to is not None:
+            conditions.append(Claim.filed_on <= self.filed_to)
+        return conditions
+
+
 async def page(
     session: AsyncSession,
     caller: Caller,
-    *,
-    member_id: uuid.UUID | None,
-    status: ClaimStatus | None,
-    benefit: str | None,
-    filed_from: date | None,
-    filed_to: date | None,
+    shown: ClaimFilter,
     cursor: str | None,
     limit: int,
 ) -> ClaimsPage:
     """Oldest first: the examiners' queue is worked from its head."""
-    query = select(Claim)
+    query = select(Claim).where(*shown.where())
     own = _filer_condition(caller)
     if own is not None:
         query = query.where(own)
-    if member_id is not None:
-        query = query.where(Claim.member_id == member_id)
-    if status is not None:
-        query = query.where(Claim.status == status.value)
-    if benefit is not None:
-        query = query.where(Claim.benefit == benefit)
-    if filed_from is not None:
-        query = query.where(Claim.filed_on >= filed_from)
-    if filed_to is not None:
-        query = query.where(Claim.filed_on <= filed_to)
     if cursor is not None:
         at, after = _parse_cursor(cursor)
         query = query.where(
@@ -273,8 +284,8 @@ async def page(
     found = list(
         (await session.scalars(query.order_by(Claim.created_at, Claim.id).limit(limit + 1))).all()
     )
-    shown = found[:limit]
+    listed = found[:limit]
     return ClaimsPage(
-        claims=await claims_out(session, shown),
-        next_cursor=_cursor(shown[-1]) if len(found) > limit else None,
+        claims=await claims_out(session, listed),
+        next_cursor=_cursor(listed[-1]) if len(found) > limit else None,
     )

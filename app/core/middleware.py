@@ -90,11 +90,11 @@ def _route_template(scope: Scope) -> str:
     metric labels. The matched route of an included router knows only its own part of the
     path, so the version prefix is put back here."""
     path = getattr(scope.get("route"), "path", None)
-    if not path:
+    if not isinstance(path, str) or not path:
         return UNMATCHED
     if scope["path"].startswith(API_PREFIX + "/") and not path.startswith(API_PREFIX + "/"):
         return API_PREFIX + path
-    return str(path)
+    return path
 
 
 def _header(scope: Scope, name: str) -> str | None:

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.core.clock import Clock
 from app.core.errors import Conflict, NotFound
 from app.core.policy import Caller
@@ -51,14 +51,16 @@ async def review(
         raise Conflict(
             "only applications pending review can be reviewed", code="enrolment_not_pending_review"
         )
-    await record(
+    record(
         session,
-        entity="enrolment",
-        entity_id=enrolment_id,
-        action="approved" if approve else "rejected",
-        client_id=caller.client_id,
-        from_status=EnrolmentStatus.PENDING_REVIEW.value,
-        to_status=new_status.value,
+        Change(
+            entity="enrolment",
+            entity_id=enrolment_id,
+            action="approved" if approve else "rejected",
+            client_id=caller.client_id,
+            from_status=EnrolmentStatus.PENDING_REVIEW.value,
+            to_status=new_status.value,
+        ),
     )
     enrolment = await session.get(Enrolment, enrolment_id, populate_existing=True)
     assert enrolment is not None

@@ -22,7 +22,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller, Role
 from app.core.runtime import Runtime
@@ -194,12 +194,11 @@ async def _store(
             new = NewMember(uuid.uuid4(), identity, consent_at=now, created_at=now)
             new = _joined(new, body, now)
             await writer.write(session, [new], [])
-            await record(
+            record(
                 session,
-                entity="member",
-                entity_id=new.id,
-                action="created",
-                client_id=caller.client_id,
+                Change(
+                    entity="member", entity_id=new.id, action="created", client_id=caller.client_id
+                ),
             )
             member_id, shown = new.id, MemberIdentity.of(identity)
         else:
@@ -214,17 +213,19 @@ async def _store(
             )
         enrolment = _new_application(runtime, caller, application, member_id, now)
         await writer.write(session, [], [enrolment])
-        await record(
+        record(
             session,
-            entity="enrolment",
-            entity_id=enrolment.id,
-            action="created",
-            client_id=caller.client_id,
-            to_status=enrolment.status,
-            details={
-                "union": "member_number" if body.union.member_number else "joined",
-                "member_id": str(member_id),
-            },
+            Change(
+                entity="enrolment",
+                entity_id=enrolment.id,
+                action="created",
+                client_id=caller.client_id,
+                to_status=enrolment.status,
+                details={
+                    "union": "member_number" if body.union.member_number else "joined",
+                    "member_id": str(member_id),
+                },
+            ),
         )
         return out(enrolment, shown)
 

@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
 from app.rules.coverage import CoveragePeriod, application_expired, share_blocker
@@ -87,13 +87,15 @@ async def expire_applications(
         ).all()
     )
     for enrolment_id in expired:
-        await record(
+        record(
             session,
-            entity="enrolment",
-            entity_id=enrolment_id,
-            action="expired",
-            client_id=client_id,
-            to_status=EnrolmentStatus.EXPIRED.value,
-            details=details,
+            Change(
+                entity="enrolment",
+                entity_id=enrolment_id,
+                action="expired",
+                client_id=client_id,
+                to_status=EnrolmentStatus.EXPIRED.value,
+                details=details,
+            ),
         )
     return expired

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.core.clock import shanghai_date
 from app.core.crypto import PersonalDataCipher
 from app.coverage.models import CoveragePeriodRecord
@@ -141,15 +141,17 @@ async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) 
     assert isinstance(identity, IdNumber)
     too_old = check_age(plan, identity.birth_date, period.starts_on)
     new_status = EnrolmentStatus.REFUND_DUE if too_old else EnrolmentStatus.PAID
-    await record(
+    record(
         session,
-        entity="enrolment",
-        entity_id=enrolment.id,
-        action="paid",
-        client_id=None,
-        from_status=enrolment.status,
-        to_status=new_status.value,
-        details={"refused_on_first_day": [f.code for f in too_old]} if too_old else None,
+        Change(
+            entity="enrolment",
+            entity_id=enrolment.id,
+            action="paid",
+            client_id=None,
+            from_status=enrolment.status,
+            to_status=new_status.value,
+            details={"refused_on_first_day": [f.code for f in too_old]} if too_old else None,
+        ),
     )
     enrolment.status = new_status.value
     if too_old:
@@ -173,15 +175,17 @@ async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) 
 async def _refund_due(
     session: AsyncSession, batch: _Batch, enrolment: Enrolment, action: str
 ) -> Started:
-    await record(
+    record(
         session,
-        entity="enrolment",
-        entity_id=enrolment.id,
-        action=action,
-        client_id=None,
-        from_status=enrolment.status,
-        to_status=EnrolmentStatus.REFUND_DUE.value,
-        details={"payment_order_id": str(batch.order.id)},
+        Change(
+            entity="enrolment",
+            entity_id=enrolment.id,
+            action=action,
+            client_id=None,
+            from_status=enrolment.status,
+            to_status=EnrolmentStatus.REFUND_DUE.value,
+            details={"payment_order_id": str(batch.order.id)},
+        ),
     )
     if enrolment.status in (s.value for s in OPEN_STATUSES):
         enrolment.status = EnrolmentStatus.REFUND_DUE.value
@@ -206,13 +210,15 @@ async def _link_account(
     elif link.member_id == member.id:
         link.work_type = enrolment.work_type
     else:
-        await record(
+        record(
             session,
-            entity="member",
-            entity_id=member.id,
-            action="platform_link_conflict",
-            client_id=None,
-            details={"platform_code": enrolment.platform_code},
+            Change(
+                entity="member",
+                entity_id=member.id,
+                action="platform_link_conflict",
+                client_id=None,
+                details={"platform_code": enrolment.platform_code},
+            ),
         )
 
 
@@ -235,16 +241,18 @@ async def _write_period(
         payment_order_id=batch.order.id,
     )
     session.add(row)
-    await record(
+    record(
         session,
-        entity="coverage_period",
-        entity_id=row.id,
-        action="activated",
-        client_id=None,
-        to_status="active",
-        details={
-            "starts_on": str(period.starts_on),
-            "ends_on": str(period.ends_on),
-            "member_id": str(enrolment.member_id),
-        },
+        Change(
+            entity="coverage_period",
+            entity_id=row.id,
+            action="activated",
+            client_id=None,
+            to_status="active",
+            details={
+                "starts_on": str(period.starts_on),
+                "ends_on": str(period.ends_on),
+                "member_id": str(enrolment.member_id),
+            },
+        ),
     )

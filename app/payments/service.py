@@ -15,7 +15,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.core.clock import Clock, shanghai_date
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, NotFound
@@ -71,14 +71,16 @@ async def open_order(
     )
     session.add(order)
     await session.flush()
-    await record(
+    record(
         session,
-        entity="payment_order",
-        entity_id=order.id,
-        action="created",
-        client_id=caller.client_id,
-        to_status=OPEN,
-        details={"amount_fen": order.amount_fen, "enrolment_id": str(enrolment_id)},
+        Change(
+            entity="payment_order",
+            entity_id=order.id,
+            action="created",
+            client_id=caller.client_id,
+            to_status=OPEN,
+            details={"amount_fen": order.amount_fen, "enrolment_id": str(enrolment_id)},
+        ),
     )
     return order_out(order), True
 
@@ -112,15 +114,17 @@ async def apply_notification(
     purpose = paid_orders[purpose_of(order)]
 
     async def refuse(outcome: str, action: str) -> PaymentNotificationOut:
-        await record(
+        record(
             session,
-            entity="payment_order",
-            entity_id=order.id,
-            action=action,
-            client_id=None,
-            from_status=order.status,
-            to_status=order.status,
-            details={"event_id": body.event_id, "amount_fen": body.amount_fen},
+            Change(
+                entity="payment_order",
+                entity_id=order.id,
+                action=action,
+                client_id=None,
+                from_status=order.status,
+                to_status=order.status,
+                details={"event_id": body.event_id, "amount_fen": body.amount_fen},
+            ),
         )
         return PaymentNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))
 
@@ -143,15 +147,17 @@ async def apply_notification(
     if paid.rowcount != 1:  # type: ignore[attr-defined]
         # A second real payment for a paid order: the money must go back.
         return await refuse("already_paid", "duplicate_payment_refund_due")
-    await record(
+    record(
         session,
-        entity="payment_order",
-        entity_id=order.id,
-        action="paid",
-        client_id=None,
-        from_status=OPEN,
-        to_status=PAID,
-        details={"event_id": body.event_id, "amount_fen": body.amount_fen},
+        Change(
+            entity="payment_order",
+            entity_id=order.id,
+            action="paid",
+            client_id=None,
+            from_status=OPEN,
+            to_status=PAID,
+            details={"event_id": body.event_id, "amount_fen": body.amount_fen},
+        ),
     )
     done = await purpose.paid(session, cipher, order, body.paid_at)
     return PaymentNotificationOut(

@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.platforms.models import Platform
@@ -48,13 +48,15 @@ async def add_platform(
     )
     session.add(platform)
     await session.flush()
-    await record(
+    record(
         session,
-        entity="platform",
-        entity_id=platform.code,
-        action="created",
-        client_id=client_id,
-        to_status="enabled",
+        Change(
+            entity="platform",
+            entity_id=platform.code,
+            action="created",
+            client_id=client_id,
+            to_status="enabled",
+        ),
     )
     return platform
 
@@ -79,15 +81,17 @@ async def update_platform(
     if data.enabled is not None:
         platform.enabled = data.enabled
     await session.flush()
-    await record(
+    record(
         session,
-        entity="platform",
-        entity_id=code,
-        action="updated",
-        client_id=client_id,
-        from_status=before,
-        to_status="enabled" if platform.enabled else "disabled",
-        details={"fields": sorted(data.model_dump(exclude_none=True))},
+        Change(
+            entity="platform",
+            entity_id=code,
+            action="updated",
+            client_id=client_id,
+            from_status=before,
+            to_status="enabled" if platform.enabled else "disabled",
+            details={"fields": sorted(data.model_dump(exclude_none=True))},
+        ),
     )
     return platform
 

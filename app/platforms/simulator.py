@@ -49,6 +49,23 @@ def _not_registered(worker_id: str | None = None) -> dict[str, Any]:
     return answer
 
 
+def _answer(worker: dict[str, Any] | None, request: VerifyRequest) -> dict[str, Any]:
+    """What the platform knows of the worker the request names, if the ID number matches."""
+    if worker is None or worker["id_number"].upper() != request.id_number.upper():
+        return _not_registered()
+    last_order_at = worker.get("last_order_at")
+    if "last_order_hours_ago" in worker:
+        moment = datetime.now(UTC) - timedelta(hours=worker["last_order_hours_ago"])
+        last_order_at = moment.isoformat()
+    return {
+        "registered": True,
+        "city": worker.get("city"),
+        "work_type": worker.get("work_type"),
+        "last_order_at": last_order_at,
+        "orders_last_7_days": worker.get("orders_last_7_days", 0),
+    }
+
+
 def create_simulator(
     workers: list[dict[str, Any]],
     credential: str | None = None,
@@ -62,20 +79,7 @@ def create_simulator(
             raise HTTPException(401, "bad credential")
 
     def answer(request: VerifyRequest) -> dict[str, Any]:
-        worker = by_id.get(request.platform_worker_id)
-        if worker is None or worker["id_number"].upper() != request.id_number.upper():
-            return _not_registered()
-        last_order_at = worker.get("last_order_at")
-        if "last_order_hours_ago" in worker:
-            moment = datetime.now(UTC) - timedelta(hours=worker["last_order_hours_ago"])
-            last_order_at = moment.isoformat()
-        return {
-            "registered": True,
-            "city": worker.get("city"),
-            "work_type": worker.get("work_type"),
-            "last_order_at": last_order_at,
-            "orders_last_7_days": worker.get("orders_last_7_days", 0),
-        }
+        return _answer(by_id.get(request.platform_worker_id), request)
 
     @app.post("/verify")
     async def verify(

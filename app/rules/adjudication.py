@@ -113,8 +113,17 @@ def decide(
         cover = replace(cover, died_on=min(paid_deaths))
     period, reasons = cover_reasons(plan, claim, cover, usage_by_period)
     if reasons or period is None:
-        nothing = (Line(LineKind.PAYABLE, "payable", f"payable {yuan(0)}", 0),)
-        return _decision(plan, claim, Outcome.REJECTED, 0, nothing, tuple(reasons), None, period)
+        return Decision(
+            plan_code=plan.code,
+            plan_version=plan.version,
+            benefit=claim.benefit,
+            outcome=Outcome.REJECTED,
+            payable_fen=0,
+            lines=(Line(LineKind.PAYABLE, "payable", f"payable {yuan(0)}", 0),),
+            reasons=tuple(reasons),
+            usage=None,
+            period_starts_on=period.starts_on if period else None,
+        )
 
     usage = usage_by_period.get(period.starts_on, Usage())
     context = BenefitContext(
@@ -142,16 +151,16 @@ def decide(
         absorbed_condolence_fen=assessment.absorbed_condolence_fen,
         died_on=claim.facts.died_on if isinstance(claim.facts, DeathFacts) else None,
     )
-    outcome = Outcome.APPROVED if payable > 0 else Outcome.REJECTED
-    return _decision(
-        plan,
-        claim,
-        outcome,
-        payable,
-        tuple(assessment.lines),
-        tuple(assessment.reasons),
-        delta if payable else None,
-        period,
+    return Decision(
+        plan_code=plan.code,
+        plan_version=plan.version,
+        benefit=claim.benefit,
+        outcome=Outcome.APPROVED if payable > 0 else Outcome.REJECTED,
+        payable_fen=payable,
+        lines=tuple(assessment.lines),
+        reasons=tuple(assessment.reasons),
+        usage=delta if payable else None,
+        period_starts_on=period.starts_on,
     )
 
 
@@ -169,29 +178,6 @@ def _apply_ceiling(plan: Plan, usage: Usage, assessment: Assessment) -> None:
         assessment.refuse(
             ReasonCode.CEILING_REACHED, f"the period's ceiling leaves {yuan(remaining)}"
         )
-
-
-def _decision(
-    plan: Plan,
-    claim: ClaimFacts,
-    outcome: Outcome,
-    payable: int,
-    lines: tuple[Line, ...],
-    reasons: tuple[Reason, ...],
-    delta: UsageDelta | None,
-    period: CoveragePeriod | None,
-) -> Decision:
-    return Decision(
-        plan_code=plan.code,
-        plan_version=plan.version,
-        benefit=claim.benefit,
-        outcome=outcome,
-        payable_fen=payable,
-        lines=lines,
-        reasons=reasons,
-        usage=delta,
-        period_starts_on=period.starts_on if period else None,
-    )
 
 
 def decide_all(

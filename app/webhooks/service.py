@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.service import record
+from app.audit.service import Change, record
 from app.core.clock import utc_now
 from app.core.config import Settings
 from app.core.crypto import PersonalDataCipher
@@ -106,14 +106,16 @@ async def register(
     )
     session.add(endpoint)
     await session.flush()
-    await record(
+    record(
         session,
-        entity="webhook_endpoint",
-        entity_id=endpoint.id,
-        action="registered",
-        client_id=client_id,
-        to_status="active",
-        details={"platform_code": platform_code},
+        Change(
+            entity="webhook_endpoint",
+            entity_id=endpoint.id,
+            action="registered",
+            client_id=client_id,
+            to_status="active",
+            details={"platform_code": platform_code},
+        ),
     )
     return EndpointWithSecret(**out(endpoint, utc_now()).model_dump(), secret=secret)
 
@@ -158,14 +160,16 @@ async def remove(
         )
         .values(status=DeliveryStatus.CANCELLED.value, finished_at=now)
     )
-    await record(
+    record(
         session,
-        entity="webhook_endpoint",
-        entity_id=endpoint.id,
-        action="removed",
-        client_id=client_id,
-        from_status="active",
-        to_status="removed",
+        Change(
+            entity="webhook_endpoint",
+            entity_id=endpoint.id,
+            action="removed",
+            client_id=client_id,
+            from_status="active",
+            to_status="removed",
+        ),
     )
 
 
@@ -187,11 +191,13 @@ async def rotate_secret(
         hours=settings.webhook_secret_overlap_hours
     )
     endpoint.secret_cipher = cipher.encrypt(secret, context=SECRET_CONTEXT)
-    await record(
+    record(
         session,
-        entity="webhook_endpoint",
-        entity_id=endpoint.id,
-        action="secret_rotated",
-        client_id=client_id,
+        Change(
+            entity="webhook_endpoint",
+            entity_id=endpoint.id,
+            action="secret_rotated",
+            client_id=client_id,
+        ),
     )
     return EndpointWithSecret(**out(endpoint, now).model_dump(), secret=secret)
