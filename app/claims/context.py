@@ -38,28 +38,19 @@ from app.rules.vocabulary import HOSPITAL_ALLOWANCE
 
 @dataclass(frozen=True)
 class ClaimContext:
-    """A claim's facts with the member's cover, usage and records, as the rules core takes them."""
+    """A claim's facts with the member's cover, usage and records, as the rules core takes
+    them. A value: the stops after loading read its fields and call nothing back here."""
 
     facts: ClaimFacts
     member: Member
-    periods: list[CoveragePeriodRecord]
+    cover: MemberCover
+    # Each period's id by its first day: a decision names its period by that day.
+    period_ids: dict[date, uuid.UUID]
     usage: MemberUsage
     on_record: OnRecord
     plan: Plan
     # The key a new claim holds while pending or approved (see `dedup_key`).
     dedup_key: str | None = None
-
-    @property
-    def cover(self) -> MemberCover:
-        return MemberCover(
-            tuple(
-                CoveragePeriod(p.starts_on, p.ends_on, p.continues_previous) for p in self.periods
-            ),
-            self.member.died_on,
-        )
-
-    def period_id(self, starts_on: date) -> uuid.UUID:
-        return next(p.id for p in self.periods if p.starts_on == starts_on)
 
 
 def dedup_key(body: ClaimIn) -> str:
@@ -177,8 +168,20 @@ async def _load(
         event_ref=facts.event.ref,
         hospital_days=facts.benefit == HOSPITAL_ALLOWANCE,
     )
-    plan = _plan_on(periods, facts.event.occurred_on)
-    return ClaimContext(facts, member, periods, usage, on_record, plan, key)
+    cover = MemberCover(
+        tuple(CoveragePeriod(p.starts_on, p.ends_on, p.continues_previous) for p in periods),
+        member.died_on,
+    )
+    return ClaimContext(
+        facts=facts,
+        member=member,
+        cover=cover,
+        period_ids={p.starts_on: p.id for p in periods},
+        usage=usage,
+        on_record=on_record,
+        plan=_plan_on(periods, facts.event.occurred_on),
+        dedup_key=key,
+    )
 
 
 def _plan_on(periods: list[CoveragePeriodRecord], day: date) -> Plan:

@@ -150,7 +150,7 @@ async def record_decision(
     """A final decision; an approval also consumes usage and owes a payout. `claim` must
     already be in the session."""
     decision = verdict.decision
-    period_id = context.period_id(decision.period_starts_on) if decision.period_starts_on else None
+    period_id = context.period_ids[decision.period_starts_on] if decision.period_starts_on else None
     payout = None
     death_on = verdict.death_on
     if decision.approved:

@@ -44,3 +44,15 @@ def test_personal_numbers_in_any_message_are_masked():
     assert "11010519491231002X" not in line
     assert "13812345678" not in line
     assert json.loads(line)["msg"] == "lookup of 110105********002X / 138****5678 failed"
+
+
+def test_request_ids_never_read_as_personal_numbers():
+    """A hex UUID sometimes holds 11 digits that look like a mobile number (`...13840294303...`);
+    the log redaction would mask the id an operator searches for."""
+    from app.core.masking import redact
+    from app.core.middleware import new_request_id
+
+    assert redact("05e6e13840294303a9af8cf805ebf3c3") != "05e6e13840294303a9af8cf805ebf3c3"
+    for _ in range(5000):
+        request_id = new_request_id()
+        assert redact(request_id) == request_id
