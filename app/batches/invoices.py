@@ -109,7 +109,7 @@ async def run_activation_job(runtime: Runtime, job: Job, heartbeat: Heartbeat) -
     while await _activate_some(runtime, batch_id, order_id):
         if not await heartbeat():
             return
-    await _settle(runtime, batch_id)
+    await _count_refunds_due(runtime, batch_id)
 
 
 async def _activate_some(runtime: Runtime, batch_id: uuid.UUID, order_id: uuid.UUID) -> bool:
@@ -149,7 +149,7 @@ async def _activate_some(runtime: Runtime, batch_id: uuid.UUID, order_id: uuid.U
     return True
 
 
-async def _settle(runtime: Runtime, batch_id: uuid.UUID) -> None:
+async def _count_refunds_due(runtime: Runtime, batch_id: uuid.UUID) -> None:
     """Every paid-for enrolment that did not start cover is money to give back: those refused
     on the first day, and those no longer open (left unpaid past the plan's validity)."""
     async with runtime.db.writer() as session:

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from app.clients.auth import CurrentCaller
 from app.core.db import Database, SessionDep, on_rollback
 from app.idempotency import service
-from app.idempotency.service import Claim, StoredResponse
+from app.idempotency.service import Reservation, StoredResponse
 
 REPLAY_HEADER = "Idempotent-Replayed"
 _STORED_HEADERS = ("location",)
@@ -27,9 +27,9 @@ class _Replay(Exception):
 class IdempotentRequest:
     """Handed to an endpoint that creates something; it must end with `await respond(...)`."""
 
-    def __init__(self, session: SessionDep, claim: Claim) -> None:
+    def __init__(self, session: SessionDep, reservation: Reservation) -> None:
         self._session = session
-        self._claim = claim
+        self._reservation = reservation
         self.responded = False
 
     async def respond(
@@ -48,7 +48,7 @@ class IdempotentRequest:
         }
         await service.complete(
             self._session,
-            self._claim,
+            self._reservation,
             StoredResponse(status_code, bytes(response.body).decode("utf-8"), stored_headers),
         )
         self.responded = True
@@ -76,9 +76,11 @@ async def _idempotent_request(
     ],
 ) -> AsyncIterator[IdempotentRequest]:
     if session.in_transaction():
-        # On SQLite the request would hold the write lock its own claim needs, and wait for
+        # On SQLite the request would hold the write lock its own reservation needs, and wait for
         # itself. Declare `Idempotency` before anything that uses the session.
-        raise IdempotencyMisuse("the idempotency key must be claimed before the transaction starts")
+        raise IdempotencyMisuse(
+            "the idempotency key must be reserved before the transaction starts"
+        )
     db: Database = request.app.state.runtime.db
     fingerprint = service.request_fingerprint(
         request.method,
@@ -87,7 +89,7 @@ async def _idempotent_request(
         request.headers.get("content-type"),
         await request.body(),
     )
-    outcome = await service.claim(
+    outcome = await service.reserve(
         db,
         caller.client_id,
         idempotency_key,

@@ -1,4 +1,4 @@
-"""Claiming, completing and releasing idempotency keys (see the package docstring)."""
+"""Reserving, completing and releasing idempotency keys (see the package docstring)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ class StoredResponse:
 
 
 @dataclass(frozen=True)
-class Claim:
+class Reservation:
     client_id: uuid.UUID
     key: str
     token: uuid.UUID
@@ -58,10 +58,10 @@ def request_fingerprint(
     return digest.hexdigest()
 
 
-async def claim(
+async def reserve(
     db: Database, client_id: uuid.UUID, key: str, fingerprint: str, lock_seconds: int
-) -> Claim | StoredResponse:
-    """Claim the key for this request, or return the response to replay.
+) -> Reservation | StoredResponse:
+    """Reservation the key for this request, or return the response to replay.
 
     Raises 409 while another request holds the key and 422 when the key was used for a
     different request. The key is looked up in a read transaction first: on SQLite a writer may
@@ -94,14 +94,14 @@ async def claim(
             )
             try:
                 await session.commit()
-                return Claim(client_id, key, token)
+                return Reservation(client_id, key, token)
             except IntegrityError:
                 await session.rollback()  # claimed between our read and our write: look again
     raise _in_flight()
 
 
 def _settled(record: IdempotencyRecord, fingerprint: str, now: datetime) -> StoredResponse | None:
-    """The response to replay; raises for a mismatch or a live claim; None for a dead claim."""
+    """The response to replay; raises for a mismatch or a live reservation; None for a dead one."""
     if record.request_hash != fingerprint:
         raise Unprocessable(
             "this Idempotency-Key was already used for a different request",
@@ -119,8 +119,10 @@ def _settled(record: IdempotencyRecord, fingerprint: str, now: datetime) -> Stor
     return None
 
 
-async def _take_over(db: Database, record: IdempotencyRecord, lock_seconds: int) -> Claim | None:
-    """Take over a claim whose holder died (its lock expired); None if someone else did."""
+async def _take_over(
+    db: Database, record: IdempotencyRecord, lock_seconds: int
+) -> Reservation | None:
+    """Take over a reservation whose holder died (its lock expired); None if someone else did."""
     token = uuid.uuid4()
     async with db.writer() as session:
         taken = await session.execute(
@@ -135,18 +137,20 @@ async def _take_over(db: Database, record: IdempotencyRecord, lock_seconds: int)
         )
         await session.commit()
     if taken.rowcount == 1:  # type: ignore[attr-defined]
-        return Claim(record.client_id, record.key, token)
+        return Reservation(record.client_id, record.key, token)
     return None
 
 
-async def complete(session: AsyncSession, claim_: Claim, response: StoredResponse) -> None:
+async def complete(
+    session: AsyncSession, reservation: Reservation, response: StoredResponse
+) -> None:
     """Store the response in the request's transaction, next to the effect it describes."""
     result = await session.execute(
         update(IdempotencyRecord)
         .where(
-            IdempotencyRecord.client_id == claim_.client_id,
-            IdempotencyRecord.key == claim_.key,
-            IdempotencyRecord.lock_token == claim_.token,
+            IdempotencyRecord.client_id == reservation.client_id,
+            IdempotencyRecord.key == reservation.key,
+            IdempotencyRecord.lock_token == reservation.token,
             IdempotencyRecord.state == IN_FLIGHT,
         )
         .values(
@@ -164,14 +168,14 @@ async def complete(session: AsyncSession, claim_: Claim, response: StoredRespons
         raise _in_flight()
 
 
-async def release(db: Database, claim_: Claim) -> None:
+async def release(db: Database, reservation: Reservation) -> None:
     """Give the key back after a rollback, so the client may retry with it."""
     async with db.writer() as session:
         await session.execute(
             delete(IdempotencyRecord).where(
-                IdempotencyRecord.client_id == claim_.client_id,
-                IdempotencyRecord.key == claim_.key,
-                IdempotencyRecord.lock_token == claim_.token,
+                IdempotencyRecord.client_id == reservation.client_id,
+                IdempotencyRecord.key == reservation.key,
+                IdempotencyRecord.lock_token == reservation.token,
                 IdempotencyRecord.state == IN_FLIGHT,
             )
         )
@@ -182,7 +186,7 @@ ABANDONED_CLAIM_HOURS = 1
 
 
 async def purge(db: Database, *, completed_before: datetime, stale_before: datetime) -> int:
-    """Delete completed keys older than the retention, and claims abandoned long ago."""
+    """Delete completed keys older than the retention, and reservations abandoned long ago."""
     async with db.writer() as session:
         result = await session.execute(
             delete(IdempotencyRecord).where(
@@ -199,7 +203,7 @@ async def purge(db: Database, *, completed_before: datetime, stale_before: datet
 
 
 async def purge_older_than(db: Database, hours: int) -> int:
-    """Purge with the retention in hours; claims abandoned for an hour go too."""
+    """Purge with the retention in hours; reservations abandoned for an hour go too."""
     now = utc_now()
     return await purge(
         db,
