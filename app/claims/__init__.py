@@ -1,1 +1,2 @@
-"""Claims: filing, adjudication on the rules core, examiner review, payouts and usage counters."""
+"""Claims: filing, documents, examiner review and quotes, each walking load (`context`), decide
+(`app.rules.assessment`), record (`recording`); and the payout ledger with its notifications."""
