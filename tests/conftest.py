@@ -2,41 +2,48 @@
 
 Tests that take `client`, `app`, `db` or `database_url` are parametrised over both backends; the
 terminal summary counts how many ran on each. API tests go through httpx against the ASGI app.
+
+The fixtures several folders share are here too (`http`, keys, covered members, the platform
+simulator); a folder's conftest.py gives them the `app` its tests run on. Helpers are in
+tests/support.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import os
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy import delete, text
 
 from app.clients.service import create_client
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.logging import JsonFormatter, quiet_outbound_url_logs
+from app.core.logging import quiet_outbound_url_logs
 from app.core.migrate import upgrade
-from app.core.models import Base
 from app.core.policy import Role
 from app.main import create_app
 from app.tables import import_all_models
-from tests.databases import (
-    BACKENDS,
-    ci_requires_postgres,
-    create_pg_database,
-    drop_pg_database,
-    postgres_unavailable_reason,
-    sqlite_url,
+from tests.support.claims import covered_members, seed
+from tests.support.databases import BACKENDS, ci_requires_postgres, postgres_unavailable_reason
+from tests.support.enrolment import clients_at, slow_platform
+from tests.support.probes import build_probe_app
+from tests.support.service import (
+    SUITE_LOG,
+    KeyFactory,
+    asgi_client,
+    bearer,
+    drop_database,
+    empty_database,
+    fresh_database_url,
+    make_settings,
 )
 
 import_all_models()
@@ -44,29 +51,9 @@ import_all_models()
 hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if ci_requires_postgres():
     hypothesis_settings.load_profile("ci")
-TEST_DATA_KEY = base64.urlsafe_b64encode(b"d" * 32).decode()
-TEST_LOOKUP_KEY = base64.urlsafe_b64encode(b"l" * 32).decode()
-TEST_PAYMENT_SECRET = "test-payment-secret"
 
 _pg_unavailable: str | None = None
 _ran: Counter[tuple[str, str]] = Counter()
-
-
-class SuiteLog(logging.Handler):
-    """Every log record of the run, as written (JSON, masked) and as raised (raw message)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.formatter_ = JsonFormatter()
-        self.written: list[str] = []
-        self.raw: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.written.append(self.formatter_.format(record))
-        self.raw.append(record.getMessage())
-
-
-SUITE_LOG = SuiteLog()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -112,18 +99,6 @@ def test_var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
-async def fresh_database_url(backend: str, directory: Path, name: str) -> str:
-    """A new, empty database of the given backend (PostgreSQL: drop it with drop_database)."""
-    if backend == "sqlite":
-        return sqlite_url(directory, f"{name}.db")
-    return await create_pg_database()
-
-
-async def drop_database(backend: str, url: str) -> None:
-    if backend == "postgresql":
-        await drop_pg_database(url)
-
-
 @pytest.fixture(scope="session")
 async def database_url(backend: str, test_var_dir: Path) -> AsyncIterator[str]:
     """One migrated database per backend for the whole test session."""
@@ -131,21 +106,6 @@ async def database_url(backend: str, test_var_dir: Path) -> AsyncIterator[str]:
     await asyncio.to_thread(upgrade, url)
     yield url
     await drop_database(backend, url)
-
-
-def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "DATABASE_URL": database_url,
-        "MUTUALAID_VAR_DIR": str(var_dir),
-        "DATA_KEY": TEST_DATA_KEY,
-        "LOOKUP_KEY": TEST_LOOKUP_KEY,
-        "PAYMENT_NOTIFICATION_SECRETS": TEST_PAYMENT_SECRET,
-        # Tests fire requests far faster than any client may; tests/clients/test_rate_limit.py
-        # turns the limit on.
-        "MUTUALAID_RATE_LIMIT_PER_SECOND": 0,
-    }
-    values.update(overrides)
-    return Settings(**values)
 
 
 @pytest.fixture(scope="session")
@@ -174,22 +134,6 @@ async def db(app: Any) -> AsyncIterator[Database]:
     await empty_database(database)
 
 
-async def empty_database(database: Database) -> None:
-    async with database.writer() as session:
-        if database.is_sqlite:
-            for table in reversed(Base.metadata.sorted_tables):
-                await session.execute(delete(table))
-        else:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            await session.execute(text(f"TRUNCATE {names} CASCADE"))
-        await session.commit()
-
-
-def asgi_client(application: Any) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
 @pytest.fixture
 async def client(app: Any, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(app) as http:
@@ -198,9 +142,8 @@ async def client(app: Any, db: Database) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture(scope="session")
 async def probe_app(settings: Settings) -> AsyncIterator[Any]:
-    """The real app plus test-only routes that exercise the shared mechanisms (tests/probes.py)."""
-    from tests.probes import build_probe_app
-
+    """The real app plus test-only routes that exercise the shared mechanisms
+    (tests/support/probes.py)."""
     application = build_probe_app(settings)
     yield application
     await application.state.runtime.close()
@@ -210,9 +153,6 @@ async def probe_app(settings: Settings) -> AsyncIterator[Any]:
 async def probe_client(probe_app: Any, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     async with asgi_client(probe_app) as http:
         yield http
-
-
-KeyFactory = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
@@ -230,8 +170,54 @@ def api_key(db: Database) -> KeyFactory:
     return make
 
 
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client on the `app` of the test's folder (its conftest.py)."""
+    async with asgi_client(app) as client:
+        yield client
+
+
+@pytest.fixture
+async def citizen(api_key: KeyFactory) -> dict[str, str]:
+    return bearer(await api_key(Role.CITIZEN_APP, None, "suishenban"))
+
+
+@pytest.fixture
+async def examiner(api_key: KeyFactory) -> dict[str, str]:
+    return bearer(await api_key(Role.EXAMINER, None, "examiner"))
+
+
+@pytest.fixture
+async def delivery(api_key: KeyFactory) -> dict[str, str]:
+    """A key of the platform `demo-delivery`."""
+    return bearer(await api_key(Role.PLATFORM, "demo-delivery", "demo-delivery-api"))
+
+
+@pytest.fixture
+async def seeder(db: Database, runtime: Any) -> Any:
+    """The client (and the platform `demo-delivery`) that seeded members' records point at."""
+    return await seed(db, runtime)
+
+
+@pytest.fixture
+def covered(db: Database, runtime: Any, seeder: Any) -> Any:
+    """`await covered(n, starts_on=..., union=...)` -> the ids of new members, covered from
+    1 January 2026 (unless told otherwise), written straight to the tables."""
+    return covered_members(db, runtime, seeder)
+
+
+@pytest.fixture(scope="module")
+async def slow_platform_url() -> AsyncIterator[str]:
+    """The platform simulator over real HTTP, with the enrolment tests' workers; its URL."""
+    async with slow_platform() as url:
+        yield url
+
+
+@pytest.fixture
+def client_at(settings: Settings, test_var_dir: Path, db: Database, slow_platform_url: str) -> Any:
+    """`async with client_at(moment) as http:` the enrolment app on the same database with the
+    service's clock at `moment`, and rider-gansu's last platform order an hour before it."""
+    return clients_at(settings, test_var_dir, db, slow_platform_url)
 
 
 @pytest.fixture(autouse=True)

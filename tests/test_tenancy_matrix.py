@@ -11,313 +11,28 @@ expectation follows from the policy table and ownership alone:
 - the owner: neither of those.
 
 The table of endpoints must name every authenticated operation of the published spec, so a new
-endpoint cannot be added without its row here.
+endpoint cannot be added without its row (tests/support/tenancy.py).
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from app.clients.service import create_client
-from app.core.policy import POLICY, Action, Role
-from app.demo.cover import Seed, add_covered_members, synthetic_id_number
+from app.core.policy import POLICY, Role
+from app.demo.cover import Seed, add_covered_members
 from app.plans import DEFAULT_PLAN_CODE, get_plan
-from tests.claims.conftest import claim, documents
-from tests.conftest import bearer
-from tests.enrolment import conftest as enrolment
-
-http = enrolment.http  # the enrolment app: clock at 23 November 2026, platforms simulated
+from tests.support import enrolment
+from tests.support.service import bearer
+from tests.support.tenancy import CALLERS, MEMBER_NUMBER, OPS, Op, World, filed_claim
 
 SPEC = Path(__file__).parents[1] / "openapi" / "openapi.json"
-CALLERS: dict[str, tuple[Role, str | None] | None] = {
-    "anonymous": None,
-    "app A": (Role.CITIZEN_APP, None),
-    "app B": (Role.CITIZEN_APP, None),
-    "union A": (Role.UNION, "SH-PUDONG"),
-    "union B": (Role.UNION, "SH-XUHUI"),
-    "platform A": (Role.PLATFORM, "demo-delivery"),
-    "platform B": (Role.PLATFORM, "slow-delivery"),
-    "examiner": (Role.EXAMINER, None),
-    "admin": (Role.ADMIN, None),
-}
-MEMBER_NUMBER = 777
-
-
-@dataclass
-class World:
-    """The A tenants' objects, and a key per caller."""
-
-    keys: dict[str, dict[str, str]]
-    member_id: str
-    worker_id: str
-    union_claim: str
-    app_claim: str
-    enrolment: str
-    batch: str
-    webhook: str
-    victim_client: str
-
-
-@dataclass(frozen=True)
-class Op:
-    method: str
-    path: str  # as in the spec
-    action: Action
-    request: Callable[[World], dict[str, Any]]  # url (filled-in path), json, extra headers
-    owners: frozenset[str] | None = None  # None: no tenancy beyond the role
-    kind: str = "object"  # "object" (404), "list" (absent) or "coverage" (looks unknown)
-    absent: Callable[[World], str] | None = None  # for lists: what must not appear
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def at(url: str, **body: Any) -> Callable[[World], dict[str, Any]]:
-    """A request to `url` (formatted with the world) with an optional JSON body."""
-
-    def build(world: World) -> dict[str, Any]:
-        request: dict[str, Any] = {"url": url.format(w=world)}
-        if body:
-            request["json"] = json.loads(
-                json.dumps(body["json"]).replace("{member}", world.member_id)
-            )
-        return request
-
-    return build
-
-
-def filed_claim(ref: str) -> dict:
-    return claim("{member}", "accident_condolence", "accident", date(2026, 11, 1), ref)
-
-
-MEMBER_READERS = frozenset({"app A", "app B", "union A", "examiner"})
-UNION_A = frozenset({"union A"})
-PLATFORM_A = frozenset({"platform A"})
-ENROLMENT_READERS = frozenset({"app A", "examiner"})
-UNION_CLAIM_READERS = frozenset({"union A", "examiner"})
-APP_CLAIM_READERS = frozenset({"app A", "examiner"})
-PLATFORM_CODE = {
-    "code": "matrix-new",
-    "name": "n",
-    "work_types": ["food_delivery"],
-    "verify_url": "https://platform.example.com/verify",
-}
-
-OPS = [
-    Op("GET", "/v1/plans", Action.PLANS_READ, at("/v1/plans")),
-    Op("GET", "/v1/plans/{plan_code}", Action.PLANS_READ, at(f"/v1/plans/{DEFAULT_PLAN_CODE}")),
-    Op("GET", "/v1/clients/me", Action.CLIENTS_SELF, at("/v1/clients/me")),
-    Op("GET", "/v1/clients", Action.CLIENTS_MANAGE, at("/v1/clients")),
-    Op(
-        "POST",
-        "/v1/clients/{client_id}/revoke",
-        Action.CLIENTS_MANAGE,
-        at("/v1/clients/{w.victim_client}/revoke"),
-    ),
-    Op("GET", "/v1/platforms", Action.PLATFORMS_MANAGE, at("/v1/platforms")),
-    Op("POST", "/v1/platforms", Action.PLATFORMS_MANAGE, at("/v1/platforms", json=PLATFORM_CODE)),
-    Op("GET", "/v1/platforms/{code}", Action.PLATFORMS_MANAGE, at("/v1/platforms/demo-delivery")),
-    Op(
-        "PATCH",
-        "/v1/platforms/{code}",
-        Action.PLATFORMS_MANAGE,
-        at("/v1/platforms/demo-delivery", json={"name": "demo"}),
-    ),
-    Op(
-        "POST",
-        "/v1/enrolments",
-        Action.ENROLMENTS_CREATE,
-        at("/v1/enrolments", json=enrolment.application(enrolment.IDLE, "rider-idle")),
-    ),
-    Op("GET", "/v1/enrolments", Action.ENROLMENTS_REVIEW, at("/v1/enrolments")),
-    Op(
-        "GET",
-        "/v1/enrolments/{enrolment_id}",
-        Action.ENROLMENTS_READ,
-        at("/v1/enrolments/{w.enrolment}"),
-        ENROLMENT_READERS,
-    ),
-    Op(
-        "POST",
-        "/v1/enrolments/{enrolment_id}/review",
-        Action.ENROLMENTS_REVIEW,
-        at("/v1/enrolments/{w.enrolment}/review", json={"decision": "reject", "note": "matrix"}),
-    ),
-    Op(
-        "POST",
-        "/v1/enrolments/{enrolment_id}/payment-orders",
-        Action.PAYMENT_ORDERS_CREATE,
-        at("/v1/enrolments/{w.enrolment}/payment-orders"),
-        frozenset({"app A"}),
-    ),
-    Op(
-        "POST",
-        "/v1/members/lookup",
-        Action.MEMBERS_LOOKUP,
-        at("/v1/members/lookup", json={"id_number": synthetic_id_number(MEMBER_NUMBER)}),
-        MEMBER_READERS,
-    ),
-    Op(
-        "GET",
-        "/v1/members/{member_id}/coverage",
-        Action.MEMBERS_COVERAGE,
-        at("/v1/members/{w.member_id}/coverage"),
-        MEMBER_READERS,
-    ),
-    Op(
-        "POST",
-        "/v1/enrolment-batches",
-        Action.BATCHES_CREATE,
-        at(
-            "/v1/enrolment-batches",
-            json={
-                "plan_code": DEFAULT_PLAN_CODE,
-                "rows": [
-                    {
-                        "ref": "r1",
-                        "id_number": enrolment.SLOW,
-                        "name": "王",
-                        "phone": "13912345678",
-                        "platform_code": "demo-delivery",
-                        "platform_worker_id": "rider-slow",
-                        "work_type": "food_delivery",
-                        "union_member_number": "HP-1",
-                    }
-                ],
-            },
-        ),
-    ),
-    Op(
-        "GET",
-        "/v1/enrolment-batches/{batch_id}",
-        Action.BATCHES_READ,
-        at("/v1/enrolment-batches/{w.batch}"),
-        UNION_A,
-    ),
-    Op(
-        "GET",
-        "/v1/enrolment-batches/{batch_id}/rows",
-        Action.BATCHES_READ,
-        at("/v1/enrolment-batches/{w.batch}/rows"),
-        UNION_A,
-    ),
-    Op(
-        "GET",
-        "/v1/enrolment-batches/{batch_id}/rows.csv",
-        Action.BATCHES_READ,
-        at("/v1/enrolment-batches/{w.batch}/rows.csv"),
-        UNION_A,
-    ),
-    Op(
-        "POST",
-        "/v1/claims",
-        Action.CLAIMS_CREATE,
-        at("/v1/claims", json=filed_claim("matrix-new")),
-        MEMBER_READERS,
-    ),
-    Op(
-        "POST",
-        "/v1/claims/quote",
-        Action.CLAIMS_QUOTE,
-        at("/v1/claims/quote", json=filed_claim("matrix-quote")),
-        MEMBER_READERS,
-    ),
-    Op(
-        "GET",
-        "/v1/claims",
-        Action.CLAIMS_READ,
-        at("/v1/claims?member_id={w.member_id}"),
-        UNION_CLAIM_READERS,
-        kind="list",
-        absent=lambda w: w.union_claim,
-    ),
-    Op(
-        "GET",
-        "/v1/claims/{claim_id}",
-        Action.CLAIMS_READ,
-        at("/v1/claims/{w.union_claim}"),
-        UNION_CLAIM_READERS,
-    ),
-    Op(
-        "POST",
-        "/v1/claims/{claim_id}/documents",
-        Action.CLAIMS_CREATE,
-        at("/v1/claims/{w.app_claim}/documents", json={"documents": documents("accident_proof")}),
-        APP_CLAIM_READERS,
-    ),
-    Op(
-        "POST",
-        "/v1/claims/{claim_id}/review",
-        Action.CLAIMS_REVIEW,
-        at("/v1/claims/{w.app_claim}/review", json={"decision": "reject", "reason": "matrix"}),
-    ),
-    Op(
-        "GET",
-        "/v1/platform/workers/{platform_worker_id}/coverage",
-        Action.PLATFORM_COVERAGE,
-        at("/v1/platform/workers/{w.worker_id}/coverage"),
-        PLATFORM_A,
-        kind="coverage",
-    ),
-    Op(
-        "POST",
-        "/v1/platform/coverage-queries",
-        Action.PLATFORM_COVERAGE,
-        lambda w: {"url": "/v1/platform/coverage-queries", "json": {"worker_ids": [w.worker_id]}},
-        PLATFORM_A,
-        kind="coverage",
-    ),
-    Op(
-        "GET",
-        "/v1/platform/webhooks",
-        Action.PLATFORM_WEBHOOKS,
-        at("/v1/platform/webhooks"),
-        PLATFORM_A,
-        kind="list",
-        absent=lambda w: w.webhook,
-    ),
-    Op(
-        "POST",
-        "/v1/platform/webhooks",
-        Action.PLATFORM_WEBHOOKS,
-        at("/v1/platform/webhooks", json={"url": "http://127.0.0.1:9/matrix"}),
-    ),
-    Op(
-        "GET",
-        "/v1/platform/webhooks/{endpoint_id}",
-        Action.PLATFORM_WEBHOOKS,
-        at("/v1/platform/webhooks/{w.webhook}"),
-        PLATFORM_A,
-    ),
-    Op(
-        "POST",
-        "/v1/platform/webhooks/{endpoint_id}/secret",
-        Action.PLATFORM_WEBHOOKS,
-        at("/v1/platform/webhooks/{w.webhook}/secret"),
-        PLATFORM_A,
-    ),
-    Op(
-        "GET",
-        "/v1/reports/summary",
-        Action.REPORTS_READ,
-        at("/v1/reports/summary?from=2026-01-01&to=2026-12-31"),
-    ),
-    # Last: it removes the endpoint the rows above read.
-    Op(
-        "DELETE",
-        "/v1/platform/webhooks/{endpoint_id}",
-        Action.PLATFORM_WEBHOOKS,
-        at("/v1/platform/webhooks/{w.webhook}"),
-        PLATFORM_A,
-    ),
-]
-# Not keyed: the gateway signs them (tests/enrolment/test_payments.py, tests/claims/).
+# Not keyed: the gateway signs them (tests/payments/test_payments.py, tests/claims/).
 SIGNED = {("POST", "/v1/payment-notifications"), ("POST", "/v1/payout-notifications")}
 UNAUTHENTICATED = {("GET", "/healthz"), ("GET", "/readyz")}
 
@@ -330,20 +45,16 @@ def test_the_matrix_names_every_operation_of_the_spec():
 
 @pytest.fixture
 async def app(settings, test_var_dir, db, slow_platform_url):
-    application = await enrolment.make_enrol_app(
+    """The enrolment app (clock at 23 November 2026, platforms simulated), webhooks allowed to
+    reach 127.0.0.1."""
+    async with enrolment.enrolment_app(
         settings,
         test_var_dir,
         db,
-        now=enrolment.NOW,
-        workers=enrolment.WORKERS,
         slow_url=slow_platform_url,
         MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS="true",
-    )
-    yield application
-    await enrolment.close_app(application)
-
-
-slow_platform_url = enrolment.slow_platform_url
+    ) as application:
+        yield application
 
 
 async def created(http, headers, url: str, body: dict | None = None) -> dict:

@@ -1,63 +1,23 @@
-"""Batch fixtures: the enrolment test app (clock at 23 November 2026, 10:00 Shanghai), more
-platform workers, union clients, and a way to run the job worker until it has nothing to do."""
+"""Batch fixtures: the enrolment test app (clock at 23 November 2026, 10:00 Shanghai) with the
+batch riders (tests/support/batches.py), union clients, and a way to run the job worker until it
+has nothing to do."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta
-from typing import Any
-
-import httpx
 import pytest
 
 from app.core.policy import Role
-from app.handlers import JOB_HANDLERS
-from app.jobs.worker import Worker
-from tests.conftest import asgi_client, bearer
-from tests.enrolment.conftest import (
-    GANSU,
-    IDLE,
-    NOW,
-    TURNS_60_TODAY,
-    TURNS_60_TOMORROW,
-    WORKERS,
-    close_app,
-    make_enrol_app,
-    worker,
-)
-from tests.rules.helpers import id_number
-
-PLAN = "shanghai-new-employment-e"
-# Young riders with valid numbers, each with an account on demo-delivery: rider-0 .. rider-N.
-RIDERS = [id_number(date(1995, 1, 1) + timedelta(days=i), sequence="517") for i in range(40)]
-BEIJING = id_number(date(1993, 3, 3), sequence="662")
-
-BATCH_WORKERS = [
-    *WORKERS,
-    *(worker(f"rider-{i}", number) for i, number in enumerate(RIDERS)),
-    worker("rider-bj", BEIJING, city="beijing"),
-]
-
-__all__ = ["GANSU", "IDLE", "NOW", "TURNS_60_TODAY", "TURNS_60_TOMORROW"]
+from tests.support.batches import BATCH_WORKERS, CLOSED_PORT_URL, apps_at, drain
+from tests.support.enrolment import enrolment_app
+from tests.support.service import bearer
 
 
 @pytest.fixture
 async def app(settings, test_var_dir, db):
-    # slow-delivery (no bulk verification) points at a closed port: it never answers.
-    application = await make_enrol_app(
-        settings, test_var_dir, db, now=NOW, workers=BATCH_WORKERS, slow_url="http://127.0.0.1:9"
-    )
-    yield application
-    await close_app(application)
-
-
-@pytest.fixture
-async def http(app):
-    async with asgi_client(app) as client:
-        yield client
+    async with enrolment_app(
+        settings, test_var_dir, db, workers=BATCH_WORKERS, slow_url=CLOSED_PORT_URL
+    ) as application:
+        yield application
 
 
 @pytest.fixture
@@ -71,11 +31,6 @@ async def other_union(api_key):
 
 
 @pytest.fixture
-async def citizen(api_key):
-    return bearer(await api_key(Role.CITIZEN_APP, None, "suishenban"))
-
-
-@pytest.fixture
 def run_jobs(app):
     """Run every due job, as the worker would, until none is left; returns how many ran."""
 
@@ -85,75 +40,8 @@ def run_jobs(app):
     return run
 
 
-def row(ref: str, id_no: str, worker_id: str, **changes) -> dict:
-    return {
-        "ref": ref,
-        "id_number": id_no,
-        "name": "王小明",
-        "phone": "13912345678",
-        "platform_code": "demo-delivery",
-        "platform_worker_id": worker_id,
-        "work_type": "food_delivery",
-        "union_member_number": f"HP-{ref}",
-    } | changes
-
-
-def as_csv(rows: list[dict], *, bom: bool = False) -> bytes:
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return ("\ufeff" if bom else "").encode() + buffer.getvalue().encode()
-
-
-async def submit(http, headers, rows: list[dict], key: str = "batch-1", **kw):
-    return await http.post(
-        "/v1/enrolment-batches",
-        json={"plan_code": PLAN, "rows": rows},
-        headers=headers | {"Idempotency-Key": key},
-        **kw,
-    )
-
-
-async def submit_csv(http, headers, body: bytes, key: str = "batch-csv", plan: str | None = PLAN):
-    return await http.post(
-        "/v1/enrolment-batches",
-        content=body,
-        params={"plan_code": plan} if plan else {},
-        headers=headers | {"Idempotency-Key": key, "Content-Type": "text/csv"},
-    )
-
-
 @pytest.fixture
 def app_at(settings, test_var_dir, db):
     """`async with app_at(moment) as (http, app):` the same database with the service's clock at
     `moment`, and every batch rider's last order an hour before it."""
-
-    @asynccontextmanager
-    async def open_app(moment: datetime) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
-        recent = (moment - timedelta(hours=1)).isoformat()
-        application = await make_enrol_app(
-            settings,
-            test_var_dir,
-            db,
-            now=moment,
-            slow_url="http://127.0.0.1:9",
-            register=False,
-            workers=[w | {"last_order_at": recent} for w in BATCH_WORKERS],
-        )
-        try:
-            async with asgi_client(application) as client:
-                yield client, application
-        finally:
-            await close_app(application)
-
-    return open_app
-
-
-async def drain(application: Any) -> int:
-    worker_ = Worker(application.state.runtime, JOB_HANDLERS)
-    ran = 0
-    while await worker_.run_once():
-        ran += 1
-    return ran
+    return apps_at(settings, test_var_dir, db)

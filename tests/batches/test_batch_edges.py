@@ -16,9 +16,9 @@ from app.enrolment.models import Enrolment
 from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from app.members.models import Member
-from tests.batches.conftest import NOW, RIDERS, as_csv, drain, row, submit, submit_csv
-from tests.enrolment.conftest import application, apply
-from tests.enrolment.test_payments import notification, notify
+from tests.support.batches import RIDERS, as_csv, drain, row, submit, submit_csv
+from tests.support.enrolment import NOW, application, apply
+from tests.support.payments import notification, notify
 
 
 async def test_a_late_payment_for_an_application_a_batch_replaced_starts_no_cover(

@@ -13,20 +13,16 @@ from app.enrolment.models import Enrolment
 from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from app.members.models import Member
-from tests.batches.conftest import (
-    BEIJING,
+from tests.support.batches import BEIJING, RIDERS, as_csv, row, submit, submit_csv
+from tests.support.enrolment import (
     GANSU,
     IDLE,
-    RIDERS,
     TURNS_60_TODAY,
     TURNS_60_TOMORROW,
-    as_csv,
-    row,
-    submit,
-    submit_csv,
+    application,
+    apply,
 )
-from tests.enrolment.conftest import application, apply
-from tests.enrolment.test_payments import notification, notify
+from tests.support.payments import notification, notify
 
 BAD_CHECK_DIGIT = GANSU[:-1] + ("0" if GANSU[-1] != "0" else "1")
 

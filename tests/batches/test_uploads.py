@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.batches.models import EnrolmentBatch
 from app.jobs.models import Job
-from tests.batches.conftest import PLAN, RIDERS, as_csv, row, submit, submit_csv
+from tests.support.batches import PLAN, RIDERS, as_csv, row, submit, submit_csv
 
 
 async def nothing_stored(db) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tests.claims.conftest import claim, coverage, filed, review, used
+from tests.support.claims import claim, coverage, filed, review, used
 
 D = date
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.claims.models import Claim, ClaimDecision, Payout
 from app.core.policy import Role
 from app.coverage.models import PeriodUsage
-from tests.claims.conftest import (
+from tests.support.claims import (
     claim,
     coverage,
     documents,
@@ -20,8 +20,8 @@ from tests.claims.conftest import (
     review,
     used,
 )
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
+from tests.support.clients import assert_problem
+from tests.support.service import bearer
 
 D = date
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.claims.conftest import claim, file, filed
+from tests.support.claims import claim, file, filed
 from tools.import_graph import cycles
 
 APP = Path(__file__).resolve().parents[2] / "app"

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.claims.models import Payout
-from tests.claims.conftest import claim, documents, file, filed, notify_payout, review
+from tests.support.claims import claim, documents, file, filed, notify_payout, review
 
 D = date
 

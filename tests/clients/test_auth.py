@@ -5,21 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.core.policy import Role
-from tests.conftest import bearer
-
-PROBLEM = "application/problem+json"
-
-
-def assert_problem(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code
-    assert body["type"] == f"urn:mutualaid:problem:{code}"
-    assert body["title"]
-    assert body["request_id"] == response.headers["x-request-id"]
-    return body
+from tests.support.clients import assert_problem
+from tests.support.service import bearer
 
 
 async def test_no_key_is_401_with_a_bearer_challenge(client):

@@ -5,28 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 from sqlalchemy import select
 
 from app.clients.models import ApiClient
-from tests.conftest import bearer
-
-MUTUALAID = str(Path(sys.executable).with_name("mutualaid"))
-
-
-def run_cli(settings, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(settings.var_dir),
-        "DATABASE_URL": settings.database_url,
-        "MUTUALAID_VAR_DIR": str(settings.var_dir),
-        "MUTUALAID_LOG_LEVEL": "WARNING",
-    } | (env or {})
-    return subprocess.run(
-        [MUTUALAID, *args], capture_output=True, text=True, env=environment, timeout=60, check=False
-    )
+from tests.support.clients import MUTUALAID, run_cli
+from tests.support.service import bearer
 
 
 async def test_create_prints_a_key_that_works_and_is_stored_only_hashed(client, db, settings):

@@ -9,8 +9,8 @@ import pytest
 from app.clients.rate_limit import RateLimiter
 from app.core.policy import Role
 from app.main import create_app
-from tests.clients.test_auth import assert_problem
-from tests.conftest import asgi_client, bearer, make_settings
+from tests.support.clients import assert_problem
+from tests.support.service import asgi_client, bearer, make_settings
 
 
 @pytest.fixture

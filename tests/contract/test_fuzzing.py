@@ -33,8 +33,8 @@ from app.core.policy import POLICY, Role
 from app.main import create_app
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
-from tests.conftest import bearer, drop_database, fresh_database_url, make_settings
-from tests.test_tenancy_matrix import OPS
+from tests.support.service import bearer, drop_database, fresh_database_url, make_settings
+from tests.support.tenancy import OPS
 
 SPEC = Path(__file__).parents[2] / "openapi" / "openapi.json"
 schema = schemathesis.openapi.from_path(SPEC)

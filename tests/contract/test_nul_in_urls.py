@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.policy import Role
-from tests.conftest import bearer
+from tests.support.service import bearer
 
 URLS = [
     (Role.ADMIN, "/v1/platforms/demo%00"),

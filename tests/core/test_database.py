@@ -86,8 +86,8 @@ async def test_the_binding_of_roles_is_enforced_by_the_schema(db):
 @pytest.mark.only_backend("sqlite")
 async def test_a_locked_database_is_a_503_to_retry(settings, api_key, db, tmp_path):
     from app.core.db import sqlite_path
-    from tests.conftest import asgi_client, bearer, make_settings
-    from tests.probes import build_probe_app
+    from tests.support.probes import build_probe_app
+    from tests.support.service import asgi_client, bearer, make_settings
 
     impatient = make_settings(settings.database_url, tmp_path, MUTUALAID_SQLITE_BUSY_TIMEOUT_MS=200)
     app = build_probe_app(impatient)

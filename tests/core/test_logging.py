@@ -7,7 +7,7 @@ import logging
 
 from app.core.logging import JsonFormatter
 from app.core.policy import Role
-from tests.conftest import bearer
+from tests.support.service import bearer
 
 
 async def test_access_log_names_the_route_template_not_the_url(probe_client, api_key, caplog):

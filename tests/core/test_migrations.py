@@ -20,7 +20,7 @@ from sqlalchemy.pool import NullPool
 from app.core.db import async_database_url
 from app.core.migrate import downgrade, head_revision, upgrade
 from app.core.models import Base
-from tests.conftest import drop_database, fresh_database_url
+from tests.support.service import drop_database, fresh_database_url
 
 MUTUALAID = str(Path(sys.executable).with_name("mutualaid"))
 MIGRATION_LOCK = "mutualaid-migrate"

@@ -11,8 +11,8 @@ from app.core.logging import JsonFormatter
 from app.core.policy import Role
 from app.core.problems import _database_error
 from app.main import create_app
-from tests.clients.test_auth import assert_problem
-from tests.conftest import asgi_client, bearer
+from tests.support.clients import assert_problem
+from tests.support.service import asgi_client, bearer
 
 
 async def test_unknown_path_is_a_404_problem(client):

@@ -38,9 +38,9 @@ from app.core.policy import Role
 from app.main import create_app
 from app.platforms.service import add_platform
 from app.platforms.simulator import create_simulator
-from tests.claims.conftest import DEMO_PLATFORM
-from tests.conftest import TEST_PAYMENT_SECRET, make_settings
-from tests.rules.helpers import id_number
+from tests.support.claims import DEMO_PLATFORM
+from tests.support.rules import id_number
+from tests.support.service import TEST_PAYMENT_SECRET, make_settings
 
 SPEC = Path(__file__).resolve().parents[2] / "openapi" / "openapi.json"
 PACKAGE = "mutualaid_e2e_client"

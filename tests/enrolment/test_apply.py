@@ -10,9 +10,8 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.core.policy import Role
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
-from tests.enrolment.conftest import (
+from tests.support.clients import assert_problem
+from tests.support.enrolment import (
     GANSU,
     IDLE,
     SLOW,
@@ -21,6 +20,7 @@ from tests.enrolment.conftest import (
     application,
     apply,
 )
+from tests.support.service import bearer
 
 
 async def test_a_gansu_born_rider_delivering_food_in_shanghai_is_accepted(http, citizen, db):

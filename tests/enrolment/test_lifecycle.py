@@ -13,14 +13,14 @@ from app.core.clock import SHANGHAI
 from app.core.policy import Role
 from app.members.models import Member
 from app.payments.models import PaymentNotification, PaymentOrder
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
-from tests.enrolment.conftest import (
+from tests.support.clients import assert_problem
+from tests.support.enrolment import (
     GANSU,
     application,
     apply,
 )
-from tests.enrolment.test_payments import enrol_and_order, notification, notify
+from tests.support.payments import enrol_and_order, notification, notify
+from tests.support.service import bearer
 
 
 async def test_racing_applications_for_one_person_make_one_enrolment(http, citizen, db):

@@ -16,7 +16,7 @@ from app.clients.models import ApiClient
 from app.core.clock import utc_now
 from app.core.policy import Role
 from app.idempotency.models import COMPLETED, IdempotencyRecord
-from tests.conftest import bearer
+from tests.support.service import bearer
 
 URL = "/v1/probes/things"
 

@@ -3,16 +3,8 @@ worker finishes it, and every row has exactly one outcome and one member record.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
@@ -26,57 +18,12 @@ from app.members.models import Member
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
 from app.platforms.simulator import synthetic_workers
-from tests.conftest import bearer
+from tests.support.processes import environment, free_port, running, start, wait_for
+from tests.support.service import bearer
 
 pytestmark = pytest.mark.only_backend("postgresql")
 
 ROWS = 8000
-CLI = [sys.executable, "-m", "app.cli"]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def environment(settings) -> dict[str, str]:
-    return dict(os.environ) | {
-        "DATABASE_URL": settings.database_url,
-        "DATA_KEY": settings.data_key.get_secret_value(),
-        "LOOKUP_KEY": settings.lookup_key.get_secret_value(),
-        "MUTUALAID_VAR_DIR": str(settings.var_dir),
-        "MUTUALAID_LOG_LEVEL": "WARNING",
-        "MUTUALAID_RATE_LIMIT_PER_SECOND": "0",
-    }
-
-
-def start(args: list[str], env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen(
-        CLI + args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-
-
-@contextlib.contextmanager
-def running(*processes: subprocess.Popen):
-    try:
-        yield
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-            process.wait(timeout=10)
-
-
-async def wait_for(predicate, within: float, step: float = 0.02):
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(step)
-    raise AssertionError("timed out waiting")
 
 
 async def test_a_killed_worker_loses_and_repeats_nothing(settings, app, db, client, api_key):

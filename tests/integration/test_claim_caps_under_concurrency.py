@@ -15,10 +15,10 @@ from sqlalchemy import func, select
 from app.claims.models import Payout
 from app.core.policy import Role
 from app.coverage.models import BenefitUsageRecord, PeriodUsage
-from tests.claims.conftest import NOW, claim
-from tests.conftest import bearer
-from tests.integration.seeding import covered_member
-from tests.integration.test_batch_worker_kill import environment, free_port, running, start
+from tests.support.claims import NOW, claim
+from tests.support.processes import environment, free_port, running, start
+from tests.support.seeding import covered_member
+from tests.support.service import bearer
 
 pytestmark = pytest.mark.only_backend("postgresql")
 

@@ -22,32 +22,21 @@ from app.claims.models import Claim, ClaimDecision, ClaimDocument, Payout
 from app.core.policy import Role
 from app.coverage.models import BenefitUsageRecord, EventUsageRecord, PeriodUsage
 from app.idempotency.models import COMPLETED, IdempotencyRecord
-from tests.claims.conftest import NOW, claim
-from tests.conftest import bearer
-from tests.integration.seeding import covered_member
-from tests.integration.test_batch_worker_kill import (
+from tests.support.claims import NOW, claim
+from tests.support.processes import (
     environment,
     free_port,
     running,
     start,
     wait_for,
+    wait_until_serving,
 )
+from tests.support.seeding import covered_member
+from tests.support.service import bearer
 
 pytestmark = pytest.mark.only_backend("postgresql")
 
 CONDOLENCE_FEN = 50_000
-
-
-async def wait_until_serving(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            try:
-                if (await http.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} did not start")
 
 
 @pytest.fixture

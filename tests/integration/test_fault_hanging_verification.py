@@ -36,16 +36,16 @@ from app.payments.models import PaymentOrder
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
 from app.platforms.simulator import synthetic_workers
-from tests.conftest import bearer
-from tests.enrolment.conftest import SLOW, application
-from tests.integration.test_batch_worker_kill import (
+from tests.support.enrolment import SLOW, application
+from tests.support.processes import (
     environment,
     free_port,
     running,
     start,
     wait_for,
+    wait_until_serving,
 )
-from tests.integration.test_fault_claim_db_drop import wait_until_serving
+from tests.support.service import bearer
 
 pytestmark = pytest.mark.only_backend("postgresql")
 

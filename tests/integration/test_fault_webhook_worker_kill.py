@@ -26,10 +26,10 @@ from app.jobs.models import Job, JobStatus
 from app.main import create_app
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from app.webhooks.outbox import DELIVERY_JOB
-from tests.claims.conftest import NOW, PLAN
-from tests.conftest import asgi_client, bearer, make_settings
-from tests.integration.seeding import covered_member
-from tests.integration.test_batch_worker_kill import environment, running, start, wait_for
+from tests.support.claims import NOW, PLAN
+from tests.support.processes import environment, running, start, wait_for
+from tests.support.seeding import covered_member
+from tests.support.service import asgi_client, bearer, make_settings
 
 pytestmark = pytest.mark.only_backend("postgresql")
 

@@ -9,12 +9,15 @@ import pytest
 
 from app.core.metrics import HTTP_REQUESTS
 from app.core.middleware import RequestContextMiddleware
-from tests.metrics import test_metrics as metrics
+from tests.support.claims import claims_app
+from tests.support.metrics import scrape
 
-app = metrics.app
-http = metrics.http
-citizen = metrics.citizen
-scrape = metrics.scrape
+
+@pytest.fixture
+async def app(settings, test_var_dir, db):
+    """The claims app (clock at 23 November 2026, 10:00 Shanghai)."""
+    async with claims_app(settings, test_var_dir) as application:
+        yield application
 
 
 async def test_made_up_request_methods_do_not_become_label_values(http, citizen):

@@ -6,33 +6,22 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from app.core.metrics import after_commit
 from app.jobs import queue
 from app.jobs.worker import Worker
 from app.main import create_app
-from tests.claims import conftest as claims
-from tests.claims.conftest import claim, filed
-from tests.conftest import asgi_client, make_settings
-
-app = claims.app
-http = claims.http
-seeder = claims.seeder
-covered = claims.covered
-citizen = claims.citizen
+from tests.support.claims import claim, claims_app, filed
+from tests.support.metrics import scrape
+from tests.support.service import asgi_client, make_settings
 
 
-async def scrape(http, headers=None) -> dict[tuple[str, frozenset], float]:
-    response = await http.get("/metrics", headers=headers or {})
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"].startswith("text/plain")
-    return {
-        (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
-        for sample in family.samples
-    }
+@pytest.fixture
+async def app(settings, test_var_dir, db):
+    """The claims app (clock at 23 November 2026, 10:00 Shanghai)."""
+    async with claims_app(settings, test_var_dir) as application:
+        yield application
 
 
 def value(samples, name: str, **labels) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.main import create_app
-from tests.conftest import asgi_client
+from tests.support.service import asgi_client
 
 
 async def test_metrics_are_scraped_when_the_database_is_gone(settings, tmp_path):

@@ -7,7 +7,7 @@ import asyncio
 from app.clients import auth
 from app.clients.keys import hash_api_key
 from app.core.policy import Role
-from tests.conftest import bearer
+from tests.support.service import bearer
 
 
 async def test_a_lookup_in_flight_during_a_revocation_does_not_bring_the_key_back(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.clients.test_auth import assert_problem
-from tests.partners.conftest import OTHER_PLATFORM
+from tests.support.clients import assert_problem
+from tests.support.partners import OTHER_PLATFORM
 
 UNCOVERED = {"covered": False, "plan_code": None, "starts_on": None, "ends_on": None}
 FIELDS = {"platform_worker_id", "covered", "plan_code", "starts_on", "ends_on"}
@@ -120,7 +120,7 @@ async def test_a_path_id_longer_than_any_stored_is_refused(http, delivery):
 
 async def test_only_platform_clients_may_ask(http, api_key, worker):
     from app.core.policy import Role
-    from tests.conftest import bearer
+    from tests.support.service import bearer
 
     worker_id = await worker()
     for role, org in (

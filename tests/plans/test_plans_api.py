@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.core.policy import Role
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
+from tests.support.clients import assert_problem
+from tests.support.service import bearer
 
 CODE = "shanghai-new-employment-e"
 

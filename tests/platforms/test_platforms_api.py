@@ -7,8 +7,8 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.core.policy import Role
 from app.platforms.models import Platform
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
+from tests.support.clients import assert_problem
+from tests.support.service import bearer
 
 BODY = {
     "code": "demo-delivery",
@@ -73,7 +73,7 @@ async def test_disable_and_only_admins_may(client, api_key):
 
 
 async def test_the_cli_registers_a_platform(client, settings, api_key):
-    from tests.clients.test_cli import run_cli
+    from tests.support.clients import run_cli
 
     result = run_cli(
         settings,

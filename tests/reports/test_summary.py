@@ -9,17 +9,9 @@ from sqlalchemy import update
 
 from app.core.policy import Role
 from app.members.models import Member
-from tests.claims import conftest as claims
-from tests.claims.conftest import claim, filed, notify_payout
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
-
-app = claims.app
-http = claims.http
-seeder = claims.seeder
-covered = claims.covered
-citizen = claims.citizen
-examiner = claims.examiner
+from tests.support.claims import claim, filed, notify_payout
+from tests.support.clients import assert_problem
+from tests.support.service import bearer
 
 
 async def summary(http, headers, first: str, last: str):

@@ -26,7 +26,7 @@ from app.rules.facts import (
     HospitalStay,
     MedicalSubsidyFacts,
 )
-from tests.rules.helpers import FIRST_DAY, LAST_DAY, LAST_WAITING_DAY, claim, cover, shanghai_plan
+from tests.support.rules import FIRST_DAY, LAST_DAY, LAST_WAITING_DAY, claim, cover, shanghai_plan
 
 PLAN = shanghai_plan()
 D = date

@@ -13,7 +13,7 @@ from app.rules.coverage import (
     period_on,
     waiting_last_day,
 )
-from tests.rules.helpers import FIRST_DAY, LAST_DAY, LAST_WAITING_DAY, PAID_ON, shanghai_plan
+from tests.support.rules import FIRST_DAY, LAST_DAY, LAST_WAITING_DAY, PAID_ON, shanghai_plan
 
 PLAN = shanghai_plan()
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from app.rules.eligibility import Applicant, PlatformWork, check_applicant, check_platform_work
-from tests.rules.helpers import id_number, shanghai_plan
+from tests.support.rules import id_number, shanghai_plan
 
 PLAN = shanghai_plan()
 TODAY = date(2026, 11, 23)

@@ -15,7 +15,7 @@ from app.rules.id_numbers import (
     check_character,
     parse_id_number,
 )
-from tests.rules.helpers import id_number
+from tests.support.rules import id_number
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from importlib import resources
 from app.plans import parse_plan_text
 from app.rules.adjudication import decide_all
 from app.rules.facts import CondolenceFacts, HospitalStay
-from tests.rules.helpers import claim, cover
+from tests.support.rules import claim, cover
 
 PLAN_TEXT = (resources.files("app.plans") / "shanghai-new-employment-e.toml").read_text("utf-8")
 

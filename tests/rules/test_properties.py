@@ -24,7 +24,7 @@ from app.rules.facts import (
     HospitalStay,
     MedicalSubsidyFacts,
 )
-from tests.rules.helpers import one_period, shanghai_plan
+from tests.support.rules import one_period, shanghai_plan
 
 PLAN = shanghai_plan()
 CEILING = 72_000_000

@@ -13,12 +13,11 @@ from app.core.policy import Role
 from app.coverage.endings import sweep_ended_periods
 from app.demo.cover import Seed, add_paid_period
 from app.plans import DEFAULT_PLAN_CODE, get_plan
-from tests.claims.conftest import claim, file, review
-from tests.conftest import bearer
-from tests.enrolment.test_payments import enrol_and_order, notification, notify
-from tests.webhooks.conftest import register
-from tests.webhooks.receiver import running_receiver
-from tests.webhooks.test_delivery import seeded
+from tests.support.claims import claim, file, review
+from tests.support.payments import enrol_and_order, notification, notify
+from tests.support.receiver import running_receiver
+from tests.support.service import bearer
+from tests.support.webhooks import register, seeded
 
 PLAN = get_plan(DEFAULT_PLAN_CODE)
 

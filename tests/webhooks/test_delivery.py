@@ -9,56 +9,18 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.clients.service import create_client
 from app.core.policy import Role
 from app.core.signing import verify
 from app.coverage.endings import sweep_ended_periods
 from app.coverage.models import CoveragePeriodRecord
-from app.demo.cover import Seed, add_covered_members, add_paid_period
 from app.jobs.models import Job, JobStatus
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE
 from app.webhooks.models import DeliveryStatus
-from tests.claims.conftest import claim, filed, review
-from tests.conftest import bearer
-from tests.enrolment.conftest import GANSU
-from tests.enrolment.test_payments import enrol_and_order, notification, notify
-from tests.webhooks.conftest import TEST_SETTINGS, deliveries, register
-from tests.webhooks.receiver import running_receiver
-
-PLAN = get_plan(DEFAULT_PLAN_CODE)
-
-
-async def pay_for_cover(http, citizen) -> None:
-    _, order = await enrol_and_order(http, citizen)
-    paid = await notify(http, notification(order))
-    assert paid.status_code == 200, paid.text
-
-
-async def seeded(db, runtime, starts_on: date, *, renewed: bool = False):
-    async with db.writer() as session:
-        issued = await create_client(session, role=Role.CITIZEN_APP, name="seed")
-        [member] = await add_covered_members(
-            session,
-            runtime.cipher,
-            Seed(PLAN, starts_on, issued.client.id, "demo-delivery"),
-            [int(time.time_ns() % 1_000_000)],
-        )
-        if renewed:
-            await add_paid_period(
-                session,
-                runtime.cipher,
-                Seed(
-                    PLAN,
-                    starts_on.replace(year=starts_on.year + 1),
-                    issued.client.id,
-                    "demo-delivery",
-                ),
-                member.member_id,
-                member.platform_worker_id,
-                continues_previous=True,
-            )
-        await session.commit()
-    return member
+from tests.support.claims import claim, filed, review
+from tests.support.enrolment import GANSU
+from tests.support.receiver import running_receiver
+from tests.support.service import bearer
+from tests.support.webhooks import TEST_SETTINGS, deliveries, pay_for_cover, register, seeded
 
 
 def event_of(request) -> dict:

@@ -8,11 +8,10 @@ from sqlalchemy import select
 from app.core.policy import Role
 from app.webhooks import destinations
 from app.webhooks.models import WebhookDelivery
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
-from tests.webhooks.conftest import register
-from tests.webhooks.receiver import running_receiver
-from tests.webhooks.test_delivery import pay_for_cover
+from tests.support.clients import assert_problem
+from tests.support.receiver import running_receiver
+from tests.support.service import bearer
+from tests.support.webhooks import pay_for_cover, register
 
 PUBLIC = "93.184.216.34"
 

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 
 from app.core.policy import Role
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
+from tests.support.clients import assert_problem
+from tests.support.service import bearer
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,7 @@ import socket
 import threading
 import time
 
-from tests.webhooks.conftest import register
-from tests.webhooks.test_delivery import pay_for_cover
+from tests.support.webhooks import pay_for_cover, register
 
 
 def _dripping_server(stop: threading.Event) -> int:

@@ -6,14 +6,14 @@ from datetime import datetime
 
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
-from tests.clients.test_auth import assert_problem
-from tests.conftest import bearer
-from tests.enrolment.conftest import (
+from tests.support.clients import assert_problem
+from tests.support.enrolment import (
     GANSU,
     application,
     apply,
 )
-from tests.enrolment.test_payments import enrol_and_order, notification, notify
+from tests.support.payments import enrol_and_order, notification, notify
+from tests.support.service import bearer
 
 
 async def covered_member(http, citizen) -> str:

@@ -37,8 +37,8 @@ from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform, endpoint
 from app.webhooks.models import WebhookEndpoint
 from app.webhooks.service import SECRET_CONTEXT, signing_secrets
-from tests.clients.test_cli import run_cli
-from tests.conftest import TEST_LOOKUP_KEY, TEST_PAYMENT_SECRET, bearer
+from tests.support.clients import run_cli
+from tests.support.service import TEST_LOOKUP_KEY, TEST_PAYMENT_SECRET, bearer
 
 OLD = b"o" * 32
 NEW = b"d" * 32  # the test app's DATA_KEY: after rotation it runs with no retired key

@@ -1,68 +1,21 @@
 """Premium payment and cover activation, on both databases.
 
-The service's clock is fixed at 23 November 2026, 10:00 in Shanghai (tests/enrolment/conftest.py).
+The service's clock is fixed at 23 November 2026, 10:00 in Shanghai (tests/support/enrolment.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import time
 import uuid
 
 import pytest
 from sqlalchemy import func, select
 
-from app.core.signing import signature_header
 from app.coverage.models import CoveragePeriodRecord
 from app.payments.models import PaymentOrder
-from tests.clients.test_auth import assert_problem
-from tests.conftest import TEST_PAYMENT_SECRET
-from tests.enrolment.conftest import TURNS_60_TOMORROW, application, apply
-
-SECRET = TEST_PAYMENT_SECRET.encode()
-# 17:30 UTC on 23 November is 01:30 on 24 November in Shanghai: cover starts on the 25th.
-PAID_AT = "2026-11-23T17:30:00+00:00"
-
-
-async def enrol_and_order(http, citizen, body=None) -> tuple[dict, dict]:
-    enrolment = (await apply(http, citizen, body or application())).json()
-    order = await http.post(
-        f"/v1/enrolments/{enrolment['id']}/payment-orders",
-        headers=citizen | {"Idempotency-Key": f"order-{enrolment['id']}"},
-    )
-    assert order.status_code == 201, order.text
-    return enrolment, order.json()
-
-
-def notification(order: dict, **changes) -> dict:
-    return {
-        "event_id": f"evt-{uuid.uuid4()}",
-        "payment_order_id": order["id"],
-        "status": "succeeded",
-        "amount_fen": order["amount_fen"],
-        "paid_at": PAID_AT,
-        "channel": "alipay",
-    } | changes
-
-
-async def notify(
-    http,
-    body: dict,
-    *,
-    secret: bytes = SECRET,
-    offset: int = 0,
-    signature: str | bytes | None = None,
-):
-    """Signed now (plus `offset` seconds) unless a ready-made header is given."""
-    raw = json.dumps(body).encode()
-    if signature is None:
-        signature = signature_header(secret, int(time.time()) + offset, raw)
-    return await http.post(
-        "/v1/payment-notifications",
-        content=raw,
-        headers={"Content-Type": "application/json", "X-Signature": signature},
-    )
+from tests.support.clients import assert_problem
+from tests.support.enrolment import TURNS_60_TOMORROW, application, apply
+from tests.support.payments import enrol_and_order, notification, notify
 
 
 async def periods(db) -> list[CoveragePeriodRecord]:

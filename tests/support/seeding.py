@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from app.demo.cover import CoveredMember, Seed, add_covered_members
-from tests.claims.conftest import PLAN, add_seeder
+from tests.support.claims import PLAN, add_seeder
 
 
 async def covered_member(db, runtime, *, number: int, starts_on: date) -> CoveredMember:

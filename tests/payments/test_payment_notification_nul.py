@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.enrolment.test_payments import enrol_and_order, notification, notify
+from tests.support.payments import enrol_and_order, notification, notify
 
 
 @pytest.mark.parametrize(

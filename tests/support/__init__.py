@@ -1,0 +1,1 @@
+"""Test helpers, imported as `from tests.support.x import y`; conftest files hold fixtures only."""
