@@ -44,6 +44,10 @@ def worker_name() -> str:
 
 
 class Worker:
+    # The pause between lease renewals. An attribute so that a test can step it by hand instead
+    # of waiting on the wall clock.
+    pause: Callable[[float], Awaitable[None]] = staticmethod(asyncio.sleep)
+
     def __init__(
         self,
         runtime: Runtime,
@@ -81,7 +85,7 @@ class Worker:
             # A handler may wait on a slow platform for longer than a lease: renew it meanwhile,
             # so that only a dead worker's job is ever taken over.
             while True:
-                await asyncio.sleep(self.lease_seconds / 3)
+                await self.pause(self.lease_seconds / 3)
                 with contextlib.suppress(Exception):  # the database may be briefly away
                     if not await heartbeat():
                         return

@@ -128,26 +128,93 @@ async def test_the_worker_loop_stops_when_asked(db, runtime):
     assert job.status == "done"
 
 
+class SteppedPauses:
+    """Stands in for the worker's pause between lease renewals: each pause lasts until the test
+    calls `step()`, and `step()` returns once the renewal that followed has been made (the worker
+    is pausing again). Time passes only when the test says so."""
+
+    def __init__(self) -> None:
+        self._go = asyncio.Event()
+        self._pausing = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self._pausing.set()
+        await self._go.wait()
+        self._go.clear()
+
+    async def step(self) -> None:
+        await asyncio.wait_for(self._pausing.wait(), timeout=10)
+        self._pausing.clear()
+        self._go.set()
+        await asyncio.wait_for(self._pausing.wait(), timeout=10)
+
+
+async def lease_of(db, job_id):
+    async with db.reader() as session:
+        return (await session.get(Job, job_id, populate_existing=True)).locked_until
+
+
 async def test_a_running_job_keeps_its_lease_while_its_handler_waits(db, runtime):
-    started = asyncio.Event()
+    started, release = asyncio.Event(), asyncio.Event()
 
     async def slow(runtime_, job, heartbeat):
         started.set()
-        await asyncio.sleep(1.0)
+        await release.wait()
 
-    async with db.writer() as session:
-        queue.enqueue(session, "test.slow", {})
-        await session.commit()
-    holder = Worker(runtime, {"test.slow": slow}, lease_seconds=0.3)
-    other = Worker(runtime, {"test.slow": slow}, lease_seconds=0.3)
+    [job_id] = await add(db, "test.slow")
+    holder = Worker(runtime, {"test.slow": slow}, lease_seconds=60)
+    holder.pause = SteppedPauses()
+    other = Worker(runtime, {"test.slow": slow}, lease_seconds=60)
     task = asyncio.create_task(holder.run_once())
-    await started.wait()
-    await asyncio.sleep(0.6)  # twice the lease
-    assert not await other.run_once()
-    assert await task
-    async with db.reader() as session:
-        job = (await session.scalars(select(Job))).one()
-    assert (job.status, job.attempts) == ("done", 1)
+    await asyncio.wait_for(started.wait(), timeout=10)
+
+    # The handler has outlived its lease, as a slow platform call would.
+    async with db.writer() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(locked_until=utc_now() - timedelta(1))
+        )
+        await session.commit()
+    assert await lease_of(db, job_id) < utc_now()
+
+    await holder.pause.step()  # one renewal while the handler still waits
+
+    assert await lease_of(db, job_id) > utc_now() + timedelta(seconds=50)
+    assert not await other.run_once()  # a live worker's job is not taken over
+    release.set()
+    assert await asyncio.wait_for(task, timeout=10)
+    [stored] = await jobs(db)
+    assert (stored.status, stored.attempts) == ("done", 1)
+
+
+async def test_a_dead_workers_job_is_taken_over_once_its_lease_has_passed(db, runtime):
+    started, release = asyncio.Event(), asyncio.Event()
+    ran: list[str] = []
+
+    async def slow(runtime_, job, heartbeat):
+        ran.append("first")
+        started.set()
+        await release.wait()
+
+    async def quick(runtime_, job, heartbeat):
+        ran.append("second")
+
+    [job_id] = await add(db, "test.slow")
+    holder = Worker(runtime, {"test.slow": slow}, lease_seconds=60)
+    holder.pause = SteppedPauses()  # never stepped: this worker renews nothing, as if dead
+    task = asyncio.create_task(holder.run_once())
+    await asyncio.wait_for(started.wait(), timeout=10)
+    async with db.writer() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(locked_until=utc_now() - timedelta(1))
+        )
+        await session.commit()
+
+    assert await Worker(runtime, {"test.slow": quick}).run_once()
+    release.set()
+    assert await asyncio.wait_for(task, timeout=10)  # the first worker finds it lost the job
+    [stored] = await jobs(db)
+    assert ran == ["first", "second"]
+    assert (stored.status, stored.attempts) == ("done", 2)
 
 
 async def test_retry_later_requeues_after_the_given_wait_whatever_the_attempts(db, runtime):
