@@ -16,7 +16,7 @@ from app.claims.models import Payout
 from app.core.policy import Role
 from app.coverage.models import BenefitUsageRecord, PeriodUsage
 from tests.support.claims import NOW, claim
-from tests.support.processes import environment, free_port, running, start
+from tests.support.processes import environment, free_port, running, start, wait_until_serving
 from tests.support.seeding import covered_member
 from tests.support.service import bearer
 
@@ -35,20 +35,8 @@ async def servers(settings, db):
     with running(*processes):
         urls = [f"http://127.0.0.1:{port}" for port in ports]
         for url in urls:
-            await _wait_until_serving(url)
+            await wait_until_serving(url)
         yield urls
-
-
-async def _wait_until_serving(url: str) -> None:
-    async with httpx.AsyncClient() as http:
-        for _ in range(300):
-            try:
-                if (await http.get(f"{url}/healthz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise AssertionError(f"{url} did not start")
 
 
 @pytest.fixture

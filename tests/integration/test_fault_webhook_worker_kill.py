@@ -11,12 +11,7 @@ from __future__ import annotations
 
 import json
 import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -28,70 +23,13 @@ from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
 from app.webhooks.outbox import DELIVERY_JOB
 from tests.support.claims import NOW, PLAN
 from tests.support.processes import environment, running, start, wait_for
+from tests.support.receiver import running_receiver
 from tests.support.seeding import covered_member
 from tests.support.service import asgi_client, bearer, make_settings
 
 pytestmark = pytest.mark.only_backend("postgresql")
 
 LEASE_SECONDS = 2
-
-
-@dataclass
-class Arrival:
-    at: datetime
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class HoldingReceiver:
-    """Holds the first POST without answering until `release` is set; answers 200 after."""
-
-    url: str = ""
-    arrivals: list[Arrival] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-
-@contextmanager
-def holding_receiver() -> Iterator[HoldingReceiver]:
-    receiver = HoldingReceiver()
-    lock = threading.Lock()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            with lock:
-                receiver.arrivals.append(
-                    Arrival(
-                        datetime.now(UTC),
-                        {k.lower(): v for k, v in self.headers.items()},
-                        body,
-                    )
-                )
-                first = len(receiver.arrivals) == 1
-            if first:
-                receiver.release.wait(timeout=120)
-            try:
-                self.send_response(200)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"ok")
-            except OSError:
-                pass  # the sender is gone
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/mutualaid"
-    try:
-        yield receiver
-    finally:
-        receiver.release.set()
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
@@ -141,14 +79,14 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_
         "--lease-seconds",
         str(LEASE_SECONDS),
     ]
-    with holding_receiver() as receiver:
+    with running_receiver(hold_first=True) as receiver:
         await register_webhook(settings, test_var_dir, api_key, receiver.url)
 
         first = start(worker_args, env)
         with running(first):
 
             async def arrived() -> bool:
-                return bool(receiver.arrivals)
+                return bool(receiver.received)
 
             await wait_for(arrived, within=30)
             held = await _delivery_job(db)
@@ -182,7 +120,7 @@ async def test_a_worker_killed_mid_delivery_is_replaced_and_the_event_delivered_
 
             # (The second worker swept for ended cover too, before it took any job.)
             await wait_for(delivered_and_done, within=60, step=0.05)
-        arrivals = list(receiver.arrivals)
+        arrivals = list(receiver.received)
 
     assert len(arrivals) == 2, [a.headers for a in arrivals]
     before, after = arrivals

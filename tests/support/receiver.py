@@ -1,7 +1,8 @@
 """A real HTTP server standing in for a platform's webhook receiver, on 127.0.0.1.
 
-It records every request (headers and raw body) and answers with the statuses it is told to,
-in order, then 200 for ever.
+It records every request (when it came, headers and raw body) and answers with the statuses it
+is told to, in order, then 200 for ever. `hold_first=True` makes it keep the first request
+unanswered until `release` is set, as a receiver that hangs would.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+HOLD_AT_MOST_SECONDS = 120
 
 
 @dataclass
@@ -18,6 +22,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    at: datetime
 
 
 @dataclass
@@ -25,25 +30,33 @@ class Receiver:
     url: str
     statuses: list[int] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
 
 
 @contextmanager
-def running_receiver(*statuses: int) -> Iterator[Receiver]:
+def running_receiver(*statuses: int, hold_first: bool = False) -> Iterator[Receiver]:
     receiver = Receiver(url="", statuses=list(statuses))
+    if not hold_first:
+        receiver.release.set()
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            headers = {k.lower(): v for k, v in self.headers.items()}
             with lock:
-                receiver.received.append(
-                    Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
+                receiver.received.append(Received(self.path, headers, body, datetime.now(UTC)))
+                first = len(receiver.received) == 1
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
+            if first:
+                receiver.release.wait(timeout=HOLD_AT_MOST_SECONDS)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                pass  # the sender is gone
 
         def log_message(self, *args: object) -> None:
             pass
@@ -55,5 +68,6 @@ def running_receiver(*statuses: int) -> Iterator[Receiver]:
     try:
         yield receiver
     finally:
+        receiver.release.set()
         server.shutdown()
         server.server_close()
