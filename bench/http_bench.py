@@ -20,6 +20,7 @@ from app.core.config import Settings, with_development_secrets
 from app.core.runtime import Runtime
 from app.demo.cover import CoveredMember, Seed, add_covered_members
 from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.tables import import_all_models
 from bench import bare
 from bench.harness import Service, free_port, wait_until_serving
 from bench.load import LoadResult, run_load
@@ -47,6 +48,7 @@ async def seed(service: Service, client_id: str, members: int) -> list[CoveredMe
     settings = with_development_secrets(
         Settings(DATABASE_URL=service.database_url, MUTUALAID_VAR_DIR=str(service.var_dir))
     )
+    import_all_models()  # every mapper known before the first session, as in the service
     runtime = Runtime.from_settings(settings)
     plan = get_plan(DEFAULT_PLAN_CODE)
     assert plan is not None

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
+from app.core.clock import utc_now
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller, Role
 from app.core.runtime import Runtime
@@ -191,7 +192,7 @@ async def _store(
             identity = members.seal(
                 cipher, members.Identity(application.id_number, body.name, body.phone)
             )
-            new = NewMember(uuid.uuid4(), identity, consent_at=now, created_at=now)
+            new = NewMember(uuid.uuid4(), identity, consent_at=now, created_at=utc_now())
             new = _joined(new, body, now)
             await writer.write(session, [new], [])
             record(
@@ -279,7 +280,7 @@ def _new_application(
         name_cipher=cipher.encrypt(body.name, context=members.NAME),
         phone_cipher=cipher.encrypt(members.normalise_phone(body.phone), context=members.PHONE),
         created_by_client_id=caller.client_id,
-        created_at=now,
+        created_at=utc_now(),  # a record's time is the wall clock's, even when the rules' is fixed
     )
 
 

@@ -302,21 +302,32 @@ _SECTIONS: dict[str, dict[str, Reader]] = {
 }
 
 
-def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
-    """A section's parameters, read by its readers; an unknown key in it is an error."""
-    table = _table(data, name, "")
-    readers = _SECTIONS[name]
-    _reject_unknown(table, set(readers), name)
-    return _params(table, name, readers)
-
-
-def _benefits(data: Mapping[str, Any]) -> dict[str, BenefitTerms]:
-    """Every one of the seven benefits, each in its own table; no other."""
+def _check_shape(data: Mapping[str, Any]) -> None:
+    """Every table is present and holds only keys this service reads, before any value is read:
+    a file with several faults is refused for its shape first, always for the same fault."""
+    for name in ("eligibility", "period", "waiting"):
+        _table(data, name, "")
+    _reject_unknown(
+        _table(data, "applications", ""), set(_SECTIONS["applications"]), "applications"
+    )
+    _table(data, "claims", "")
     benefits = _table(data, "benefits", "")
     _reject_unknown(benefits, set(BENEFITS), "benefits")
     missing = [code for code in BENEFITS if code not in benefits]
     if missing:
         raise PlanError(f"benefits.{missing[0]}", "missing table")
+    for name in ("eligibility", "period", "waiting", "claims"):
+        _reject_unknown(_table(data, name, ""), set(_SECTIONS[name]), name)
+
+
+def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A section's parameters, read by its readers (its shape was checked by `_check_shape`)."""
+    return _params(_table(data, name, ""), name, _SECTIONS[name])
+
+
+def _benefits(data: Mapping[str, Any]) -> dict[str, BenefitTerms]:
+    """Every one of the seven benefits, each in its own table (checked by `_check_shape`)."""
+    benefits = _table(data, "benefits", "")
     return {code: _benefit(code, _table(benefits, code, "benefits")) for code in BENEFITS}
 
 
@@ -326,6 +337,7 @@ def parse_plan(data: Mapping[str, Any]) -> Plan:
     if not isinstance(fmt, int) or isinstance(fmt, bool) or fmt != FORMAT_VERSION:
         raise PlanError("format", f"this service reads plan format {FORMAT_VERSION}")
     _reject_unknown(data, set(_TOP_LEVEL_KEYS), "")
+    _check_shape(data)
     plan = Plan(
         code=text(data.get("code"), "code"),
         version=text(data.get("version"), "version"),

@@ -5,10 +5,13 @@ The service's clock is fixed at 23 November 2026, 10:00 in Shanghai.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
+from app.core.clock import utc_now
 from app.core.policy import Role
 from tests.support.clients import assert_problem
 from tests.support.enrolment import (
@@ -220,3 +223,24 @@ async def test_the_queue_pages_without_skipping(http, citizen, api_key, db):
 
     assert len(first) == len(second) == 1
     assert first[0]["id"] != second[0]["id"]
+
+
+async def test_the_review_queue_is_in_filing_order_though_the_rules_clock_is_fixed(
+    http, citizen, api_key
+):
+    """A record's time is the wall clock's: with the rules' clock fixed (demos, tests) two
+    applications still queue for the examiners in the order they came."""
+    examiner = bearer(await api_key(Role.EXAMINER))
+    started = utc_now()
+    filed = []
+    for n, id_no in enumerate([SLOW, GANSU]):
+        response = await apply(
+            http, citizen, application(id_no, "rider-slow", platform_code="slow-delivery"), f"o{n}"
+        )
+        assert response.json()["status"] == "pending_review", response.text
+        filed.append(response.json())
+
+    queued = (await http.get("/v1/enrolments", headers=examiner)).json()
+
+    assert [e["id"] for e in queued] == [e["id"] for e in filed]
+    assert all(datetime.fromisoformat(e["created_at"]) >= started for e in filed)

@@ -153,3 +153,46 @@ def test_a_bad_file_fails_naming_the_key(old, new, key):
 def test_broken_toml_is_reported_with_the_file():
     with pytest.raises(PlanError, match=re.escape("plan.toml: not valid TOML")):
         parse_plan_text("code = ", "plan.toml")
+
+
+@pytest.mark.parametrize(
+    ("faults", "key"),
+    [
+        (
+            [
+                ('code = "shanghai-new-employment-e"', 'code = ""'),
+                (
+                    "min_age = { value = 16, confirmed = false }",
+                    "bogus = 1\nmin_age = { value = 16, confirmed = false }",
+                ),
+            ],
+            "eligibility.bogus",
+        ),
+        (
+            [
+                ("premium_fen = { value = 7200,", "premium_fen = { value = 0,"),
+                ("[benefits.illness_death]", "[benefits.illness_deaths]"),
+            ],
+            "benefits.illness_deaths",
+        ),
+        (
+            [
+                ("min_age = { value = 16,", "min_age = { value = -1,"),
+                ("[waiting]", "[waiting]\nbogus = 1"),
+            ],
+            "waiting.bogus",
+        ),
+    ],
+)
+def test_a_file_with_several_faults_is_refused_for_its_shape_first(faults, key):
+    """An operator fixing a file one error at a time sees a missing table or an unknown key
+    before any bad value, whatever the order of the sections."""
+    text = PLAN_TEXT
+    for old, new in faults:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+
+    with pytest.raises(PlanError) as error:
+        parse_plan_text(text)
+
+    assert error.value.key == key
