@@ -114,6 +114,12 @@ class Settings(BaseSettings):
     webhook_secret_overlap_hours: float = Field(
         24.0, ge=0, validation_alias="MUTUALAID_WEBHOOK_SECRET_OVERLAP_HOURS"
     )
+    # The payment gateway (app.gateway). Unset: payouts and refunds wait, instructed later.
+    gateway_url: str | None = Field(None, validation_alias="MUTUALAID_GATEWAY_URL")
+    gateway_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, validation_alias="MUTUALAID_GATEWAY_TIMEOUT_SECONDS"
+    )
+    gateway_retries: int = Field(2, ge=0, le=10, validation_alias="MUTUALAID_GATEWAY_RETRIES")
 
     @field_validator("payment_notification_secrets", "data_keys_retired", mode="before")
     @classmethod

@@ -1,0 +1,201 @@
+"""Our client for the payment gateway: instruct transfers and refunds, fetch the daily bill.
+
+Every call may be repeated safely: the instruction's id is the gateway's idempotency key (sent in
+the body and as `Idempotency-Key`), so a retry after a timeout never pays twice. That is why a
+timeout, a refused connection or a 5xx is retried here a bounded number of times and then raised
+as `GatewayUnavailable` (the outcome is unknown: ask again later with the same id), while a 4xx is
+the gateway's answer and is never retried (`GatewayRefused`). Requests are signed with our first
+payment secret, the same `X-Signature` scheme the gateway signs its notifications with.
+
+Account numbers and holder names are in the body only: never in logs or exception messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import date
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+import httpx
+from pydantic import ValidationError
+
+from app.core.signing import signature_header
+from app.gateway.contract import BILL_COLUMNS, Accepted, RefundIn, Refusal, TransferIn
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.core.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 0.2
+
+
+class GatewayError(Exception):
+    """Base of everything the gateway client raises."""
+
+
+class GatewayNotConfigured(GatewayError):
+    """No gateway URL or no secret to sign with: nothing was sent."""
+
+
+class GatewayUnavailable(GatewayError):
+    """No usable answer after the bounded retries: the outcome is unknown, and the same call
+    with the same id is safe to make again later."""
+
+
+class GatewayBadAnswer(GatewayUnavailable):
+    """The gateway answered outside the contract (not JSON, wrong fields, another id). The
+    instruction may or may not have been taken, so it is as unknown as no answer at all."""
+
+
+class GatewayRefused(GatewayError):
+    """A 4xx: the gateway will not do it as asked. Repeating the same call will not help."""
+
+    def __init__(self, path: str, status: int, code: str | None) -> None:
+        super().__init__(f"the gateway refused {path}: HTTP {status} {code or ''}".rstrip())
+        self.status = status
+        self.code = code
+
+
+class BillNotReady(GatewayError):
+    """The bill for that date is not published yet (404); ask again later."""
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    base_url: str
+    secret: bytes
+    timeout_seconds: float = 10.0
+    retries: int = 2
+    backoff_seconds: float = BACKOFF_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GatewayConfig:
+        secrets = settings.payment_secrets()
+        if not settings.gateway_url or not secrets:
+            raise GatewayNotConfigured("MUTUALAID_GATEWAY_URL or the payment secret is not set")
+        return cls(
+            base_url=settings.gateway_url.rstrip("/"),
+            secret=secrets[0],
+            timeout_seconds=settings.gateway_timeout_seconds,
+            retries=settings.gateway_retries,
+        )
+
+
+class GatewayClient:
+    """Uses the given `httpx.AsyncClient` (the process's shared pool) or opens its own, which
+    `aclose` (or `async with`) closes."""
+
+    def __init__(self, config: GatewayConfig, http: httpx.AsyncClient | None = None) -> None:
+        self._config = config
+        self._owned = http is None
+        self._http = http or httpx.AsyncClient(follow_redirects=False)
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> GatewayClient:
+        return cls(GatewayConfig.from_settings(runtime.settings), runtime.http)
+
+    async def __aenter__(self) -> GatewayClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._http.aclose()
+
+    async def transfer(self, transfer: TransferIn) -> Accepted:
+        return await self._instruct("/transfers", transfer.transfer_id, transfer.model_dump_json())
+
+    async def refund(self, refund: RefundIn) -> Accepted:
+        return await self._instruct("/refunds", refund.refund_id, refund.model_dump_json())
+
+    async def bill(self, day: date) -> bytes:
+        """The day's bill CSV, its header row checked; the rows are `contract.read_bill`'s."""
+        path = f"/bills/{day.isoformat()}.csv"
+        response = await self._send("GET", path, b"", None)
+        if response.status_code == 404:
+            raise BillNotReady(f"no bill for {day.isoformat()} yet")
+        _refuse_4xx(path, response)
+        if response.status_code != 200:
+            raise GatewayBadAnswer(f"{path} answered HTTP {response.status_code}")
+        first_line = response.content.split(b"\n", 1)[0].strip()
+        if first_line != ",".join(BILL_COLUMNS).encode():
+            raise GatewayBadAnswer(f"{path} is not a bill: its header row is not the contract's")
+        return response.content
+
+    async def _instruct(self, path: str, key: str, body: str) -> Accepted:
+        response = await self._send("POST", path, body.encode(), key)
+        _refuse_4xx(path, response)
+        if response.status_code != 200:
+            raise GatewayBadAnswer(f"{path} answered HTTP {response.status_code}")
+        try:
+            accepted = Accepted.model_validate_json(response.content)
+        except ValidationError as exc:
+            fields = ", ".join(".".join(map(str, e["loc"])) or "body" for e in exc.errors()[:5])
+            raise GatewayBadAnswer(f"{path} answer is not the contract's ({fields})") from exc
+        if accepted.id != key:
+            raise GatewayBadAnswer(f"{path} answered about another id")
+        return accepted
+
+    async def _send(self, method: str, path: str, body: bytes, key: str | None) -> httpx.Response:
+        """One call, retried with backoff on timeouts, refused connections and 5xx, within a
+        hard deadline per attempt (httpx's timeout is per read; a trickle would never trip it)."""
+        config = self._config
+        attempts = config.retries + 1
+        problem = "no attempt made"
+        for attempt in range(1, attempts + 1):
+            try:
+                async with asyncio.timeout(config.timeout_seconds):
+                    response = await self._http.request(
+                        method,
+                        config.base_url + path,
+                        content=body,
+                        headers=self._headers(body, key),
+                        timeout=config.timeout_seconds,
+                    )
+                if response.status_code < 500:
+                    return response
+                problem = f"HTTP {response.status_code}"
+            except (TimeoutError, httpx.TimeoutException):
+                problem = "timed out"
+            except httpx.ConnectError:
+                problem = "could not connect"
+            except httpx.TransportError as exc:  # the connection broke mid-call: unknown outcome
+                raise GatewayUnavailable(f"{path}: {type(exc).__name__}") from exc
+            if attempt < attempts:
+                await asyncio.sleep(config.backoff_seconds * 2 ** (attempt - 1))
+        logger.warning(
+            "gateway %s %s unavailable after %d attempts: %s", method, path, attempts, problem
+        )
+        raise GatewayUnavailable(f"{path}: {problem} after {attempts} attempts")
+
+    def _headers(self, body: bytes, key: str | None) -> dict[str, str]:
+        # Signed per attempt: a retry after a long timeout must not carry a stale signature.
+        headers = {"X-Signature": signature_header(self._config.secret, int(time.time()), body)}
+        if body:
+            headers["Content-Type"] = "application/json"
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return headers
+
+
+def _refuse_4xx(path: str, response: httpx.Response) -> None:
+    if not 400 <= response.status_code < 500:
+        return
+    try:
+        code = Refusal.model_validate_json(response.content).code
+    except ValidationError:
+        code = None
+    raise GatewayRefused(path, response.status_code, code)
