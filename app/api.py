@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 
 from app.batches.endpoints import router as batches_router
-from app.claims.endpoints import notifications as payout_notifications_router
 from app.claims.endpoints import router as claims_router
 from app.clients.endpoints import router as clients_router
 from app.core.middleware import API_PREFIX
@@ -15,6 +14,8 @@ from app.health.endpoints import router as health_router
 from app.metrics.endpoints import router as metrics_router
 from app.partners.endpoints import router as partners_router
 from app.payments.endpoints import router as payments_router
+from app.payouts.endpoints import notifications as payout_notifications_router
+from app.payouts.endpoints import router as payouts_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
 from app.reports.endpoints import router as reports_router
@@ -33,6 +34,7 @@ v1.include_router(batches_router)
 v1.include_router(coverage_router)
 v1.include_router(claims_router)
 v1.include_router(payout_notifications_router)
+v1.include_router(payouts_router)
 v1.include_router(reports_router)
 v1.include_router(webhooks_router)
 

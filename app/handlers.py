@@ -15,6 +15,10 @@ from app.coverage.endings import sweep_ended_periods
 from app.idempotency.service import purge_older_than
 from app.jobs.worker import Handler, Periodic
 from app.payments.purposes import EnrolmentPayment, PaidOrders, Purpose
+from app.payments.refund_jobs import run_refund_job
+from app.payments.refunds import INSTRUCT_REFUND_JOB
+from app.payouts.instructions import run_instruct_job
+from app.payouts.lifecycle import INSTRUCT_JOB
 from app.webhooks.delivery import run_delivery_job
 from app.webhooks.outbox import DELIVERY_JOB
 
@@ -22,6 +26,8 @@ JOB_HANDLERS: dict[str, Handler] = {
     CHUNK_JOB: run_chunk_job,
     ACTIVATION_JOB: run_activation_job,
     DELIVERY_JOB: run_delivery_job,
+    INSTRUCT_JOB: run_instruct_job,
+    INSTRUCT_REFUND_JOB: run_refund_job,
 }
 
 

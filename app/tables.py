@@ -24,8 +24,10 @@ def import_all_models() -> MetaData:
     import app.enrolment.models
     import app.idempotency.models
     import app.jobs.models
+    import app.ledger.models
     import app.members.models
     import app.payments.models
+    import app.payouts.models
     import app.platforms.models
     import app.webhooks.models  # noqa: F401
 

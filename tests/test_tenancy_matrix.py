@@ -33,7 +33,11 @@ from tests.support.tenancy import CALLERS, MEMBER_NUMBER, OPS, Op, World, filed_
 
 SPEC = Path(__file__).parents[1] / "openapi" / "openapi.json"
 # Not keyed: the gateway signs them (tests/payments/test_payments.py, tests/claims/).
-SIGNED = {("POST", "/v1/payment-notifications"), ("POST", "/v1/payout-notifications")}
+SIGNED = {
+    ("POST", "/v1/payment-notifications"),
+    ("POST", "/v1/payout-notifications"),
+    ("POST", "/v1/refund-notifications"),
+}
 UNAUTHENTICATED = {("GET", "/healthz"), ("GET", "/readyz")}
 
 
@@ -138,6 +142,7 @@ async def world(http, db, runtime, api_key) -> World:
         batch=batch["id"],
         webhook=webhook["id"],
         victim_client=str(victim.client.id),
+        payout=union_claim["payout"]["id"],
     )
 
 

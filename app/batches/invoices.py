@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
@@ -23,13 +23,15 @@ from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.jobs import queue
 from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
-from app.payments import activation
-from app.payments.models import OPEN, PaymentOrder
+from app.payments import activation, refunds
+from app.payments.models import OPEN, PaymentOrder, Refund, RefundStatus
 from app.payments.purposes import Paid
+from app.plans import get_plan
 from app.rules.plan import Plan
 
 ACTIVATION_JOB = "enrolment_batch.activate"
 ACTIVATION_CHUNK = 500
+ROWS_NOT_STARTED = "invoice_rows_not_started"
 
 
 async def close_batch(
@@ -156,6 +158,7 @@ async def _count_refunds_due(runtime: Runtime, batch_id: uuid.UUID) -> None:
         batch = await session.get(EnrolmentBatch, batch_id, with_for_update=True)
         assert batch is not None
         batch.refund_due = batch.accepted - batch.activated
+        await _owe_refund(session, batch)
         record(
             session,
             Change(
@@ -167,3 +170,27 @@ async def _count_refunds_due(runtime: Runtime, batch_id: uuid.UUID) -> None:
             ),
         )
         await session.commit()
+
+
+async def _owe_refund(session: AsyncSession, batch: EnrolmentBatch) -> None:
+    """The invoice's rows that did not start cover are refunded in one part-refund of the
+    invoice (what is left of it after refunds already owed: a rerun owes nothing twice)."""
+    if batch.refund_due <= 0:
+        return
+    order = (
+        await session.scalars(
+            select(PaymentOrder).where(PaymentOrder.batch_id == batch.id).with_for_update()
+        )
+    ).one()
+    plan = get_plan(batch.plan_code)
+    assert plan is not None
+    already = await session.scalar(
+        select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
+            Refund.payment_order_id == order.id,
+            Refund.reason == ROWS_NOT_STARTED,
+            Refund.status != RefundStatus.FAILED.value,
+        )
+    )
+    missing = batch.refund_due * plan.premium_fen.value - int(already or 0)
+    if missing > 0:
+        await refunds.owe(session, order, missing, ROWS_NOT_STARTED)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query
 
-from app.claims import documents, filing, payouts, review, views
+from app.claims import documents, filing, review, views
 from app.claims.models import ClaimStatus
 from app.claims.schemas import (
     Benefit,
@@ -13,23 +13,18 @@ from app.claims.schemas import (
     ClaimOut,
     ClaimsPage,
     DocumentsIn,
-    PayoutNotificationIn,
-    PayoutNotificationOut,
     QuoteOut,
     ReviewIn,
 )
 from app.clients.auth import Authorized
-from app.core import signing
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
-from app.core.problems import problem_response
 from app.core.schemas import Day
 from app.idempotency.deps import Idempotency
 
 router = APIRouter(prefix="/claims", tags=["claims"], responses=AUTHENTICATED)
-notifications = APIRouter(tags=["claims"])
 
 
 @router.post(
@@ -142,34 +137,3 @@ async def review_claim(
     clock: ClockDep,
 ) -> ClaimOut:
     return await review.review(session, caller, claim_id, body, clock.today())
-
-
-@notifications.post(
-    "/payout-notifications",
-    response_model=PayoutNotificationOut,
-    responses=problems(401, 404, 422, 500),
-    summary="The payment side tells us a payout reached its payee (HMAC-signed)",
-    description="Signed like `/v1/payment-notifications`. A repeated `event_id` changes nothing; "
-    "a wrong amount is recorded and answered 422 `amount_mismatch`.",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": PayoutNotificationIn.model_json_schema()}},
-        }
-    },
-)
-async def payout_notification(
-    request: Request,
-    session: SessionDep,
-    x_signature: Annotated[str | None, Header()] = None,
-) -> object:
-    body = await signing.signed_body(request, x_signature, PayoutNotificationIn)
-    result = await payouts.apply_notification(session, body)
-    if result.outcome in payouts.REFUSED:
-        return problem_response(
-            422,
-            result.outcome,
-            "Payout notification refused",
-            f"event {result.event_id} was recorded as {result.outcome}",
-        )
-    return result

@@ -27,6 +27,7 @@ from app.core.errors import Unprocessable
 from app.core.masking import mask_id_number, mask_name
 from app.core.policy import Caller
 from app.members.models import Member
+from app.payouts import accounts
 from app.rules.assessment import EventMismatch, Outlook, assess
 from app.rules.id_numbers import InvalidIdNumber, parse_id_number
 from app.rules.payee import BENEFICIARY, payee_for
@@ -66,6 +67,11 @@ async def file(
     )
     if body.beneficiary is not None:
         _set_beneficiary(claim, cipher, body.beneficiary)
+    if body.payee_account is not None:
+        sealed = accounts.seal(cipher, body.payee_account)
+        claim.payee_account_kind = sealed.kind
+        claim.payee_account_cipher = sealed.cipher
+        claim.payee_account_masked = sealed.masked
     recorded = await recording.record_filed(session, loaded, claim, body.documents, outlook, caller)
     # Answered from what was just written: nothing to read back.
     return claim_view(claim, recorded.documents, recorded.decision, recorded.payout)

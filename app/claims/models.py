@@ -42,12 +42,6 @@ class DecidedBy(StrEnum):
     EXAMINER = "examiner"  # an examiner judged the facts (or refused)
 
 
-class PayeeKind(StrEnum):
-    MEMBER = "member"
-    BENEFICIARY = "beneficiary"
-    DISTRICT_UNION = "district_union"
-
-
 class Claim(UUIDPrimaryKey, CreatedAt, Base):
     """A member's claim for one benefit from one event, with the facts as filed.
 
@@ -83,6 +77,10 @@ class Claim(UUIDPrimaryKey, CreatedAt, Base):
     beneficiary_name_masked: Mapped[str | None] = mapped_column(String(64))
     beneficiary_id_number_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     beneficiary_id_number_masked: Mapped[str | None] = mapped_column(String(24))
+    # The account given with the claim for its payout, sealed like every payee account.
+    payee_account_kind: Mapped[str | None] = mapped_column(String(8))
+    payee_account_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    payee_account_masked: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime | None]
 
 
@@ -123,47 +121,3 @@ class ClaimDecision(UUIDPrimaryKey, CreatedAt, Base):
     decided_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
     note: Mapped[str | None] = mapped_column(Text)
     coverage_period_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("coverage_periods.id"))
-
-
-class Payout(UUIDPrimaryKey, CreatedAt, Base):
-    """An approved amount owed to its payee: one per approved claim, never changed."""
-
-    __tablename__ = "payouts"
-    __table_args__ = (
-        CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint(f"payee_kind IN ({sql_values(PayeeKind)})", name="payee_kind"),
-        Index(None, "member_id"),
-        Index(None, "created_at"),
-    )
-
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), unique=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
-    coverage_period_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("coverage_periods.id"))
-    benefit: Mapped[str] = mapped_column(String(32))
-    amount_fen: Mapped[int]
-    payee_kind: Mapped[str] = mapped_column(String(16))
-    payee_union_org_code: Mapped[str | None] = mapped_column(String(64))
-
-
-class PayoutSettlement(CreatedAt, Base):
-    """The payment side's confirmation that a payout reached its payee. At most one per payout."""
-
-    __tablename__ = "payout_settlements"
-
-    payout_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts.id"), primary_key=True)
-    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
-    event_id: Mapped[str] = mapped_column(String(128), unique=True)
-    paid_at: Mapped[datetime]
-    channel: Mapped[str] = mapped_column(String(32))
-
-
-class PayoutNotification(CreatedAt, Base):
-    """Every payout notification event id seen once: a replay changes nothing."""
-
-    __tablename__ = "payout_notifications"
-
-    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    payout_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("payouts.id"))
-    status: Mapped[str] = mapped_column(String(16))
-    amount_fen: Mapped[int]
-    outcome: Mapped[str] = mapped_column(String(32))

@@ -24,8 +24,6 @@ from app.claims.models import (
     ClaimDocument,
     ClaimStatus,
     DecidedBy,
-    PayeeKind,
-    Payout,
 )
 from app.claims.schemas import DocumentIn
 from app.core.clock import utc_now
@@ -33,6 +31,8 @@ from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, CLAIMS_FILED, a
 from app.core.policy import Caller
 from app.coverage import usage
 from app.coverage.endings import record_death
+from app.payouts import accounts, lifecycle
+from app.payouts.models import PayeeKind, Payout
 from app.rules.assessment import Outlook
 from app.rules.decision import Decision, Outcome
 from app.rules.payee import payee_for
@@ -164,8 +164,7 @@ async def record_decision(
             delta=decision.usage,
         )
         await usage.consume(session, context.plan, paid)
-        payout = _owed(context, claim, period_id, decision.payable_fen)
-        session.add(payout)
+        payout = await _owe(session, context, claim, period_id, decision, caller)
         death_on = death_on or decision.usage.died_on
         claim.status = ClaimStatus.APPROVED.value
     else:
@@ -196,20 +195,41 @@ async def record_decision(
     return Recorded(decision=row, payout=payout)
 
 
-def _owed(context: ClaimContext, claim: Claim, period_id: uuid.UUID, amount_fen: int) -> Payout:
+async def _owe(
+    session: AsyncSession,
+    context: ClaimContext,
+    claim: Claim,
+    period_id: uuid.UUID,
+    decision: Decision,
+    caller: Caller,
+) -> Payout:
     """What the approval owes, and to whom: the member, a beneficiary, or the district union."""
     member = context.member
     payee = PayeeKind(payee_for(context.plan, claim.benefit, member.union_org_code))
-    return Payout(
-        id=uuid.uuid4(),
+    owed = lifecycle.Owed(
         claim_id=claim.id,
         member_id=claim.member_id,
-        coverage_period_id=period_id,
+        period_id=period_id,
         benefit=claim.benefit,
-        amount_fen=amount_fen,
-        payee_kind=payee.value,
-        payee_union_org_code=member.union_org_code if payee is PayeeKind.DISTRICT_UNION else None,
+        amount_fen=decision.payable_fen,
+        payee=payee,
+        union_org_code=member.union_org_code if payee is PayeeKind.DISTRICT_UNION else None,
+        decided_by_client_id=caller.client_id,
+        four_eyes_from_fen=context.plan.claims.four_eyes_from_fen.value,
+        given_account=_given_account(claim),
     )
+    return await lifecycle.owe(session, owed)
+
+
+def _given_account(claim: Claim) -> accounts.Sealed | None:
+    kind, cipher, masked = (
+        claim.payee_account_kind,
+        claim.payee_account_cipher,
+        claim.payee_account_masked,
+    )
+    if kind is None or cipher is None or masked is None:
+        return None
+    return accounts.Sealed(kind, cipher, masked)
 
 
 def _decision_row(

@@ -6,17 +6,18 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from app.claims.models import ClaimStatus, DecidedBy, PayeeKind
+from app.claims.models import ClaimStatus, DecidedBy
 from app.core.schemas import (
     MAX_STORED_FEN,
     Day,
-    GatewayMoment,
     RequestModel,
     ResponseModel,
     Text,
 )
+from app.payouts.accounts import PayeeAccountIn
+from app.payouts.models import PayeeKind, PayoutStatus
 from app.rules.vocabulary import BENEFITS, EVENT_KINDS
 
 Benefit = Literal[
@@ -108,6 +109,13 @@ class ClaimIn(RequestModel):
         description="For a death benefit the plan pays to a beneficiary (or to the district "
         "union, when the member has none).",
     )
+    payee_account: PayeeAccountIn | None = Field(
+        default=None,
+        description="Where this claim's payout goes: the beneficiary's account for a death "
+        "benefit paid to a beneficiary, otherwise the member's (used instead of the account "
+        "on file). Without one the member's account on file is used, or the payout waits in "
+        "`awaiting_account`.",
+    )
 
 
 class DocumentsIn(RequestModel):
@@ -167,7 +175,8 @@ class PayoutOut(BaseModel):
     payee_kind: PayeeKind
     payee_union_org_code: str | None
     beneficiary_name_masked: str | None
-    status: Literal["owed", "paid"]
+    status: PayoutStatus
+    account_masked: str | None
     paid_at: datetime | None
 
 
@@ -212,21 +221,3 @@ class QuoteOut(BaseModel):
     status: ClaimStatus = Field(description="What filing this claim now would lead to.")
     missing_documents: list[str]
     decision: DecisionOut
-
-
-class PayoutNotificationIn(BaseModel):
-    """Signed like premium notifications; unknown fields are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    event_id: Text = Field(min_length=1, max_length=128)
-    payout_id: uuid.UUID
-    status: Literal["succeeded", "failed"]
-    amount_fen: int = Field(ge=0, le=MAX_STORED_FEN)
-    paid_at: GatewayMoment
-    channel: Text = Field(min_length=1, max_length=32)
-
-
-class PayoutNotificationOut(BaseModel):
-    event_id: str
-    outcome: Literal["paid", "failed_recorded", "duplicate", "already_paid", "amount_mismatch"]

@@ -22,10 +22,7 @@ from app.claims.models import (
     ClaimDocument,
     ClaimStatus,
     DecidedBy,
-    Payout,
-    PayoutSettlement,
 )
-from app.claims.payouts import payout_out
 from app.claims.schemas import (
     ClaimOut,
     ClaimsPage,
@@ -34,10 +31,12 @@ from app.claims.schemas import (
     EventIn,
     HistoryEntry,
     LineOut,
+    PayoutOut,
     ReasonOut,
 )
 from app.core.errors import BadRequest, NotFound
 from app.core.policy import Caller, Role
+from app.payouts.models import PayeeKind, Payout, PayoutStatus
 from app.plans import get_plan
 from app.rules.decision import Decision
 
@@ -137,14 +136,8 @@ async def claims_out(
         ).all()
     }
     payouts = {
-        p.claim_id: (p, s)
-        for p, s in (
-            await session.execute(
-                select(Payout, PayoutSettlement)
-                .outerjoin(PayoutSettlement, PayoutSettlement.payout_id == Payout.id)
-                .where(Payout.claim_id.in_(ids))
-            )
-        ).all()
+        p.claim_id: p
+        for p in (await session.scalars(select(Payout).where(Payout.claim_id.in_(ids)))).all()
     }
     histories: dict[uuid.UUID, list[HistoryEntry]] = {}
     if history:
@@ -167,18 +160,31 @@ async def claims_out(
             )
     result = []
     for claim in claims:
-        payout, settlement = payouts.get(claim.id, (None, None))
         result.append(
             claim_view(
                 claim,
                 documents[claim.id],
                 decisions.get(claim.id),
-                payout,
-                settlement,
+                payouts.get(claim.id),
                 history=histories.get(claim.id, []) if history else None,
             )
         )
     return result
+
+
+def payout_out(payout: Payout, claim: Claim) -> PayoutOut:
+    return PayoutOut(
+        id=payout.id,
+        amount_fen=payout.amount_fen,
+        payee_kind=PayeeKind(payout.payee_kind),
+        payee_union_org_code=payout.payee_union_org_code,
+        beneficiary_name_masked=claim.beneficiary_name_masked
+        if payout.payee_kind == PayeeKind.BENEFICIARY
+        else None,
+        status=PayoutStatus(payout.status),
+        account_masked=payout.account_masked,
+        paid_at=payout.paid_at,
+    )
 
 
 def claim_view(
@@ -186,7 +192,6 @@ def claim_view(
     documents: list[ClaimDocument],
     decision: ClaimDecision | None,
     payout: Payout | None,
-    settlement: PayoutSettlement | None = None,
     *,
     history: list[HistoryEntry] | None = None,
 ) -> ClaimOut:
@@ -207,7 +212,7 @@ def claim_view(
         missing_documents=_missing(claim, documents),
         documents=[DocumentOut.model_validate(d) for d in documents],
         decision=_stored_decision_out(decision) if decision else None,
-        payout=payout_out(payout, claim, settlement) if payout else None,
+        payout=payout_out(payout, claim) if payout else None,
         history=history,
     )
 

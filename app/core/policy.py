@@ -21,6 +21,7 @@ class Role(StrEnum):
     UNION = "union"
     PLATFORM = "platform"
     EXAMINER = "examiner"
+    FINANCE = "finance"
     ADMIN = "admin"
 
 
@@ -47,6 +48,12 @@ class Action(StrEnum):
     PLATFORM_COVERAGE = "platform.coverage"
     PLATFORM_WEBHOOKS = "platform.webhooks"
     REPORTS_READ = "reports.read"
+    PAYOUT_ACCOUNTS_SET = "payout_accounts.set"
+    PAYOUTS_READ = "payouts.read"
+    PAYOUTS_APPROVE = "payouts.approve"
+    PAYOUTS_REISSUE = "payouts.reissue"
+    REFUNDS_READ = "refunds.read"
+    FUND_READ = "fund.read"
 
 
 _ALL = frozenset(Role)
@@ -71,6 +78,13 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PLATFORM_COVERAGE: frozenset({Role.PLATFORM}),
     Action.PLATFORM_WEBHOOKS: frozenset({Role.PLATFORM}),
     Action.REPORTS_READ: frozenset({Role.EXAMINER}),
+    Action.PAYOUT_ACCOUNTS_SET: frozenset({Role.CITIZEN_APP, Role.UNION}),
+    Action.PAYOUTS_READ: frozenset({Role.FINANCE, Role.EXAMINER}),
+    # Examiners too: a second examiner may approve, never the one who decided the claim.
+    Action.PAYOUTS_APPROVE: frozenset({Role.FINANCE, Role.EXAMINER}),
+    Action.PAYOUTS_REISSUE: frozenset({Role.FINANCE}),
+    Action.REFUNDS_READ: frozenset({Role.FINANCE}),
+    Action.FUND_READ: frozenset({Role.FINANCE, Role.EXAMINER}),
 }
 
 

@@ -22,6 +22,7 @@ DEMO_CLIENTS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-union-pudong", Role.UNION, "SH-PUDONG"),
     ("demo-platform-delivery", Role.PLATFORM, "demo-delivery"),
     ("demo-examiner", Role.EXAMINER, None),
+    ("demo-finance", Role.FINANCE, None),
     ("demo-admin", Role.ADMIN, None),
 )
 

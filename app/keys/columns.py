@@ -21,6 +21,8 @@ from app.core.models import Base
 from app.enrolment.models import Enrolment
 from app.members import service as members
 from app.members.models import Member
+from app.payouts.accounts import ACCOUNT_CONTEXT
+from app.payouts.models import Payout, PayoutAccount
 from app.platforms.models import Platform
 from app.platforms.service import CREDENTIAL_CONTEXT
 from app.webhooks.models import WebhookEndpoint
@@ -68,8 +70,11 @@ ENCRYPTED: tuple[EncryptedColumns, ...] = (
         {
             "beneficiary_name_cipher": _fixed(BENEFICIARY_NAME),
             "beneficiary_id_number_cipher": _fixed(BENEFICIARY_ID_NUMBER),
+            "payee_account_cipher": _fixed(ACCOUNT_CONTEXT),
         },
     ),
+    EncryptedColumns(_table(Payout), {"account_cipher": _fixed(ACCOUNT_CONTEXT)}),
+    EncryptedColumns(_table(PayoutAccount), {"account_cipher": _fixed(ACCOUNT_CONTEXT)}),
     EncryptedColumns(_table(Platform), {"credential_cipher": _fixed(CREDENTIAL_CONTEXT)}),
     EncryptedColumns(
         _table(WebhookEndpoint),

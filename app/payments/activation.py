@@ -40,6 +40,7 @@ class Started:
     enrolment_id: uuid.UUID
     outcome: str  # "activated" or "refund_due"
     coverage: CoverageOut | None
+    reason: str | None = None  # why the money goes back, when it does
 
 
 @dataclass
@@ -155,7 +156,7 @@ async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) 
     )
     enrolment.status = new_status.value
     if too_old:
-        return Started(enrolment.id, "refund_due", None)
+        return Started(enrolment.id, "refund_due", None, "age_limit_on_first_day")
     # The application has become cover: now its contact details and platform account are the
     # member's.
     apply_contact(member, batch.cipher, enrolment.name_cipher, enrolment.phone_cipher)
@@ -189,7 +190,7 @@ async def _refund_due(
     )
     if enrolment.status in (s.value for s in OPEN_STATUSES):
         enrolment.status = EnrolmentStatus.REFUND_DUE.value
-    return Started(enrolment.id, "refund_due", None)
+    return Started(enrolment.id, "refund_due", None, action)
 
 
 async def _link_account(

@@ -3,19 +3,27 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
 from app.clients.auth import Authorized
 from app.core import signing
-from app.core.db import SessionDep
+from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.core.problems import problem_response
 from app.idempotency.deps import Idempotency
-from app.payments import service
+from app.payments import refund_jobs, refunds, service
+from app.payments.models import RefundStatus
 from app.payments.purposes import PaidOrders
-from app.payments.schemas import PaymentNotificationIn, PaymentNotificationOut, PaymentOrderOut
+from app.payments.schemas import (
+    PaymentNotificationIn,
+    PaymentNotificationOut,
+    PaymentOrderOut,
+    RefundNotificationIn,
+    RefundNotificationOut,
+    RefundPage,
+)
 
 router = APIRouter(tags=["payments"])
 
@@ -79,6 +87,53 @@ async def payment_notification(
             422,
             result.outcome,
             "Payment notification refused",
+            f"event {result.event_id} was recorded as {result.outcome}",
+        )
+    return result
+
+
+@router.get(
+    "/refunds",
+    response_model=RefundPage,
+    responses=AUTHENTICATED | problems(400),
+    summary="Refunds, oldest first, by status (finance)",
+)
+async def list_refunds(
+    caller: Annotated[Caller, Authorized(Action.REFUNDS_READ)],
+    session: ReadSessionDep,
+    status: RefundStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> RefundPage:
+    return await refunds.listing(session, status, limit, cursor)
+
+
+@router.post(
+    "/refund-notifications",
+    response_model=RefundNotificationOut,
+    responses=problems(401, 404, 422, 500),
+    summary="The payment gateway tells us a refund was made or failed (HMAC-signed)",
+    description="Signed like `/v1/payment-notifications`. A repeated `event_id` changes nothing; "
+    "a wrong amount is recorded and answered 422 `amount_mismatch`.",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": RefundNotificationIn.model_json_schema()}},
+        }
+    },
+)
+async def refund_notification(
+    request: Request,
+    session: SessionDep,
+    x_signature: Annotated[str | None, Header()] = None,
+) -> object:
+    body = await signing.signed_body(request, x_signature, RefundNotificationIn)
+    result = await refund_jobs.apply_notification(session, body)
+    if result.outcome in refund_jobs.REFUSED:
+        return problem_response(
+            422,
+            result.outcome,
+            "Refund notification refused",
             f"event {result.event_id} was recorded as {result.outcome}",
         )
     return result

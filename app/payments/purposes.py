@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.crypto import PersonalDataCipher
 from app.enrolment.models import Enrolment
-from app.payments import activation
+from app.payments import activation, refunds
 from app.payments.models import PaymentOrder
 from app.payments.schemas import CoverageOut
 
@@ -77,4 +77,6 @@ class EnrolmentPayment:
         enrolment = await session.get(Enrolment, order.enrolment_id, with_for_update=True)
         assert enrolment is not None
         [started] = await activation.activate_many(session, cipher, [enrolment], order, paid_at)
+        if started.reason is not None:
+            await refunds.owe(session, order, order.amount_fen, started.reason)
         return Paid(started.outcome, started.coverage)

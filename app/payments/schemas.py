@@ -54,3 +54,39 @@ class PaymentNotificationOut(ResponseModel):
         "paid_at_out_of_range",
     ]
     coverage: CoverageOut | None = None
+
+
+class RefundNotificationIn(BaseModel):
+    """The gateway's word on a refund, signed like premium notifications."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    event_id: Text = Field(min_length=1, max_length=128)
+    refund_id: uuid.UUID
+    status: Literal["succeeded", "failed"]
+    amount_fen: int = Field(ge=0, le=MAX_STORED_FEN)
+    occurred_at: GatewayMoment
+    reason: Text | None = Field(default=None, max_length=64)
+
+
+class RefundNotificationOut(ResponseModel):
+    event_id: str
+    outcome: Literal[
+        "refunded", "failed_recorded", "already_settled", "duplicate", "amount_mismatch"
+    ]
+
+
+class RefundOut(ResponseModel):
+    id: uuid.UUID
+    payment_order_id: uuid.UUID
+    amount_fen: int
+    reason: str
+    status: Literal["pending", "instructed", "succeeded", "failed"]
+    failure_reason: str | None
+    created_at: datetime
+    settled_at: datetime | None
+
+
+class RefundPage(ResponseModel):
+    items: list[RefundOut]
+    next_cursor: str | None

@@ -22,6 +22,9 @@ from app.core.errors import Conflict, NotFound
 from app.core.inbox import DUPLICATE, take_in
 from app.core.policy import Caller, Role
 from app.enrolment.models import Enrolment, EnrolmentStatus
+from app.ledger.postings import Movement
+from app.ledger.service import Source, post
+from app.payments import refunds
 from app.payments.models import OPEN, PAID, PaymentNotification, PaymentOrder
 from app.payments.purposes import PaidOrders, purpose_of
 from app.payments.schemas import (
@@ -144,9 +147,13 @@ async def apply_notification(
         .where(PaymentOrder.id == order.id, PaymentOrder.status == OPEN)
         .values(status=PAID, paid_at=body.paid_at, channel=body.channel)
     )
+    order.received_fen += body.amount_fen
     if paid.rowcount != 1:  # type: ignore[attr-defined]
-        # A second real payment for a paid order: the money must go back.
+        # A second real payment for a paid order: never income, and it goes back.
+        post(session, Movement.PAYMENT_NOT_OWED, body.amount_fen, Source("payment_order", order.id))
+        await refunds.owe(session, order, body.amount_fen, "duplicate_payment", movement=None)
         return await refuse("already_paid", "duplicate_payment_refund_due")
+    post(session, Movement.PREMIUM_RECEIVED, body.amount_fen, Source("payment_order", order.id))
     record(
         session,
         Change(

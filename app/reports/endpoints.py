@@ -10,7 +10,8 @@ from app.core.openapi_docs import AUTHENTICATED
 from app.core.policy import Action, Caller
 from app.core.schemas import Day
 from app.reports import service
-from app.reports.schemas import Summary
+from app.reports.fund import fund_report
+from app.reports.schemas import FundReport, Summary
 
 router = APIRouter(prefix="/reports", tags=["reports"], responses=AUTHENTICATED)
 
@@ -31,3 +32,20 @@ async def summary(
     to_date: Annotated[Day, Query(alias="to", description="Last day, included.")],
 ) -> Summary:
     return await service.summary(session, from_date, to_date)
+
+
+@router.get(
+    "/fund",
+    response_model=FundReport,
+    response_model_by_alias=True,
+    summary="The fund's money for a range of days, from the double-entry ledger",
+    description="Each account's opening balance, debits, credits and closing balance (debit "
+    "positive), with premiums received, refunds paid, benefits approved, paid and outstanding.",
+)
+async def fund(
+    caller: Annotated[Caller, Authorized(Action.FUND_READ)],
+    session: ReadSessionDep,
+    from_date: Annotated[Day, Query(alias="from", description="First day, e.g. 2026-07-01.")],
+    to_date: Annotated[Day, Query(alias="to", description="Last day, included.")],
+) -> FundReport:
+    return await fund_report(session, from_date, to_date)

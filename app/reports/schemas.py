@@ -41,3 +41,38 @@ class Summary(ResponseModel):
     )
     approved_fen: int = Field(description="All benefits together.")
     paid_fen: int = Field(description="All benefits together.")
+    fund: FundFigures | None = Field(
+        default=None, description="The fund's money over the range, from the ledger."
+    )
+
+
+class AccountMovement(ResponseModel):
+    account: str
+    opening_fen: int = Field(description="Balance before the first day (debit positive).")
+    debits_fen: int
+    credits_fen: int
+    closing_fen: int = Field(description="Balance after the last day (debit positive).")
+
+
+class FundFigures(ResponseModel):
+    """Read from the ledger: movements within the range, balances at its end."""
+
+    premiums_received_fen: int = Field(description="Every payment received, duplicates included.")
+    refunds_paid_fen: int
+    benefits_approved_fen: int
+    benefits_paid_fen: int = Field(description="Transfers paid, less those the bank sent back.")
+    benefits_outstanding_fen: int = Field(
+        description="Owed to payees at the range's end: approved, not yet paid (in transit too)."
+    )
+    refunds_outstanding_fen: int = Field(description="Refunds owed at the range's end.")
+    fund_balance_fen: int = Field(
+        description="The fund's money at the gateway at the range's end: received, less "
+        "refunded, less paid out."
+    )
+
+
+class FundReport(ResponseModel):
+    from_date: date = Field(serialization_alias="from")
+    to_date: date = Field(serialization_alias="to")
+    fund: FundFigures
+    accounts: list[AccountMovement]

@@ -1,50 +1,32 @@
 """The examiners' summary: a handful of grouped counts, each one query.
 
-Days are Shanghai calendar days, as everywhere coverage is decided: a payout confirmed at
-23:30 UTC on 31 March counts on 1 April. Moments (`paid_at`, decision times) are compared with
-the range's first and last Shanghai midnight in UTC, so indexes on them can be used.
+Days are Shanghai calendar days, as everywhere coverage is decided (`app.reports.range`). The
+fund's figures come from the ledger (`app.reports.fund`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.claims.models import Claim, ClaimDecision, Payout, PayoutSettlement
-from app.core.clock import SHANGHAI
-from app.core.errors import Unprocessable
-from app.core.schemas import EARLIEST_MOMENT, LATEST_MOMENT
+from app.claims.models import Claim, ClaimDecision
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment
 from app.members.models import Member
+from app.payouts.models import Payout, PayoutStatus
+from app.reports.fund import fund_report
+from app.reports.range import checked_range, moments
 from app.reports.schemas import BenefitFigures, CoverFigures, EnrolmentFigures, Summary
 from app.rules.decision import Outcome
 from app.rules.vocabulary import BENEFIT_ORDER
 
-MAX_RANGE_DAYS = 3660
-
-
-def _moments(first: date, last: date) -> tuple[datetime, datetime]:
-    """[first 00:00, the day after last 00:00) in Shanghai."""
-    return (
-        datetime.combine(first, time(), SHANGHAI),
-        datetime.combine(last + timedelta(days=1), time(), SHANGHAI),
-    )
-
 
 async def summary(session: AsyncSession, first: date, last: date) -> Summary:
-    if first > last:
-        raise Unprocessable("`from` must not be after `to`", code="invalid_date_range")
-    if first < EARLIEST_MOMENT.date() or last >= LATEST_MOMENT.date():
-        raise Unprocessable("the days must be within 2000 to 2099", code="invalid_date_range")
-    if (last - first).days >= MAX_RANGE_DAYS:
-        raise Unprocessable(
-            f"a summary covers at most {MAX_RANGE_DAYS} days", code="invalid_date_range"
-        )
-    begin, end = _moments(first, last)
+    checked_range(first, last)
+    begin, end = moments(first, last)
     claims = await _claims(session, first, last, begin, end)
     return Summary(
         from_date=first,
@@ -54,6 +36,7 @@ async def summary(session: AsyncSession, first: date, last: date) -> Summary:
         claims=claims,
         approved_fen=sum(c.approved_fen for c in claims),
         paid_fen=sum(c.paid_fen for c in claims),
+        fund=(await fund_report(session, first, last)).fund,
     )
 
 
@@ -121,8 +104,9 @@ async def _claims(
     paid = (
         await session.execute(
             select(Payout.benefit, func.count(), func.coalesce(func.sum(Payout.amount_fen), 0))
-            .join(PayoutSettlement, PayoutSettlement.payout_id == Payout.id)
-            .where(PayoutSettlement.paid_at >= begin, PayoutSettlement.paid_at < end)
+            # A payout the bank sent back is not paid (its status is `returned`, its paid_at gone).
+            .where(Payout.status == PayoutStatus.PAID.value)
+            .where(Payout.paid_at >= begin, Payout.paid_at < end)
             .group_by(Payout.benefit)
         )
     ).all()

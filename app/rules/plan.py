@@ -84,6 +84,9 @@ class Waiting:
 class ClaimRules:
     deadline_years: Param[int]
     death_ends_cover: Param[bool]
+    # A payout of at least this much is paid only once a second person (a finance client
+    # other than the one who decided the claim) has approved it.
+    four_eyes_from_fen: Param[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,6 +300,7 @@ _SECTIONS: dict[str, dict[str, Reader]] = {
     "claims": {
         "deadline_years": integer(1, 30),
         "death_ends_cover": boolean,
+        "four_eyes_from_fen": integer(1),
     },
     "applications": {"valid_days": days(1)},
 }

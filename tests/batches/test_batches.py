@@ -13,6 +13,7 @@ from app.enrolment.models import Enrolment
 from app.handlers import JOB_HANDLERS
 from app.jobs.worker import Worker
 from app.members.models import Member
+from app.payments.models import Refund
 from tests.support.batches import BEIJING, RIDERS, as_csv, row, submit, submit_csv
 from tests.support.enrolment import (
     GANSU,
@@ -196,7 +197,13 @@ async def test_the_invoice_is_for_the_accepted_rows_and_its_payment_starts_their
 
     again = await notify(http, notification(invoice))
     assert again.json()["outcome"] == "already_paid"
-    assert await run_jobs() == 0
+    async with db.reader() as session:
+        [refund] = (await session.scalars(select(Refund))).all()
+    assert (refund.amount_fen, refund.reason, refund.status) == (
+        invoice["amount_fen"],
+        "duplicate_payment",
+        "pending",  # no gateway configured here: its job waits for one
+    )
 
 
 async def test_the_same_key_and_file_return_the_same_batch(http, union, run_jobs):

@@ -320,7 +320,8 @@ async def test_an_examiner_review_computes_disability_from_the_grades(
         "payee_kind": "member",
         "payee_union_org_code": None,
         "beneficiary_name_masked": None,
-        "status": "owed",
+        "status": "awaiting_account",  # no account on file yet
+        "account_masked": None,
         "paid_at": None,
     }
     stored = (await http.get(f"/v1/claims/{decided['id']}", headers=examiner)).json()

@@ -7,9 +7,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from app.claims.models import Claim, ClaimDecision, Payout
+from app.claims.models import Claim, ClaimDecision
 from app.core.policy import Role
 from app.coverage.models import PeriodUsage
+from app.payouts.models import Payout
 from tests.support.claims import (
     claim,
     coverage,
@@ -18,6 +19,7 @@ from tests.support.claims import (
     filed,
     notify_payout,
     review,
+    set_account,
     used,
 )
 from tests.support.clients import assert_problem
@@ -176,10 +178,13 @@ async def test_a_payout_is_marked_paid_by_a_signed_notification(http, covered, c
     )
     payout = decided["payout"]
     assert (payout["status"], payout["amount_fen"], payout["payee_kind"]) == (
-        "owed",
+        "awaiting_account",
         50_000,
         "member",
     )
+    account = await set_account(http, citizen, rider)
+    assert (account.status_code, account.json()["payouts_released"]) == (200, 1)
+    assert account.json()["account_masked"] == "alipay ****5678 张*"
     event = {
         "event_id": "payout-evt-1",
         "payout_id": payout["id"],

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from app.claims.models import Payout
+from app.payouts.models import Payout
 from tests.support.claims import claim, documents, file, filed, notify_payout, review
 
 D = date

@@ -65,7 +65,7 @@ async def test_demo_prints_a_working_key_per_role_and_rotates_on_rerun(client, s
 
     assert first.returncode == 0, first.stderr
     keys = [line.split()[-1] for line in first.stdout.splitlines() if "mak_" in line]
-    assert len(keys) == 5
+    assert len(keys) == 6  # one per role: citizen app, union, platform, examiner, finance, admin
     roles = set()
     for key in keys:
         me = await client.get("/v1/clients/me", headers=bearer(key))
@@ -74,7 +74,7 @@ async def test_demo_prints_a_working_key_per_role_and_rotates_on_rerun(client, s
         me = await client.get("/v1/clients/me", headers=bearer(key))
         assert me.status_code == 200
         roles.add(me.json()["role"])
-    assert roles == {"citizen_app", "union", "platform", "examiner", "admin"}
+    assert roles == {"citizen_app", "union", "platform", "examiner", "finance", "admin"}
 
 
 async def test_demo_is_refused_in_production(client, settings):

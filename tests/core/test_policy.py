@@ -10,9 +10,10 @@ from app.core.errors import NotFound
 from app.core.policy import POLICY, Action, Caller, Role, Tenant, allowed
 
 C, U, P, E, A = Role.CITIZEN_APP, Role.UNION, Role.PLATFORM, Role.EXAMINER, Role.ADMIN
+F = Role.FINANCE
 
 CONTRACT = {
-    Action.PLANS_READ: {C, U, P, E, A},
+    Action.PLANS_READ: {C, U, P, E, F, A},
     Action.ENROLMENTS_CREATE: {C},
     Action.ENROLMENTS_READ: {C, E},
     Action.ENROLMENTS_REVIEW: {E},
@@ -30,7 +31,14 @@ CONTRACT = {
     Action.REPORTS_READ: {E},
     Action.PLATFORMS_MANAGE: {A},
     Action.CLIENTS_MANAGE: {A},
-    Action.CLIENTS_SELF: {C, U, P, E, A},
+    Action.CLIENTS_SELF: {C, U, P, E, F, A},
+    # Section 8: the finance office's actions.
+    Action.PAYOUT_ACCOUNTS_SET: {C, U},
+    Action.PAYOUTS_READ: {F, E},
+    Action.PAYOUTS_APPROVE: {F, E},
+    Action.PAYOUTS_REISSUE: {F},
+    Action.REFUNDS_READ: {F},
+    Action.FUND_READ: {F, E},
 }
 
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from app.claims.models import Payout
 from app.core.policy import Role
 from app.coverage.models import BenefitUsageRecord, PeriodUsage
+from app.payouts.models import Payout
 from tests.support.claims import NOW, claim
 from tests.support.processes import environment, free_port, running, start, wait_until_serving
 from tests.support.seeding import covered_member

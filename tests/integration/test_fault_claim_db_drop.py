@@ -18,10 +18,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.audit.models import AuditEvent
-from app.claims.models import Claim, ClaimDecision, ClaimDocument, Payout
+from app.claims.models import Claim, ClaimDecision, ClaimDocument
 from app.core.policy import Role
 from app.coverage.models import BenefitUsageRecord, EventUsageRecord, PeriodUsage
 from app.idempotency.models import COMPLETED, IdempotencyRecord
+from app.payouts.models import Payout
 from tests.support.claims import NOW, claim
 from tests.support.processes import (
     environment,

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from app.core.policy import Role
 from app.members.models import Member
-from tests.support.claims import claim, filed, notify_payout
+from tests.support.claims import claim, filed, notify_payout, set_account
 from tests.support.clients import assert_problem
 from tests.support.service import bearer
 
@@ -34,6 +34,7 @@ async def test_claims_approvals_and_payments_per_benefit(http, covered, citizen,
         http, citizen, claim(rider, "accident_condolence", "accident", date(2020, 1, 1), "old")
     )
     assert refused["status"] == "rejected"
+    assert (await set_account(http, citizen, rider)).status_code == 200
     paid = await notify_payout(
         http,
         {

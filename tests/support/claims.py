@@ -145,3 +145,13 @@ async def notify_payout(http, body: dict, secret: str = TEST_PAYMENT_SECRET):
             "X-Signature": signature_header(secret.encode(), int(time.time()), raw),
         },
     )
+
+
+ACCOUNT = {"kind": "alipay", "account_no": "13800005678", "holder_name": "张三"}
+
+
+async def set_account(http, headers, member_id, account: dict | None = None):
+    """The member's payout account on file, as the government app sets it."""
+    return await http.put(
+        f"/v1/members/{member_id}/payout-account", json=account or ACCOUNT, headers=headers
+    )

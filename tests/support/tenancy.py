@@ -25,6 +25,7 @@ CALLERS: dict[str, tuple[Role, str | None] | None] = {
     "platform A": (Role.PLATFORM, "demo-delivery"),
     "platform B": (Role.PLATFORM, "slow-delivery"),
     "examiner": (Role.EXAMINER, None),
+    "finance": (Role.FINANCE, None),
     "admin": (Role.ADMIN, None),
 }
 MEMBER_NUMBER = 777
@@ -43,6 +44,7 @@ class World:
     batch: str
     webhook: str
     victim_client: str
+    payout: str
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,8 @@ PLATFORM_A = frozenset({"platform A"})
 ENROLMENT_READERS = frozenset({"app A", "examiner"})
 UNION_CLAIM_READERS = frozenset({"union A", "examiner"})
 APP_CLAIM_READERS = frozenset({"app A", "examiner"})
+ACCOUNT_SETTERS = frozenset({"app A", "app B", "union A"})
+PAYEE_ACCOUNT = {"kind": "bank", "account_no": "6222000011112222", "holder_name": "李四"}
 PLATFORM_CODE = {
     "code": "matrix-new",
     "name": "n",
@@ -286,6 +290,34 @@ OPS = [
         "/v1/reports/summary",
         Action.REPORTS_READ,
         at("/v1/reports/summary?from=2026-01-01&to=2026-12-31"),
+    ),
+    Op("GET", "/v1/payouts", Action.PAYOUTS_READ, at("/v1/payouts")),
+    Op("GET", "/v1/payouts/{payout_id}", Action.PAYOUTS_READ, at("/v1/payouts/{w.payout}")),
+    Op(
+        "POST",
+        "/v1/payouts/{payout_id}/approve",
+        Action.PAYOUTS_APPROVE,
+        at("/v1/payouts/{w.payout}/approve"),
+    ),
+    Op(
+        "POST",
+        "/v1/payouts/{payout_id}/reissue",
+        Action.PAYOUTS_REISSUE,
+        at("/v1/payouts/{w.payout}/reissue", json={}),
+    ),
+    Op(
+        "PUT",
+        "/v1/members/{member_id}/payout-account",
+        Action.PAYOUT_ACCOUNTS_SET,
+        at("/v1/members/{w.member_id}/payout-account", json=PAYEE_ACCOUNT),
+        ACCOUNT_SETTERS,
+    ),
+    Op("GET", "/v1/refunds", Action.REFUNDS_READ, at("/v1/refunds")),
+    Op(
+        "GET",
+        "/v1/reports/fund",
+        Action.FUND_READ,
+        at("/v1/reports/fund?from=2026-01-01&to=2026-12-31"),
     ),
     # Last: it removes the endpoint the rows above read.
     Op(
