@@ -54,3 +54,16 @@ async def notify(
         content=raw,
         headers={"Content-Type": "application/json", "X-Signature": signature},
     )
+
+
+async def notify_refund(http, body: dict, *, secret: bytes = SECRET):
+    """The gateway's signed word on a refund."""
+    raw = json.dumps(body).encode()
+    return await http.post(
+        "/v1/refund-notifications",
+        content=raw,
+        headers={
+            "Content-Type": "application/json",
+            "X-Signature": signature_header(secret, int(time.time()), raw),
+        },
+    )
