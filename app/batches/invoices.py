@@ -24,7 +24,7 @@ from app.jobs import queue
 from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
 from app.payments import activation, refunds
-from app.payments.models import OPEN, PaymentOrder, Refund, RefundStatus
+from app.payments.models import OPEN, PaymentOrder, Refund
 from app.payments.purposes import Paid
 from app.plans import get_plan
 from app.rules.plan import Plan
@@ -188,7 +188,6 @@ async def _owe_refund(session: AsyncSession, batch: EnrolmentBatch) -> None:
         select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
             Refund.payment_order_id == order.id,
             Refund.reason == ROWS_NOT_STARTED,
-            Refund.status != RefundStatus.FAILED.value,
         )
     )
     missing = batch.refund_due * plan.premium_fen.value - int(already or 0)

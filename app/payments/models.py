@@ -62,7 +62,7 @@ class RefundStatus(StrEnum):
 class Refund(UUIDPrimaryKey, CreatedAt, Base):
     """Money received on an order that goes back to where it came from, with its reason.
 
-    Together, the refunds of an order that have not failed never exceed what the order received
+    Together, the refunds of an order never exceed what the order received
     (`PaymentOrder.received_fen`, which counts duplicate payments too)."""
 
     __tablename__ = "refunds"

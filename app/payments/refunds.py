@@ -31,10 +31,12 @@ def source(refund: Refund) -> Source:
 
 
 async def refundable_fen(session: AsyncSession, order: PaymentOrder) -> int:
-    """What the order received and has not yet been given back, or is being given back."""
+    """What the order received and no refund covers yet. A failed refund still covers its
+    amount: the money is still owed back and stays in `refunds_payable` until that refund is
+    made, so owing it a second time would count it twice."""
     owed = await session.scalar(
         select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
-            Refund.payment_order_id == order.id, Refund.status != RefundStatus.FAILED.value
+            Refund.payment_order_id == order.id
         )
     )
     return order.received_fen - int(owed or 0)
