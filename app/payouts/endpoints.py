@@ -23,9 +23,9 @@ from app.payouts.accounts import PayeeAccountIn
 from app.payouts.models import PayoutStatus
 from app.payouts.schemas import (
     PayoutAccountOut,
+    PayoutDetail,
     PayoutNotificationIn,
     PayoutNotificationOut,
-    PayoutDetail,
     PayoutPage,
     ReissueIn,
 )
