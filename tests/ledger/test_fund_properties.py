@@ -24,10 +24,8 @@ from app.clients.service import create_client
 from app.core.clock import utc_now
 from app.core.policy import Role
 from app.demo.cover import Seed, add_covered_members
-from app.enrolment.writer import NewApplication, write
 from app.ledger.postings import Account
 from app.ledger.service import account_figures, unbalanced_entries
-from app.members import service as members
 from app.payments import refunds
 from app.payments.models import PaymentOrder, Refund
 from app.payouts.models import Payout, PayoutStatus
@@ -40,7 +38,7 @@ from tests.support.claims import (
     notify_payout,
     set_account,
 )
-from tests.support.payments import notify, notify_refund
+from tests.support.payments import add_order, notify, notify_refund
 from tests.support.service import asgi_client, bearer
 
 EARLIEST = utc_now().replace(year=2000)
@@ -89,35 +87,9 @@ class World:
     async def order(self, status: str) -> dict:
         """An application of a member whose cover ended last year, and its open order."""
         member_id = await self.member(date(2025, 1, 1))
-        cipher = self.runtime.cipher
-        async with self.runtime.db.writer() as session:
-            application = NewApplication(
-                id=uuid.uuid4(),
-                member_id=member_id,
-                plan_code=PLAN.code,
-                plan_version=PLAN.version,
-                channel="individual",
-                status=status,
-                platform_code=DEMO_PLATFORM.code,
-                platform_worker_id=f"w-{uuid.uuid4().hex[:8]}",
-                work_type="food_delivery",
-                work_city="上海",
-                applied_on=date(2026, 11, 23),
-                name_cipher=cipher.encrypt("王五", context=members.NAME),
-                phone_cipher=cipher.encrypt("13900001111", context=members.PHONE),
-                created_by_client_id=self.keys["client_id"],
-                created_at=utc_now(),
-            )
-            await write(session, [], [application])
-            order = PaymentOrder(
-                id=uuid.uuid4(),
-                enrolment_id=application.id,
-                amount_fen=PLAN.premium_fen.value,
-                status="open",
-            )
-            session.add(order)
-            await session.commit()
-        return {"id": str(order.id), "amount_fen": order.amount_fen}
+        return await add_order(
+            self.runtime.db, self.runtime.cipher, member_id, self.keys["client_id"], status
+        )
 
     async def run(self, operation: tuple) -> None:
         kind, *args = operation

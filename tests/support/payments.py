@@ -67,3 +67,45 @@ async def notify_refund(http, body: dict, *, secret: bytes = SECRET):
             "X-Signature": signature_header(secret, int(time.time()), raw),
         },
     )
+
+
+async def add_order(db, cipher, member_id, client_id, status: str = "awaiting_payment") -> dict:
+    """An application of an existing member, written straight to the tables, and its open
+    payment order (as `{"id", "amount_fen"}`): for tests that start where payment starts."""
+    from datetime import date
+
+    from app.core.clock import utc_now
+    from app.enrolment.writer import NewApplication, write
+    from app.members import service as members
+    from app.payments.models import PaymentOrder
+    from app.plans import DEFAULT_PLAN_CODE, get_plan
+
+    plan = get_plan(DEFAULT_PLAN_CODE)
+    async with db.writer() as session:
+        application = NewApplication(
+            id=uuid.uuid4(),
+            member_id=member_id,
+            plan_code=plan.code,
+            plan_version=plan.version,
+            channel="individual",
+            status=status,
+            platform_code="demo-delivery",
+            platform_worker_id=f"w-{uuid.uuid4().hex[:8]}",
+            work_type="food_delivery",
+            work_city="上海",
+            applied_on=date(2026, 11, 23),
+            name_cipher=cipher.encrypt("王五", context=members.NAME),
+            phone_cipher=cipher.encrypt("13900001111", context=members.PHONE),
+            created_by_client_id=client_id,
+            created_at=utc_now(),
+        )
+        await write(session, [], [application])
+        order = PaymentOrder(
+            id=uuid.uuid4(),
+            enrolment_id=application.id,
+            amount_fen=plan.premium_fen.value,
+            status="open",
+        )
+        session.add(order)
+        await session.commit()
+    return {"id": str(order.id), "amount_fen": order.amount_fen}
