@@ -18,6 +18,7 @@ from app.payouts.endpoints import notifications as payout_notifications_router
 from app.payouts.endpoints import router as payouts_router
 from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
+from app.reconciliation.endpoints import router as reconciliation_router
 from app.reports.endpoints import router as reports_router
 from app.webhooks.endpoints import router as webhooks_router
 
@@ -36,6 +37,7 @@ v1.include_router(claims_router)
 v1.include_router(payout_notifications_router)
 v1.include_router(payouts_router)
 v1.include_router(reports_router)
+v1.include_router(reconciliation_router)
 v1.include_router(webhooks_router)
 
 

@@ -19,6 +19,7 @@ from app.payments.refund_jobs import run_refund_job
 from app.payments.refunds import INSTRUCT_REFUND_JOB
 from app.payouts.instructions import run_instruct_job
 from app.payouts.lifecycle import INSTRUCT_JOB
+from app.reconciliation.service import RECONCILE_JOB, run_reconciliation_job
 from app.webhooks.delivery import run_delivery_job
 from app.webhooks.outbox import DELIVERY_JOB
 
@@ -28,6 +29,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     DELIVERY_JOB: run_delivery_job,
     INSTRUCT_JOB: run_instruct_job,
     INSTRUCT_REFUND_JOB: run_refund_job,
+    RECONCILE_JOB: run_reconciliation_job,
 }
 
 

@@ -27,6 +27,7 @@ from app.core.url_guard import NulInUrlMiddleware
 from app.handlers import JOB_HANDLERS, PAID_ORDERS, PERIODIC_TASKS
 from app.idempotency.deps import install_idempotency
 from app.jobs.worker import Worker
+from app.reconciliation.endpoints import PATH as RECONCILIATION_PATH
 from app.tables import import_all_models
 
 DESCRIPTION = """
@@ -82,7 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_body_bytes,
-        limits_by_prefix={BATCH_UPLOAD_PATH: settings.max_batch_body_bytes},
+        limits_by_prefix={
+            BATCH_UPLOAD_PATH: settings.max_batch_body_bytes,
+            RECONCILIATION_PATH: settings.max_batch_body_bytes,
+        },
     )
     app.add_middleware(NulInUrlMiddleware)
     app.add_middleware(RequestContextMiddleware)

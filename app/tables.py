@@ -29,6 +29,7 @@ def import_all_models() -> MetaData:
     import app.payments.models
     import app.payouts.models
     import app.platforms.models
+    import app.reconciliation.models
     import app.webhooks.models  # noqa: F401
 
     return Base.metadata

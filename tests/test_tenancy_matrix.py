@@ -132,6 +132,12 @@ async def world(http, db, runtime, api_key) -> World:
     webhook = await created(
         http, keys["platform A"], "/v1/platform/webhooks", {"url": "http://127.0.0.1:9/a"}
     )
+    bill = await http.post(
+        "/v1/reconciliations?date=2026-11-22",
+        content=b"kind,gateway_ref,our_ref,amount_fen,occurred_at,fee_fen\n",
+        headers=keys["finance"] | {"Content-Type": "text/csv"},
+    )
+    assert bill.status_code == 202, bill.text
     return World(
         keys=keys,
         member_id=member_id,
@@ -143,6 +149,7 @@ async def world(http, db, runtime, api_key) -> World:
         webhook=webhook["id"],
         victim_client=str(victim.client.id),
         payout=union_claim["payout"]["id"],
+        reconciliation=bill.json()["id"],
     )
 
 
@@ -162,7 +169,13 @@ async def call(http, world: World, op: Op, caller: str):
     headers = world.keys[caller] | (
         {"Idempotency-Key": str(uuid.uuid4())} if op.method != "GET" else {}
     )
-    return await http.request(op.method, request["url"], json=request.get("json"), headers=headers)
+    return await http.request(
+        op.method,
+        request["url"],
+        json=request.get("json"),
+        content=request.get("content"),
+        headers=headers | request.get("headers", {}),
+    )
 
 
 async def test_every_role_and_tenant_against_every_endpoint(http, world):

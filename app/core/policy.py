@@ -54,6 +54,7 @@ class Action(StrEnum):
     PAYOUTS_REISSUE = "payouts.reissue"
     REFUNDS_READ = "refunds.read"
     FUND_READ = "fund.read"
+    RECONCILIATIONS = "reconciliations"
 
 
 _ALL = frozenset(Role)
@@ -85,6 +86,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PAYOUTS_REISSUE: frozenset({Role.FINANCE}),
     Action.REFUNDS_READ: frozenset({Role.FINANCE}),
     Action.FUND_READ: frozenset({Role.FINANCE, Role.EXAMINER}),
+    Action.RECONCILIATIONS: frozenset({Role.FINANCE}),
 }
 
 

@@ -50,6 +50,8 @@ class PaymentNotification(CreatedAt, Base):
     status: Mapped[str] = mapped_column(String(16))
     amount_fen: Mapped[int]
     outcome: Mapped[str] = mapped_column(String(32))
+    # When the gateway says the money moved: the day its bill lists the payment.
+    paid_at: Mapped[datetime | None]
 
 
 class RefundStatus(StrEnum):

@@ -82,4 +82,6 @@ async def apply_notification(
         outcome = "amount_mismatch"
     else:
         outcome = settle(session, refund, body.status == "succeeded", body.reason)
+        if outcome != "already_settled":
+            refund.settled_at = body.occurred_at  # the gateway's moment: the day its bill lists it
     return RefundNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))

@@ -108,6 +108,7 @@ async def apply_notification(
             payment_order_id=body.payment_order_id,
             status=body.status,
             amount_fen=body.amount_fen,
+            paid_at=body.paid_at,
         ),
         NotFound("payment order not found", code="payment_order_not_found"),
     )

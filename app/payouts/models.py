@@ -89,6 +89,9 @@ class PayoutInstruction(UUIDPrimaryKey, CreatedAt, Base):
     gateway_ref: Mapped[str | None] = mapped_column(String(64))
     failure_reason: Mapped[str | None] = mapped_column(String(64))
     sent_at: Mapped[datetime | None]
+    # When the gateway says the money moved, and came back: the days its bills list them.
+    paid_at: Mapped[datetime | None]
+    returned_at: Mapped[datetime | None]
 
 
 class PayoutAccount(CreatedAt, Base):

@@ -77,6 +77,8 @@ async def _apply(session: AsyncSession, payout: Payout, body: PayoutNotification
     post(session, Movement.TRANSFER_PAID, payout.amount_fen, source(payout))
     _moved(payout, instruction, PayoutStatus.PAID, None)
     payout.paid_at = body.paid_at
+    if instruction is not None:
+        instruction.paid_at = body.paid_at
     return "paid"
 
 
@@ -103,6 +105,8 @@ def _returned(
     post(session, Movement.TRANSFER_RETURNED, payout.amount_fen, source(payout))
     _moved(payout, instruction, PayoutStatus.RETURNED, body.reason or "returned")
     payout.paid_at = None
+    if instruction is not None:
+        instruction.returned_at = body.paid_at
     return "returned_recorded"
 
 

@@ -39,6 +39,7 @@ CONTRACT = {
     Action.PAYOUTS_REISSUE: {F},
     Action.REFUNDS_READ: {F},
     Action.FUND_READ: {F, E},
+    Action.RECONCILIATIONS: {F},
 }
 
 

@@ -45,6 +45,7 @@ class World:
     webhook: str
     victim_client: str
     payout: str
+    reconciliation: str
 
 
 @dataclass(frozen=True)
@@ -318,6 +319,28 @@ OPS = [
         "/v1/reports/fund",
         Action.FUND_READ,
         at("/v1/reports/fund?from=2026-01-01&to=2026-12-31"),
+    ),
+    Op(
+        "POST",
+        "/v1/reconciliations",
+        Action.RECONCILIATIONS,
+        lambda w: {
+            "url": "/v1/reconciliations?date=2026-11-23",
+            "content": b"kind,gateway_ref,our_ref,amount_fen,occurred_at,fee_fen\n",
+            "headers": {"Content-Type": "text/csv"},
+        },
+    ),
+    Op(
+        "GET",
+        "/v1/reconciliations/{reconciliation_id}",
+        Action.RECONCILIATIONS,
+        at("/v1/reconciliations/{w.reconciliation}"),
+    ),
+    Op(
+        "GET",
+        "/v1/reconciliations/{reconciliation_id}/lines",
+        Action.RECONCILIATIONS,
+        at("/v1/reconciliations/{w.reconciliation}/lines"),
     ),
     # Last: it removes the endpoint the rows above read.
     Op(
