@@ -19,7 +19,11 @@ from app.payments.refund_jobs import run_refund_job
 from app.payments.refunds import INSTRUCT_REFUND_JOB
 from app.payouts.instructions import run_instruct_job
 from app.payouts.lifecycle import INSTRUCT_JOB
-from app.reconciliation.service import RECONCILE_JOB, run_reconciliation_job
+from app.reconciliation.service import (
+    RECONCILE_JOB,
+    fetch_yesterdays_bill,
+    run_reconciliation_job,
+)
 from app.webhooks.delivery import run_delivery_job
 from app.webhooks.outbox import DELIVERY_JOB
 
@@ -41,6 +45,7 @@ async def purge_idempotency_keys(runtime: Runtime) -> int:
 PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("coverage_endings", 300.0, sweep_ended_periods),
     Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
+    Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),
 )
 
 PAID_ORDERS: PaidOrders = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import utc_now
 from app.core.errors import NotFound
 from app.core.runtime import Runtime
+from app.gateway.client import BillNotReady, GatewayClient, GatewayUnavailable
 from app.gateway.contract import BillFormatError, read_bill
 from app.jobs import queue
 from app.jobs.models import Job
@@ -157,3 +158,26 @@ async def lines(
         ],
         next_after=rows[-1].position if more and rows else None,
     )
+
+
+async def fetch_yesterdays_bill(runtime: Runtime) -> int:
+    """The periodic task: once a day's bill can be had from the gateway, reconcile it. Yesterday
+    by the service's clock; nothing when no gateway is configured, the day already has a run, or
+    the gateway has no bill yet. How many runs it queued (0 or 1)."""
+    if not runtime.settings.gateway_url:
+        return 0
+    day = runtime.clock.today() - timedelta(days=1)
+    async with runtime.db.reader() as session:
+        known = await session.scalar(
+            select(Reconciliation.id).where(Reconciliation.business_date == day).limit(1)
+        )
+    if known is not None:
+        return 0
+    try:
+        bill = await GatewayClient.from_runtime(runtime).bill(day)
+    except (BillNotReady, GatewayUnavailable):
+        return 0
+    async with runtime.db.writer() as session:
+        _, created = await submit(session, day, bill, "gateway", None)
+        await session.commit()
+    return int(created)

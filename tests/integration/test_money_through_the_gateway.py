@@ -13,6 +13,7 @@ and the ledger balances, with the fund's money what came in less what went out.
 
 from __future__ import annotations
 
+import time
 import uuid
 from contextlib import asynccontextmanager
 from datetime import date
@@ -20,7 +21,9 @@ from datetime import date
 import httpx
 from sqlalchemy import select, update
 
+from app.core.clock import shanghai_date, utc_now
 from app.core.policy import Role
+from app.core.signing import signature_header
 from app.ledger.service import unbalanced_entries
 from app.members.models import Member
 from app.payments.models import Refund
@@ -132,6 +135,7 @@ async def test_payouts_and_refunds_go_through_the_gateway(settings, db, runtime,
         await _returned_then_reissued(money, members)
         await _second_approval(money, members)
         await _refunds(money, members, runtime, seeder)
+        reconciled = await _reconcile_the_gateways_bills(money)
         instructions = (await http.get(f"{gateway}/_sim/instructions")).json()
         fund = (
             await http.get(
@@ -139,6 +143,9 @@ async def test_payouts_and_refunds_go_through_the_gateway(settings, db, runtime,
             )
         ).json()["fund"]
 
+    # The gateway's own bills match the service's records: 3 premiums on their day; today 6
+    # transfer lines (one paid then returned: a negative line) and 2 refunds.
+    assert reconciled == {"2026-11-23": (3, 0), str(shanghai_date(utc_now())): (8, 0)}
     # Every transfer and refund the gateway was asked for moved money at most once.
     assert all(i["paid"] <= 1 for i in instructions)
     assert fund["benefits_paid_fen"] == 3 * 50_000 + 60_000_000
@@ -256,6 +263,38 @@ async def _refunds(money: Money, members, runtime, seeder) -> None:
         within=30,
         step=0.05,
     )
+
+
+async def _reconcile_the_gateways_bills(money: Money) -> dict[str, tuple[int, int]]:
+    """Each day's bill as the gateway serves it, reconciled: (bill lines, differences) by day."""
+    found = {}
+    for day in ("2026-11-23", str(shanghai_date(utc_now()))):
+        signed = signature_header(TEST_PAYMENT_SECRET.encode(), int(time.time()), b"")
+        bill = await money.http.get(
+            f"{money.gateway}/bills/{day}.csv", headers={"X-Signature": signed}
+        )
+        assert bill.status_code == 200, bill.text
+        sent = await money.http.post(
+            f"/v1/reconciliations?date={day}",
+            content=bill.content,
+            headers=money.keys["finance"] | {"Content-Type": "text/csv"},
+        )
+        assert sent.status_code == 202, sent.text
+
+        async def done(run_id=sent.json()["id"]):
+            run = (
+                await money.http.get(f"/v1/reconciliations/{run_id}", headers=money.keys["finance"])
+            ).json()
+            return run if run["status"] == "done" else None
+
+        run = await wait_for(done, within=30, step=0.05)
+        if run["differences"]:
+            lines = await money.http.get(
+                f"/v1/reconciliations/{run['id']}/lines", headers=money.keys["finance"]
+            )
+            print(lines.json())
+        found[day] = (run["bill_lines"], run["differences"])
+    return found
 
 
 async def _equals(read, wanted):
