@@ -143,18 +143,8 @@ async def apply_notification(
         # place: a person must look at it.
         return await refuse("paid_at_out_of_range", "payment_refused_date")
 
-    paid = await session.execute(
-        update(PaymentOrder)
-        .where(PaymentOrder.id == order.id, PaymentOrder.status == OPEN)
-        .values(status=PAID, paid_at=body.paid_at, channel=body.channel)
-    )
-    order.received_fen += body.amount_fen
-    if paid.rowcount != 1:  # type: ignore[attr-defined]
-        # A second real payment for a paid order: never income, and it goes back.
-        post(session, Movement.PAYMENT_NOT_OWED, body.amount_fen, Source("payment_order", order.id))
-        await refunds.owe(session, order, body.amount_fen, "duplicate_payment", movement=None)
+    if not await _take_in_money(session, order, body):
         return await refuse("already_paid", "duplicate_payment_refund_due")
-    post(session, Movement.PREMIUM_RECEIVED, body.amount_fen, Source("payment_order", order.id))
     record(
         session,
         Change(
@@ -171,3 +161,23 @@ async def apply_notification(
     return PaymentNotificationOut(
         event_id=body.event_id, outcome=received.conclude(done.outcome), coverage=done.coverage
     )
+
+
+async def _take_in_money(
+    session: AsyncSession, order: PaymentOrder, body: PaymentNotificationIn
+) -> bool:
+    """Record money received on the order, in the ledger too; True when it paid the order,
+    False for a second real payment of a paid order, which is never income and is refunded."""
+    paid = await session.execute(
+        update(PaymentOrder)
+        .where(PaymentOrder.id == order.id, PaymentOrder.status == OPEN)
+        .values(status=PAID, paid_at=body.paid_at, channel=body.channel)
+    )
+    order.received_fen += body.amount_fen
+    source = Source("payment_order", order.id)
+    if paid.rowcount != 1:  # type: ignore[attr-defined]
+        post(session, Movement.PAYMENT_NOT_OWED, body.amount_fen, source)
+        await refunds.owe(session, order, body.amount_fen, "duplicate_payment", movement=None)
+        return False
+    post(session, Movement.PREMIUM_RECEIVED, body.amount_fen, source)
+    return True
