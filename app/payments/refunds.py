@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
 from app.core.clock import utc_now
-from app.core.cursors import after, cursor_of
+from app.core.cursors import oldest_first
 from app.jobs import queue
 from app.ledger.postings import Movement
 from app.ledger.service import Source, post
@@ -142,14 +142,6 @@ async def listing(
     session: AsyncSession, status: RefundStatus | None, limit: int, cursor: str | None
 ) -> RefundPage:
     """Refunds oldest first, a page at a time (the finance office's queue)."""
-    query = select(Refund).order_by(Refund.created_at, Refund.id).limit(limit + 1)
-    if status is not None:
-        query = query.where(Refund.status == status.value)
-    if cursor:
-        query = query.where(after(cursor, Refund.created_at, Refund.id))
-    rows = list((await session.scalars(query)).all())
-    more, rows = len(rows) > limit, rows[:limit]
-    return RefundPage(
-        items=[refund_out(r) for r in rows],
-        next_cursor=cursor_of(rows[-1].created_at, rows[-1].id) if more and rows else None,
-    )
+    conditions = [] if status is None else [Refund.status == status.value]
+    rows, next_cursor = await oldest_first(session, Refund, limit, cursor, *conditions)
+    return RefundPage(items=[refund_out(r) for r in rows], next_cursor=next_cursor)

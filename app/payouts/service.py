@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utc_now
 from app.core.crypto import PersonalDataCipher
-from app.core.cursors import after, cursor_of
+from app.core.cursors import oldest_first
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller
 from app.payouts import accounts, lifecycle
@@ -44,18 +43,9 @@ async def listing(
     session: AsyncSession, status: PayoutStatus | None, limit: int, cursor: str | None
 ) -> PayoutPage:
     """Payouts oldest first (the finance office's work queue), a page at a time."""
-    query = select(Payout).order_by(Payout.created_at, Payout.id).limit(limit + 1)
-    if status is not None:
-        query = query.where(Payout.status == status.value)
-    if cursor:
-        query = query.where(after(cursor, Payout.created_at, Payout.id))
-    rows = list((await session.scalars(query)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return PayoutPage(
-        items=[payout_out(p) for p in rows],
-        next_cursor=cursor_of(rows[-1].created_at, rows[-1].id) if more and rows else None,
-    )
+    conditions = [] if status is None else [Payout.status == status.value]
+    rows, next_cursor = await oldest_first(session, Payout, limit, cursor, *conditions)
+    return PayoutPage(items=[payout_out(p) for p in rows], next_cursor=next_cursor)
 
 
 async def _locked(session: AsyncSession, payout_id: uuid.UUID) -> Payout:

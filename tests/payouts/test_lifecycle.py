@@ -182,3 +182,30 @@ async def test_a_returned_payout_is_not_counted_as_paid(http, covered, citizen, 
     assert (condolence["paid"], condolence["paid_fen"]) == (0, 0)
     assert summary.json()["fund"]["benefits_paid_fen"] == 0
     assert summary.json()["fund"]["benefits_outstanding_fen"] == 50_000
+
+
+async def test_the_payout_queue_pages_by_cursor_and_filters_by_status(
+    http, covered, citizen, api_key
+):
+    finance = bearer(await api_key(Role.FINANCE))
+    riders = await covered(3)
+    for n, rider in enumerate(riders):
+        await filed(
+            http,
+            citizen,
+            claim(rider, "accident_condolence", "accident", date(2026, 4, 1), f"q{n}"),
+        )
+    await set_account(http, citizen, riders[0])
+
+    first = (await http.get("/v1/payouts?limit=2", headers=finance)).json()
+    second = (
+        await http.get(f"/v1/payouts?limit=2&cursor={first['next_cursor']}", headers=finance)
+    ).json()
+    waiting = (await http.get("/v1/payouts?status=awaiting_account", headers=finance)).json()
+    broken = await http.get("/v1/payouts?cursor=not-a-cursor", headers=finance)
+
+    assert len(first["items"]) == 2
+    assert (len(second["items"]), second["next_cursor"]) == (1, None)
+    assert {p["member_id"] for p in first["items"] + second["items"]} == set(map(str, riders))
+    assert {p["member_id"] for p in waiting["items"]} == {str(riders[1]), str(riders[2])}
+    assert_problem(broken, 400, "invalid_cursor")
