@@ -90,6 +90,10 @@ ENCRYPTED: tuple[EncryptedColumns, ...] = (
     ),
 )
 
+# Binary columns that hold no personal data and are stored as they are: the gateway's bills
+# (references, amounts and moments), kept compressed for a reconciliation run to read.
+PLAIN_BINARY = frozenset({"reconciliations.bill_gzip"})
+
 # Keyed hashes (HMAC under LOOKUP_KEY) exist only on members: the ID number's (unique, how a
 # person is found and kept from enrolling twice) and the phone's. Each is the hash of the
 # plaintext in the ciphertext column beside it, under the same context.
