@@ -14,8 +14,9 @@ import httpx
 
 from app.core.signing import verify
 from app.gateway.client import GatewayClient, GatewayConfig
-from app.gateway.contract import Account, RefundIn, TransferIn
+from app.gateway.contract import PAYOUT_NOTIFICATIONS_PATH, Account, RefundIn, TransferIn
 from app.gateway.simulator import create_gateway_simulator
+from tests.support.processes import wait_for
 from tests.support.receiver import Receiver
 
 SECRET = b"gateway-test-secret"
@@ -113,3 +114,34 @@ def signed_notifications(receiver: Receiver, path: str, secret: bytes = SECRET) 
 def service_url(receiver: Receiver) -> str:
     """The receiver's base URL: the simulator appends the service's notification paths."""
     return receiver.url.removesuffix("/hooks/mutualaid")
+
+
+WITHIN = 10
+
+
+@dataclass
+class SimProcess:
+    """A running `mutualaid gateway-sim`: our client for it, its controls, and the receiver
+    standing in for the service."""
+
+    client: GatewayClient
+    control: httpx.AsyncClient
+    receiver: Receiver
+
+    async def rule(self, **rule: str) -> None:
+        answer = await self.control.post("/_sim/rules", json=rule)
+        assert answer.status_code == 201, answer.text
+
+    async def payouts(self, transfer_id: str, count: int) -> list[dict]:
+        """The transfer's payout notifications, once at least `count` have arrived."""
+
+        async def arrived() -> list[dict]:
+            notes = signed_notifications(self.receiver, PAYOUT_NOTIFICATIONS_PATH)
+            mine = [n for n in notes if n["transfer_id"] == transfer_id]
+            return mine if len(mine) >= count else []
+
+        return await wait_for(arrived, within=WITHIN)
+
+    async def instruction(self, ref: str) -> dict:
+        answer = await self.control.get("/_sim/instructions")
+        return next((i for i in answer.json() if i["id"] == ref), {})
