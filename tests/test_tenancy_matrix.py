@@ -26,8 +26,11 @@ import pytest
 from app.clients.service import create_client
 from app.core.policy import POLICY, Role
 from app.demo.cover import Seed, add_covered_members
+from app.payments import refunds
+from app.payments.models import PaymentOrder
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from tests.support import enrolment
+from tests.support.payments import add_order
 from tests.support.service import bearer
 from tests.support.tenancy import CALLERS, MEMBER_NUMBER, OPS, Op, World, filed_claim
 
@@ -138,6 +141,12 @@ async def world(http, db, runtime, api_key) -> World:
         headers=keys["finance"] | {"Content-Type": "text/csv"},
     )
     assert bill.status_code == 202, bill.text
+    order = await add_order(db, runtime.cipher, member.member_id, victim.client.id)
+    async with db.writer() as session:
+        paid = await session.get(PaymentOrder, uuid.UUID(order["id"]), with_for_update=True)
+        paid.received_fen = paid.amount_fen
+        refund = await refunds.owe(session, paid, paid.amount_fen, "matrix")
+        await session.commit()
     return World(
         keys=keys,
         member_id=member_id,
@@ -150,6 +159,7 @@ async def world(http, db, runtime, api_key) -> World:
         victim_client=str(victim.client.id),
         payout=union_claim["payout"]["id"],
         reconciliation=bill.json()["id"],
+        refund=str(refund.id),
     )
 
 

@@ -53,6 +53,7 @@ class Action(StrEnum):
     PAYOUTS_APPROVE = "payouts.approve"
     PAYOUTS_REISSUE = "payouts.reissue"
     REFUNDS_READ = "refunds.read"
+    REFUNDS_RETRY = "refunds.retry"
     FUND_READ = "fund.read"
     RECONCILIATIONS = "reconciliations"
 
@@ -85,6 +86,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PAYOUTS_APPROVE: frozenset({Role.FINANCE, Role.EXAMINER}),
     Action.PAYOUTS_REISSUE: frozenset({Role.FINANCE}),
     Action.REFUNDS_READ: frozenset({Role.FINANCE}),
+    Action.REFUNDS_RETRY: frozenset({Role.FINANCE}),
     Action.FUND_READ: frozenset({Role.FINANCE, Role.EXAMINER}),
     Action.RECONCILIATIONS: frozenset({Role.FINANCE}),
 }

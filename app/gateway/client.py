@@ -61,6 +61,16 @@ class GatewayRefused(GatewayError):
         self.status = status
         self.code = code
 
+    @property
+    def about_us(self) -> bool:
+        """The refusal is about how we call (our signature, the URL, too many calls), not about
+        the instruction: the money must not be marked failed; fix the setting and repeat."""
+        return self.status in CALLER_PROBLEMS
+
+
+# 401 signature, 403 not allowed, 404/405 wrong URL, 429 too many calls.
+CALLER_PROBLEMS = frozenset({401, 403, 404, 405, 429})
+
 
 class BillNotReady(GatewayError):
     """The bill for that date is not published yet (404); ask again later."""

@@ -22,6 +22,7 @@ from app.payments.schemas import (
     PaymentOrderOut,
     RefundNotificationIn,
     RefundNotificationOut,
+    RefundOut,
     RefundPage,
 )
 
@@ -106,6 +107,22 @@ async def list_refunds(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> RefundPage:
     return await refunds.listing(session, status, limit, cursor)
+
+
+@router.post(
+    "/refunds/{refund_id}/retry",
+    response_model=RefundOut,
+    responses=AUTHENTICATED | problems(404, 409),
+    summary="Try a failed refund again, as a new refund (finance)",
+    description="The failed refund becomes `retried`; the new one, for the same order, amount "
+    "and reason, is instructed to the gateway under its own id.",
+)
+async def retry_refund(
+    refund_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.REFUNDS_RETRY)],
+    session: SessionDep,
+) -> RefundOut:
+    return await refunds.retry(session, caller.client_id, refund_id)
 
 
 @router.post(

@@ -59,6 +59,7 @@ class RefundStatus(StrEnum):
     INSTRUCTED = "instructed"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    RETRIED = "retried"  # failed, then replaced by a new refund (a new id for the gateway)
 
 
 class Refund(UUIDPrimaryKey, CreatedAt, Base):
@@ -84,6 +85,8 @@ class Refund(UUIDPrimaryKey, CreatedAt, Base):
     instructed_at: Mapped[datetime | None]
     settled_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
+    # The refund that tried again after this one failed.
+    retried_by: Mapped[uuid.UUID | None]
 
 
 class RefundNotification(CreatedAt, Base):

@@ -43,6 +43,10 @@ async def run_refund_job(runtime: Runtime, job: Job, heartbeat: Heartbeat) -> No
     except GatewayUnavailable as exc:  # unknown outcome: the same id again later
         raise queue.RetryLater(UNAVAILABLE_RETRY_SECONDS, "gateway_unavailable") from exc
     except GatewayRefused as exc:
+        if exc.about_us:  # a setting to fix, not a refusal of this refund
+            raise queue.RetryLater(
+                NOT_CONFIGURED_RETRY_SECONDS, f"gateway_http_{exc.status}"
+            ) from exc
         async with runtime.db.writer() as session:
             locked = await session.get(Refund, refund_id, with_for_update=True)
             assert locked is not None

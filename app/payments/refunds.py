@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import Change, record
 from app.core.clock import utc_now
 from app.core.cursors import oldest_first
+from app.core.errors import Conflict, NotFound
 from app.jobs import queue
 from app.ledger.postings import Movement
 from app.ledger.service import Source, post
@@ -32,11 +33,11 @@ def source(refund: Refund) -> Source:
 
 async def refundable_fen(session: AsyncSession, order: PaymentOrder) -> int:
     """What the order received and no refund covers yet. A failed refund still covers its
-    amount: the money is still owed back and stays in `refunds_payable` until that refund is
-    made, so owing it a second time would count it twice."""
+    amount (the money is still owed back, in `refunds_payable`) until it is retried, when the
+    new refund covers it instead."""
     owed = await session.scalar(
         select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
-            Refund.payment_order_id == order.id
+            Refund.payment_order_id == order.id, Refund.status != RefundStatus.RETRIED.value
         )
     )
     return order.received_fen - int(owed or 0)
@@ -145,3 +146,37 @@ async def listing(
     conditions = [] if status is None else [Refund.status == status.value]
     rows, next_cursor = await oldest_first(session, Refund, limit, cursor, *conditions)
     return RefundPage(items=[refund_out(r) for r in rows], next_cursor=next_cursor)
+
+
+async def retry(session: AsyncSession, client_id: uuid.UUID, refund_id: uuid.UUID) -> RefundOut:
+    """A failed refund tried again: a new refund (a new id, so the gateway does not answer with
+    the old failure) for the same order, amount and reason. The money was owed all along: the
+    ledger is not touched."""
+    failed = await session.get(Refund, refund_id, with_for_update=True, populate_existing=True)
+    if failed is None:
+        raise NotFound("refund not found", code="refund_not_found")
+    if failed.status != RefundStatus.FAILED.value:
+        raise Conflict(f"a {failed.status} refund cannot be retried", code="refund_not_retryable")
+    again = Refund(
+        id=uuid.uuid4(),
+        payment_order_id=failed.payment_order_id,
+        amount_fen=failed.amount_fen,
+        reason=failed.reason,
+        status=RefundStatus.PENDING.value,
+    )
+    session.add(again)
+    failed.status, failed.retried_by, failed.updated_at = (
+        RefundStatus.RETRIED.value,
+        again.id,
+        utc_now(),
+    )
+    queue.enqueue(
+        session,
+        INSTRUCT_REFUND_JOB,
+        {"refund_id": str(again.id)},
+        max_attempts=INSTRUCT_MAX_ATTEMPTS,
+    )
+    audit(session, failed, "retried", RefundStatus.FAILED.value)
+    audit(session, again, "owed", None)
+    await session.flush()
+    return refund_out(again)

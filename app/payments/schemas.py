@@ -81,7 +81,7 @@ class RefundOut(ResponseModel):
     payment_order_id: uuid.UUID
     amount_fen: int
     reason: str
-    status: Literal["pending", "instructed", "succeeded", "failed"]
+    status: Literal["pending", "instructed", "succeeded", "failed", "retried"]
     failure_reason: str | None
     created_at: datetime
     settled_at: datetime | None

@@ -48,6 +48,10 @@ async def run_instruct_job(runtime: Runtime, job: Job, heartbeat: Heartbeat) -> 
     except GatewayUnavailable as exc:  # the outcome is unknown: ask again with the same id
         raise queue.RetryLater(UNAVAILABLE_RETRY_SECONDS, "gateway_unavailable") from exc
     except GatewayRefused as exc:
+        if exc.about_us:  # a setting to fix, not a refusal of this transfer
+            raise queue.RetryLater(
+                NOT_CONFIGURED_RETRY_SECONDS, f"gateway_http_{exc.status}"
+            ) from exc
         await _refused(runtime, instruction_id, exc.code or f"http_{exc.status}")
         return
     await _sent(runtime, instruction_id, accepted.gateway_ref)

@@ -31,10 +31,11 @@ def upgrade() -> None:
         sa.Column("instructed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retried_by", sa.Uuid(), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
-            "status IN ('pending', 'instructed', 'succeeded', 'failed')",
+            "status IN ('pending', 'instructed', 'succeeded', 'failed', 'retried')",
             name=op.f("ck_refunds_status"),
         ),
         sa.CheckConstraint("amount_fen > 0", name=op.f("ck_refunds_amount_positive")),

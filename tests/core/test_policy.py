@@ -38,6 +38,7 @@ CONTRACT = {
     Action.PAYOUTS_APPROVE: {F, E},
     Action.PAYOUTS_REISSUE: {F},
     Action.REFUNDS_READ: {F},
+    Action.REFUNDS_RETRY: {F},
     Action.FUND_READ: {F, E},
     Action.RECONCILIATIONS: {F},
 }

@@ -59,8 +59,11 @@ payout_word = st.tuples(
 # The finance office asks to give back an amount of its choosing: the service cuts it.
 operator_refund = st.tuples(st.just("operator_refund"), st.integers(0, 30), st.integers(1, 20_000))
 refund_word = st.tuples(st.just("refund"), st.integers(0, 30), st.booleans())
+retry_word = st.tuples(st.just("retry"), st.integers(0, 30))
 OPERATIONS = st.lists(
-    st.one_of(premium, a_claim, payout_word, operator_refund, refund_word), min_size=1, max_size=12
+    st.one_of(premium, a_claim, payout_word, operator_refund, refund_word, retry_word),
+    min_size=1,
+    max_size=12,
 )
 
 
@@ -161,6 +164,16 @@ class World:
             await session.commit()
         await self._collect_refunds()
 
+    async def _retry(self, index: int) -> None:
+        if not self.refunds:
+            return
+        refund_id = self.refunds[index % len(self.refunds)]
+        answer = await self.http.post(
+            f"/v1/refunds/{refund_id}/retry", headers=self.keys["finance"]
+        )
+        assert answer.status_code in (200, 409), answer.text
+        await self._collect_refunds()
+
     async def _refund(self, index: int, succeeded: bool) -> None:
         if not self.refunds:
             return
@@ -196,10 +209,14 @@ async def check_the_books(runtime) -> None:
     owed = -(balances[Account.BENEFITS_PAYABLE] + balances[Account.PAYOUTS_IN_TRANSIT])
     assert owed == unpaid
     assert -balances[Account.REFUNDS_PAYABLE] == sum(
-        r.amount_fen for r in refunds if r.status != "succeeded"
+        r.amount_fen for r in refunds if r.status not in ("succeeded", "retried")
     )
     for order_id, order in orders.items():
-        given_back = sum(r.amount_fen for r in refunds if r.payment_order_id == order_id)
+        given_back = sum(
+            r.amount_fen
+            for r in refunds
+            if r.payment_order_id == order_id and r.status != "retried"
+        )
         assert given_back <= order.received_fen
 
 

@@ -111,3 +111,41 @@ async def test_refunds_never_add_up_to_more_than_the_order_received(http, citize
     assert more.amount_fen == 7200  # cut to what is left of 14,400
     assert none_left is None
     assert sum(r.amount_fen for r in await stored_refunds(db)) == 14_400
+
+
+async def test_a_failed_refund_is_retried_as_a_new_refund(http, citizen, db, api_key):
+    finance = bearer(await api_key(Role.FINANCE))
+    _, order = await enrol_and_order(http, citizen)
+    await notify(http, notification(order))
+    await notify(http, notification(order))
+    [refund] = await stored_refunds(db)
+    failed = {
+        "event_id": "refund-fail-1",
+        "refund_id": str(refund.id),
+        "status": "failed",
+        "amount_fen": 7200,
+        "occurred_at": "2026-11-24T02:00:00+00:00",
+        "reason": "card_closed",
+    }
+    assert (await notify_refund(http, failed)).json()["outcome"] == "failed_recorded"
+    too_early = await http.post(f"/v1/refunds/{uuid.uuid4()}/retry", headers=finance)
+
+    retried = await http.post(f"/v1/refunds/{refund.id}/retry", headers=finance)
+    twice = await http.post(f"/v1/refunds/{refund.id}/retry", headers=finance)
+
+    assert (too_early.status_code, too_early.json()["code"]) == (404, "refund_not_found")
+    assert retried.status_code == 200, retried.text
+    again = retried.json()
+    assert (again["amount_fen"], again["reason"], again["status"]) == (
+        7200,
+        "duplicate_payment",
+        "pending",
+    )
+    assert again["id"] != str(refund.id)
+    assert (twice.status_code, twice.json()["code"]) == (409, "refund_not_retryable")
+    assert [(r.status, r.amount_fen) for r in await stored_refunds(db)] == [
+        ("retried", 7200),
+        ("pending", 7200),
+    ]
+    fund = (await http.get(f"/v1/reports/fund?{WHOLE_RANGE}", headers=finance)).json()["fund"]
+    assert fund["refunds_outstanding_fen"] == 7200  # owed once, not twice

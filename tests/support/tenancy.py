@@ -46,6 +46,7 @@ class World:
     victim_client: str
     payout: str
     reconciliation: str
+    refund: str
 
 
 @dataclass(frozen=True)
@@ -314,6 +315,12 @@ OPS = [
         ACCOUNT_SETTERS,
     ),
     Op("GET", "/v1/refunds", Action.REFUNDS_READ, at("/v1/refunds")),
+    Op(
+        "POST",
+        "/v1/refunds/{refund_id}/retry",
+        Action.REFUNDS_RETRY,
+        at("/v1/refunds/{w.refund}/retry"),  # pending: 409 for finance, and no change
+    ),
     Op(
         "GET",
         "/v1/reports/fund",
