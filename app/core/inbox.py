@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ServiceError
+from app.core.problems import problem_response
 
 PENDING = "pending"
 DUPLICATE = "duplicate"
@@ -71,3 +72,27 @@ async def take_in(
     except IntegrityError:
         return None
     return Received(locked, record)
+
+
+class Concluded(Protocol):
+    """A notification's answer: its event and what became of it."""
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def outcome(self) -> str: ...
+
+
+def answer(result: Concluded, refused: frozenset[str], what: str) -> object:
+    """A notification's answer: the result, or, when its outcome refuses it, a 422 problem that
+    says it was recorded. Returned, not raised: the refused event stays recorded (money may have
+    moved)."""
+    if result.outcome not in refused:
+        return result
+    return problem_response(
+        422,
+        result.outcome,
+        f"{what} notification refused",
+        f"event {result.event_id} was recorded as {result.outcome}",
+    )

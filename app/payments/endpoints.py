@@ -6,12 +6,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from app.clients.auth import Authorized
-from app.core import signing
+from app.core import inbox, signing
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
-from app.core.problems import problem_response
 from app.idempotency.deps import Idempotency
 from app.payments import refund_jobs, refunds, service
 from app.payments.models import RefundStatus
@@ -82,15 +81,7 @@ async def payment_notification(
 ) -> object:
     body = await signing.signed_body(request, x_signature, PaymentNotificationIn)
     result = await service.apply_notification(session, cipher, clock, body, paid_orders)
-    if result.outcome in service.REFUSED:
-        # Returned, not raised: the refused event stays recorded (money may have moved).
-        return problem_response(
-            422,
-            result.outcome,
-            "Payment notification refused",
-            f"event {result.event_id} was recorded as {result.outcome}",
-        )
-    return result
+    return inbox.answer(result, service.REFUSED, "Payment")
 
 
 @router.get(
@@ -146,11 +137,4 @@ async def refund_notification(
 ) -> object:
     body = await signing.signed_body(request, x_signature, RefundNotificationIn)
     result = await refund_jobs.apply_notification(session, body)
-    if result.outcome in refund_jobs.REFUSED:
-        return problem_response(
-            422,
-            result.outcome,
-            "Refund notification refused",
-            f"event {result.event_id} was recorded as {result.outcome}",
-        )
-    return result
+    return inbox.answer(result, refund_jobs.REFUSED, "Refund")

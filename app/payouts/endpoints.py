@@ -9,12 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request
 
 from app.clients.auth import Authorized
-from app.core import signing
+from app.core import inbox, signing
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
-from app.core.problems import problem_response
 from app.members.models import Member
 from app.members.service import visible_member
 from app.payouts import notifications as payout_notifications
@@ -135,11 +134,4 @@ async def payout_notification(
 ) -> object:
     body = await signing.signed_body(request, x_signature, PayoutNotificationIn)
     result = await payout_notifications.apply_notification(session, body)
-    if result.outcome in payout_notifications.REFUSED:
-        return problem_response(
-            422,
-            result.outcome,
-            "Payout notification refused",
-            f"event {result.event_id} was recorded as {result.outcome}",
-        )
-    return result
+    return inbox.answer(result, payout_notifications.REFUSED, "Payout")
