@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from app.core.clock import utc_now
 from app.core.runtime import Runtime
 from app.gateway.client import GatewayClient, GatewayRefused, GatewayUnavailable
@@ -57,6 +60,23 @@ async def run_instruct_job(runtime: Runtime, job: Job, heartbeat: Heartbeat) -> 
     await _sent(runtime, instruction_id, accepted.gateway_ref)
 
 
+async def _locked(
+    session: AsyncSession, instruction_id: uuid.UUID
+) -> tuple[Payout, PayoutInstruction]:
+    """The payout, then its instruction, locked in that order: the order the gateway's
+    notification takes them in, so that the two never wait on each other in a deadlock."""
+    payout_id = await session.scalar(
+        select(PayoutInstruction.payout_id).where(PayoutInstruction.id == instruction_id)
+    )
+    payout = await session.get(Payout, payout_id, with_for_update=True, populate_existing=True)
+    instruction = await session.get(
+        PayoutInstruction, instruction_id, with_for_update=True, populate_existing=True
+    )
+    assert payout is not None
+    assert instruction is not None
+    return payout, instruction
+
+
 def _still_to_send(payout: Payout, instruction: PayoutInstruction) -> bool:
     return (
         instruction.status == "pending"
@@ -69,10 +89,7 @@ async def _sent(runtime: Runtime, instruction_id: uuid.UUID, gateway_ref: str) -
     """The gateway took the instruction. If its notification got here first, the payout has
     already moved on and this changes nothing."""
     async with runtime.db.writer() as session:
-        instruction = await session.get(PayoutInstruction, instruction_id, with_for_update=True)
-        assert instruction is not None
-        payout = await session.get(Payout, instruction.payout_id, with_for_update=True)
-        assert payout is not None
+        payout, instruction = await _locked(session, instruction_id)
         instruction.gateway_ref = instruction.gateway_ref or gateway_ref
         if _still_to_send(payout, instruction):
             instruction.status = "sent"
@@ -87,10 +104,7 @@ async def _sent(runtime: Runtime, instruction_id: uuid.UUID, gateway_ref: str) -
 async def _refused(runtime: Runtime, instruction_id: uuid.UUID, reason: str) -> None:
     """The gateway will not take it (a bad account, say): the payout failed, nothing moved."""
     async with runtime.db.writer() as session:
-        instruction = await session.get(PayoutInstruction, instruction_id, with_for_update=True)
-        assert instruction is not None
-        payout = await session.get(Payout, instruction.payout_id, with_for_update=True)
-        assert payout is not None
+        payout, instruction = await _locked(session, instruction_id)
         if _still_to_send(payout, instruction):
             instruction.status = "failed"
             instruction.failure_reason = reason[:64]
