@@ -26,7 +26,7 @@ from app.rules.plan_values import (
     text,
     text_list,
 )
-from app.rules.vocabulary import BENEFITS, EVENT_KINDS, SEVERITIES, WORK_TYPES
+from app.rules.vocabulary import BENEFIT_ORDER, BENEFITS, EVENT_KINDS, SEVERITIES, WORK_TYPES
 
 __all__ = ["Plan", "PlanError", "parse_plan"]
 
@@ -58,6 +58,9 @@ class Eligibility:
     social_insurance_required: Param[bool]
     orders_window_days: Param[int]
     min_orders_in_window: Param[int]
+    # True: a member who reaches `under_age` during a period keeps cover to its end (and cannot
+    # renew); false: cover ends the day before that birthday.
+    cover_continues_past_age_limit: Param[bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class PeriodRule:
     starts_days_after_payment: Param[int]
     renewable: Param[bool]
     renewal_opens_days_before_end: Param[int]
+    # A renewal paid this many days after the end still continues cover (no new waiting
+    # period); the days between the end and the renewal's first day stay uncovered.
+    renewal_grace_days: Param[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,10 @@ class ClaimRules:
     # A payout of at least this much is paid only once a second person (a finance client
     # other than the one who decided the claim) has approved it.
     four_eyes_from_fen: Param[int]
+    # A claim waiting for documents longer than this expires.
+    documents_due_days: Param[int]
+    # A refused claim may be appealed once, by its filer, within this many days.
+    appeal_days: Param[int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,12 +295,14 @@ _SECTIONS: dict[str, dict[str, Reader]] = {
         "social_insurance_required": false_only("social insurance records"),
         "orders_window_days": days(1),
         "min_orders_in_window": integer(0, 10_000),
+        "cover_continues_past_age_limit": boolean,
     },
     "period": {
         "months": integer(1, 120),
         "starts_days_after_payment": integer(0, 31),
         "renewable": boolean,
         "renewal_opens_days_before_end": days(),
+        "renewal_grace_days": days(),
     },
     "waiting": {
         "illness_days": days(),
@@ -301,6 +313,8 @@ _SECTIONS: dict[str, dict[str, Reader]] = {
         "deadline_years": integer(1, 30),
         "death_ends_cover": boolean,
         "four_eyes_from_fen": integer(1),
+        "documents_due_days": days(1),
+        "appeal_days": days(1),
     },
     "applications": {"valid_days": days(1)},
 }
@@ -317,7 +331,7 @@ def _check_shape(data: Mapping[str, Any]) -> None:
     _table(data, "claims", "")
     benefits = _table(data, "benefits", "")
     _reject_unknown(benefits, set(BENEFITS), "benefits")
-    missing = [code for code in BENEFITS if code not in benefits]
+    missing = [code for code in BENEFIT_ORDER if code not in benefits]
     if missing:
         raise PlanError(f"benefits.{missing[0]}", "missing table")
     for name in ("eligibility", "period", "waiting", "claims"):
@@ -330,9 +344,10 @@ def _section(data: Mapping[str, Any], name: str) -> dict[str, Any]:
 
 
 def _benefits(data: Mapping[str, Any]) -> dict[str, BenefitTerms]:
-    """Every one of the seven benefits, each in its own table (checked by `_check_shape`)."""
+    """Every one of the seven benefits, each in its own table (checked by `_check_shape`), in
+    the plan file's order: every answer lists them so."""
     benefits = _table(data, "benefits", "")
-    return {code: _benefit(code, _table(benefits, code, "benefits")) for code in BENEFITS}
+    return {code: _benefit(code, _table(benefits, code, "benefits")) for code in benefits}
 
 
 def parse_plan(data: Mapping[str, Any]) -> Plan:

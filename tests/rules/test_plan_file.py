@@ -196,3 +196,31 @@ def test_a_file_with_several_faults_is_refused_for_its_shape_first(faults, key):
         parse_plan_text(text)
 
     assert error.value.key == key
+
+
+def test_benefits_keep_the_plan_files_order():
+    """Not the vocabulary's set order, which changes from one process to the next."""
+    condolence = PLAN_TEXT.index("[benefits.accident_condolence]")
+    diseases = PLAN_TEXT.index("[[diseases]]")
+    block = PLAN_TEXT[condolence:diseases]
+    moved_first = PLAN_TEXT.replace(block, "").replace(
+        "[benefits.hospital_allowance]", block + "[benefits.hospital_allowance]"
+    )
+
+    assert list(parse_plan_text(moved_first).benefits)[:2] == [
+        "accident_condolence",
+        "hospital_allowance",
+    ]
+    assert next(iter(parse_plan_text(PLAN_TEXT).benefits)) == "hospital_allowance"
+
+
+def test_the_lifecycle_values_are_in_the_plan_and_unconfirmed():
+    plan = parse_plan_text(PLAN_TEXT)
+
+    for param, value in (
+        (plan.period.renewal_grace_days, 30),
+        (plan.claims.documents_due_days, 90),
+        (plan.claims.appeal_days, 60),
+        (plan.eligibility.cover_continues_past_age_limit, True),
+    ):
+        assert (param.value, param.confirmed) == (value, False)
