@@ -12,14 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.claims import facts as claim_facts
-from app.claims.models import Claim, ClaimDocument
+from app.claims.models import Claim, ClaimDecision, ClaimDocument, ClaimStatus
 from app.claims.schemas import ClaimIn
 from app.claims.views import visible_claim
 from app.core.policy import Caller
@@ -31,9 +31,13 @@ from app.members.service import visible_member
 from app.plans import DEFAULT_PLAN_CODE, get_plan
 from app.rules.assessment import OnRecord
 from app.rules.coverage import CoveragePeriod, MemberCover
-from app.rules.facts import ClaimFacts
+from app.rules.decision import ReasonCode
+from app.rules.facts import ClaimFacts, HospitalStay
 from app.rules.plan import Plan
-from app.rules.vocabulary import HOSPITAL_ALLOWANCE
+from app.rules.vocabulary import CRITICAL_ILLNESS_MEDICAL, HOSPITAL_ALLOWANCE
+
+# The benefits paid on a hospital stay.
+STAY_BENEFITS = (HOSPITAL_ALLOWANCE, CRITICAL_ILLNESS_MEDICAL)
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,10 @@ async def _load(
         tuple(CoveragePeriod(p.starts_on, p.ends_on, p.continues_previous) for p in periods),
         member.died_on,
     )
+    if isinstance(facts.facts, HospitalStay) and await _stay_refused_for_waiting(
+        session, member.id, facts.facts.admitted_on
+    ):
+        on_record = replace(on_record, stay_refused_for_waiting=True)
     return ClaimContext(
         facts=facts,
         member=member,
@@ -191,6 +199,27 @@ def _plan_on(periods: list[CoveragePeriodRecord], day: date) -> Plan:
     plan = get_plan(period.plan_code if period else DEFAULT_PLAN_CODE)
     assert plan is not None, "a period's plan is always shipped"
     return plan
+
+
+async def _stay_refused_for_waiting(
+    session: AsyncSession, member_id: uuid.UUID, admitted_on: date
+) -> bool:
+    """Whether a claim of the member for a stay admitted that day (any benefit paid on hospital
+    stays) was refused for the waiting period."""
+    rows = await session.execute(
+        select(Claim.facts, ClaimDecision.reasons)
+        .join(ClaimDecision, ClaimDecision.claim_id == Claim.id)
+        .where(
+            Claim.member_id == member_id,
+            Claim.benefit.in_(STAY_BENEFITS),
+            Claim.status == ClaimStatus.REJECTED.value,
+        )
+    )
+    return any(
+        facts.get("admitted_on") == admitted_on.isoformat()
+        and any(r.get("code") == ReasonCode.WAITING_PERIOD.value for r in reasons)
+        for facts, reasons in rows
+    )
 
 
 async def _holds_key(session: AsyncSession, key: str) -> bool:

@@ -97,7 +97,8 @@ async def record_filed(
             action="filed",
             client_id=caller.client_id,
             to_status=None if outlook.final else outlook.status.value,
-            details={"benefit": claim.benefit, "member_id": str(claim.member_id)},
+            details={"benefit": claim.benefit, "member_id": str(claim.member_id)}
+            | ({"review_because": outlook.review_because} if outlook.review_because else {}),
         ),
     )
     decided = Recorded()

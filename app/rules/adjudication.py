@@ -134,6 +134,7 @@ def decide(
         usage,
         continuous_cover_until(cover.periods, period),
         frozenset().union(*(u.hospital_dates for u in usage_by_period.values())),
+        cover.died_on,
     )
     assessment = CALCULATORS[claim.benefit](context, claim.facts)
     _apply_ceiling(plan, usage, assessment)

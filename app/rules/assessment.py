@@ -14,12 +14,12 @@ from datetime import date
 from enum import StrEnum
 
 from app.rules.adjudication import decide
-from app.rules.coverage import MemberCover
+from app.rules.coverage import MemberCover, period_on, waiting_last_day
 from app.rules.decision import Decision, Line, LineKind, Outcome, Reason, ReasonCode, Usage
 from app.rules.facts import ClaimFacts
 from app.rules.money import yuan
 from app.rules.plan import Plan
-from app.rules.vocabulary import DEATH_BENEFITS
+from app.rules.vocabulary import ACCIDENT, DEATH_BENEFITS, HOSPITAL_ALLOWANCE, ILLNESS
 
 
 class Standing(StrEnum):
@@ -41,6 +41,9 @@ class OnRecord:
     duplicate: bool = False
     # The kind and day another claim of the member gave the same event reference.
     event: tuple[str, date] | None = None
+    # Another claim for the same hospital stay (same admission day) was refused for the
+    # waiting period.
+    stay_refused_for_waiting: bool = False
 
 
 class EventMismatch(ValueError):
@@ -59,6 +62,8 @@ class Outlook:
     status: Standing
     decision: Decision
     missing_documents: tuple[str, ...]
+    # Why a claim the engine would pay goes to an examiner all the same, if it does.
+    review_because: str | None = None
 
     @property
     def final(self) -> bool:
@@ -94,6 +99,27 @@ def decide_on_record(
     return decide(plan, claim, cover, usage_by_period)
 
 
+def suspected_relabel(
+    plan: Plan, claim: ClaimFacts, cover: MemberCover, on_record: OnRecord
+) -> str | None:
+    """Why a hospital stay the engine would pay must be judged by an examiner, or None.
+
+    Illness waits (30 days from a first enrolment), accidents do not: an illness stay
+    refiled as an accident, inside the illness waiting period or after a claim for the same stay
+    was refused for it, would otherwise be paid on the filer's word."""
+    if claim.benefit != HOSPITAL_ALLOWANCE:
+        return None
+    if on_record.stay_refused_for_waiting:
+        return "stay_refused_for_waiting_period"
+    if claim.event.kind != ACCIDENT:
+        return None
+    period = period_on(cover.periods, claim.event.occurred_on)
+    last = waiting_last_day(plan, period, ILLNESS) if period is not None else None
+    if last is not None and claim.event.occurred_on <= last:
+        return "accident_inside_illness_waiting_period"
+    return None
+
+
 def refused_on_cover(decision: Decision) -> bool:
     """Refused before any amount was worked out: no cover, waiting period, deadline, death."""
     return not decision.approved and not any(line.kind is LineKind.GROSS for line in decision.lines)
@@ -111,7 +137,9 @@ def assess(
     A refusal on cover (no cover, waiting period, deadline, death) is final at once: no
     document or judgment changes it. A benefit the plan marks for review is otherwise decided
     only by an examiner; any other benefit is decided by the engine once its documents are in.
-    A claim that repeats a pending or approved one is refused `duplicate_claim`. Raises
+    A hospital stay that may be an illness relabelled as an accident goes to an examiner too
+    (`suspected_relabel`). A claim that repeats a pending or approved one is refused
+    `duplicate_claim`. Raises
     `EventMismatch` for an event the records know otherwise.
     """
     if on_record.event is not None and on_record.event != (
@@ -130,12 +158,14 @@ def assess(
             "a pending or approved claim has this member, benefit, event and facts",
         )
         return Outlook(Standing.REJECTED, duplicate, missing)
-    if refused_on_cover(decision) or (not decision.approved and not terms.requires_review.value):
+    because = suspected_relabel(plan, claim, cover, on_record) if decision.approved else None
+    review = terms.requires_review.value or because is not None
+    if refused_on_cover(decision) or (not decision.approved and not review):
         status = Standing.REJECTED
     elif missing:
         status = Standing.PENDING_DOCUMENTS
-    elif terms.requires_review.value:
+    elif review:
         status = Standing.PENDING_REVIEW
     else:
         status = Standing.APPROVED
-    return Outlook(status, decision, missing)
+    return Outlook(status, decision, missing, because)

@@ -22,6 +22,8 @@ class BenefitContext:
     usage: Usage
     cover_until: date  # last day of cover without a gap from `period` on (renewals continue it)
     paid_hospital_dates: frozenset[date] = frozenset()  # in every period, not only this one
+    # The member's date of death, when recorded: no day of a stay after it counts.
+    died_on: date | None = None
 
     def rule(self, param: str) -> str:
         """The plan key behind a number, cited on the line it produced."""

@@ -3,7 +3,8 @@
 Hospital days are the nights of the stay (discharge date minus admission date) or, if the plan
 says `inclusive`, every calendar day from admission to discharge. Days outside cover do not count:
 before the period started, or after cover ended (a continuous renewal continues it) beyond
-`max_days_after_period_end`. A day already paid is never paid again, whichever claim it came in.
+`max_days_after_period_end`. No day after a recorded date of death counts, whatever the
+discharge date says. A day already paid is never paid again, whichever claim it came in.
 A deductible is taken from each stay; at most `max_days_per_period` days are paid in a period.
 """
 
@@ -34,7 +35,8 @@ def hospital_allowance(context: BenefitContext, facts: Facts) -> Assessment:
     covered_until = context.cover_until + timedelta(
         days=terms.int_param("max_days_after_period_end")
     )
-    counted = [d for d in stay if period.starts_on <= d <= covered_until]
+    in_cover = [d for d in stay if period.starts_on <= d <= covered_until]
+    counted = [d for d in in_cover if context.died_on is None or d <= context.died_on]
     new = [d for d in counted if d not in context.paid_hospital_dates]
     result.basis(
         "hospital_days",
@@ -44,13 +46,19 @@ def hospital_allowance(context: BenefitContext, facts: Facts) -> Assessment:
     )
     result.basis("daily_rate", f"{yuan(rate)} a day", rate, context.rule("daily_rate_fen"))
     result.gross(len(stay) * rate, f"{len(stay)} day(s) x {yuan(rate)}")
-    if len(counted) < len(stay):
+    if len(in_cover) < len(stay):
         result.reduce_to(
-            len(counted) * rate,
+            len(in_cover) * rate,
             "days_outside_cover",
-            f"{len(stay) - len(counted)} day(s) outside cover "
+            f"{len(stay) - len(in_cover)} day(s) outside cover "
             f"({period.starts_on}..{covered_until})",
             context.rule("max_days_after_period_end"),
+        )
+    if len(counted) < len(in_cover):
+        result.reduce_to(
+            len(counted) * rate,
+            "days_after_death",
+            f"{len(in_cover) - len(counted)} day(s) after the date of death ({context.died_on})",
         )
     if len(new) < len(counted):
         result.reduce_to(
