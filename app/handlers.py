@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from app.batches.chunks import CHUNK_JOB, run_chunk_job
 from app.batches.invoices import ACTIVATION_JOB, InvoicePayment, run_activation_job
+from app.claims.expiry import expire_overdue_claims
 from app.core.runtime import Runtime
 from app.coverage.endings import sweep_ended_periods
 from app.idempotency.service import purge_older_than
@@ -45,6 +46,7 @@ async def purge_idempotency_keys(runtime: Runtime) -> int:
 PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("coverage_endings", 300.0, sweep_ended_periods),
     Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
+    Periodic("claims_expiry", 3600.0, expire_overdue_claims),
     Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),
 )
 

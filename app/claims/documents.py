@@ -33,7 +33,7 @@ async def add_documents(
         )
     from_status = await recording.record_documents(session, claim, given, held, outlook, caller)
     if loaded is not None and outlook is not None and outlook.final:
-        verdict = recording.Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE)
+        verdict = recording.Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE, today)
         await recording.record_decision(session, loaded, claim, verdict, caller, from_status)
     await session.flush()
     return await claim_out(session, claim)

@@ -5,9 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.claims import documents, filing, review, views
+from app.claims import appeals, documents, filing, review, views, withdrawal
 from app.claims.models import ClaimStatus
 from app.claims.schemas import (
+    AppealIn,
     Benefit,
     ClaimIn,
     ClaimOut,
@@ -137,3 +138,41 @@ async def review_claim(
     clock: ClockDep,
 ) -> ClaimOut:
     return await review.review(session, caller, claim_id, body, clock.today())
+
+
+@router.post(
+    "/{claim_id}/withdraw",
+    response_model=ClaimOut,
+    responses=problems(404, 409),
+    summary="Withdraw a pending claim (its filer)",
+    description="A claim waiting for documents or for review becomes `withdrawn`: nothing is "
+    "paid or counted, and the same facts may be filed again. 409 `claim_not_pending` once "
+    "it is decided, withdrawn or expired.",
+)
+async def withdraw_claim(
+    claim_id: uuid.UUID,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_WITHDRAW)],
+    session: SessionDep,
+) -> ClaimOut:
+    return await withdrawal.withdraw(session, caller, claim_id)
+
+
+@router.post(
+    "/{claim_id}/appeal",
+    response_model=ClaimOut,
+    responses=problems(404, 409),
+    summary="Appeal a refusal, once (its filer)",
+    description="Within the plan's `claims.appeal_days` of the refusal the claim goes back to "
+    "`pending_review` for an examiner, with the refusal under `appeal.first_decision`; the "
+    "examiner's decision (`POST /v1/claims/{id}/review`) is final. 409 `claim_not_rejected`, "
+    "`appeal_used`, `appeal_window_closed`, or `duplicate_claim` when the same facts were "
+    "filed again and are pending or approved.",
+)
+async def appeal_claim(
+    claim_id: uuid.UUID,
+    body: AppealIn,
+    caller: Annotated[Caller, Authorized(Action.CLAIMS_APPEAL)],
+    session: SessionDep,
+    clock: ClockDep,
+) -> ClaimOut:
+    return await appeals.appeal(session, caller, claim_id, body, clock.now(), clock.today())

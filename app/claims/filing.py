@@ -53,6 +53,7 @@ async def file(
         id=uuid.uuid4(),
         member_id=loaded.member.id,
         plan_code=loaded.plan.code,
+        plan_version=loaded.plan.version,
         benefit=body.benefit,
         event_kind=body.event.kind,
         event_occurred_on=body.event.occurred_on,

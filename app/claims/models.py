@@ -32,9 +32,14 @@ class ClaimStatus(StrEnum):
     PENDING_REVIEW = "pending_review"
     APPROVED = "approved"
     REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # by its filer, while pending
+    EXPIRED = "expired"  # left waiting for documents past the plan's documents_due_days
 
 
 PENDING = (ClaimStatus.PENDING_DOCUMENTS, ClaimStatus.PENDING_REVIEW)
+
+# A first decision, and the decision on the claim's one appeal.
+FIRST_DECISION, ON_APPEAL = 1, 2
 
 
 class DecidedBy(StrEnum):
@@ -61,6 +66,8 @@ class Claim(UUIDPrimaryKey, CreatedAt, Base):
 
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     plan_code: Mapped[str] = mapped_column(String(64))
+    # The plan version it is decided by: that of the period its event falls in.
+    plan_version: Mapped[str | None] = mapped_column(String(32))
     benefit: Mapped[str] = mapped_column(String(32))
     event_kind: Mapped[str] = mapped_column(String(16))
     event_occurred_on: Mapped[date]
@@ -81,6 +88,9 @@ class Claim(UUIDPrimaryKey, CreatedAt, Base):
     payee_account_kind: Mapped[str | None] = mapped_column(String(8))
     payee_account_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
     payee_account_masked: Mapped[str | None] = mapped_column(String(64))
+    # The filer's one appeal of a refusal: when, and on what grounds.
+    appealed_at: Mapped[datetime | None]
+    appeal_grounds: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None]
 
 
@@ -99,16 +109,23 @@ class ClaimDocument(UUIDPrimaryKey, CreatedAt, Base):
 
 
 class ClaimDecision(UUIDPrimaryKey, CreatedAt, Base):
-    """The final decision on a claim, as the rules core explained it. Written once."""
+    """A final decision on a claim, as the rules core explained it. Written once: a claim has
+    its first decision and, if that refusal was appealed, the decision on appeal (`round` 2)."""
 
     __tablename__ = "claim_decisions"
     __table_args__ = (
+        UniqueConstraint("claim_id", "round"),
+        CheckConstraint("round IN (1, 2)", name="round"),
         CheckConstraint("outcome IN ('approved', 'rejected')", name="outcome"),
         CheckConstraint("payable_fen >= 0", name="payable_not_negative"),
         CheckConstraint(f"decided_by IN ({sql_values(DecidedBy)})", name="decided_by"),
     )
 
-    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"), unique=True)
+    claim_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("claims.id"))
+    round: Mapped[int] = mapped_column(server_default="1")
+    # The Shanghai day of the decision, by the service's clock (an appeal's window counts from
+    # it).
+    decided_on: Mapped[date | None]
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
     plan_code: Mapped[str] = mapped_column(String(64))
     plan_version: Mapped[str] = mapped_column(String(32))

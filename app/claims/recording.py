@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit.service import Change, record
 from app.claims.context import ClaimContext
 from app.claims.models import (
+    FIRST_DECISION,
+    ON_APPEAL,
     Claim,
     ClaimDecision,
     ClaimDocument,
@@ -47,6 +49,8 @@ class Verdict:
     # The facts decided on, as stored: as filed, or as an examiner judged them.
     facts: dict[str, Any]
     decided_by: DecidedBy
+    # The Shanghai day it was decided, by the service's clock.
+    decided_on: date
     note: str | None = None
     # A death the decision accepts even if it pays nothing (the disability already paid may
     # leave nothing): it ends the member's cover from the next day.
@@ -103,11 +107,40 @@ async def record_filed(
     )
     decided = Recorded()
     if outlook.final:
-        verdict = Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE)
+        verdict = Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE, claim.filed_on)
         decided = await record_decision(session, context, claim, verdict, caller, None)
     await session.flush()
     after_commit(session, CLAIMS_FILED.labels(claim.benefit, claim.status).inc)
     return Recorded(documents, decided.decision, decided.payout)
+
+
+def record_step(
+    session: AsyncSession,
+    claim: Claim,
+    action: str,
+    to_status: ClaimStatus,
+    caller: Caller | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A step of a claim's life that decides nothing (withdrawn, expired, appealed): its new
+    status, and the entry on its history."""
+    from_status = claim.status
+    claim.status = to_status.value
+    claim.updated_at = utc_now()
+    if to_status is not ClaimStatus.PENDING_REVIEW:
+        claim.dedup_key = None  # a claim no longer open does not block filing the facts again
+    record(
+        session,
+        Change(
+            entity="claim",
+            entity_id=claim.id,
+            action=action,
+            client_id=caller.client_id if caller else None,
+            from_status=from_status,
+            to_status=claim.status,
+            details=details,
+        ),
+    )
 
 
 async def record_documents(
@@ -148,8 +181,8 @@ async def record_decision(
     caller: Caller,
     from_status: str | None,
 ) -> Recorded:
-    """A final decision; an approval also consumes usage and owes a payout. `claim` must
-    already be in the session."""
+    """A final decision (or the decision on appeal); an approval also consumes usage and owes
+    a payout. `claim` must already be in the session."""
     decision = verdict.decision
     period_id = context.period_ids[decision.period_starts_on] if decision.period_starts_on else None
     payout = None
@@ -239,6 +272,8 @@ def _decision_row(
     decision = verdict.decision
     return ClaimDecision(
         claim_id=claim.id,
+        round=ON_APPEAL if claim.appealed_at is not None else FIRST_DECISION,
+        decided_on=verdict.decided_on,
         member_id=claim.member_id,
         plan_code=decision.plan_code,
         plan_version=decision.plan_version,

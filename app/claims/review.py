@@ -35,7 +35,7 @@ async def review(
         )
     loaded = await context.for_stored(session, claim, set(), today)
     verdict = (
-        _refuse(loaded, claim, body)
+        _refuse(loaded, claim, body, today)
         if body.decision == "reject"
         else _approve(loaded, claim, body, today)
     )
@@ -44,7 +44,7 @@ async def review(
     return await claim_out(session, claim)
 
 
-def _refuse(loaded: ClaimContext, claim: Claim, body: ReviewIn) -> recording.Verdict:
+def _refuse(loaded: ClaimContext, claim: Claim, body: ReviewIn, today: date) -> recording.Verdict:
     if body.reason is None:
         raise Unprocessable(
             "a refusal needs a reason",
@@ -59,7 +59,7 @@ def _refuse(loaded: ClaimContext, claim: Claim, body: ReviewIn) -> recording.Ver
             ],
         )
     decision = refusal(loaded.plan, claim.benefit, ReasonCode.REJECTED_ON_REVIEW, body.reason)
-    return recording.Verdict(decision, claim.facts, DecidedBy.EXAMINER, note=body.reason)
+    return recording.Verdict(decision, claim.facts, DecidedBy.EXAMINER, today, note=body.reason)
 
 
 def _approve(loaded: ClaimContext, claim: Claim, body: ReviewIn, today: date) -> recording.Verdict:
@@ -72,5 +72,5 @@ def _approve(loaded: ClaimContext, claim: Claim, body: ReviewIn, today: date) ->
     if isinstance(facts.facts, DeathFacts) and not refused_on_cover(decision):
         death_on = facts.facts.died_on  # accepted, even if nothing is left to pay
     return recording.Verdict(
-        decision, claim_facts.stored(judged), DecidedBy.EXAMINER, body.reason, death_on
+        decision, claim_facts.stored(judged), DecidedBy.EXAMINER, today, body.reason, death_on
     )

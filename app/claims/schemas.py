@@ -133,6 +133,12 @@ class ReviewIn(RequestModel):
     reason: Text | None = Field(default=None, min_length=1, max_length=2000)
 
 
+class AppealIn(RequestModel):
+    """The filer's grounds for asking an examiner to decide a refused claim again."""
+
+    grounds: Text = Field(min_length=1, max_length=2000)
+
+
 class LineOut(BaseModel):
     kind: Literal["basis", "gross", "reduction", "payable"]
     code: str
@@ -187,6 +193,12 @@ class HistoryEntry(BaseModel):
     to_status: str | None
 
 
+class AppealOut(BaseModel):
+    appealed_at: datetime
+    grounds: str
+    first_decision: DecisionOut = Field(description="The refusal that was appealed.")
+
+
 class ClaimOut(BaseModel):
     id: uuid.UUID
     member_id: uuid.UUID
@@ -202,7 +214,11 @@ class ClaimOut(BaseModel):
     )
     documents: list[DocumentOut]
     decision: DecisionOut | None = Field(
-        description="The final decision; null while the claim waits for documents or review."
+        description="The final decision (on an appealed claim: the decision on appeal); null "
+        "while the claim waits for documents or review, or was withdrawn or expired."
+    )
+    appeal: AppealOut | None = Field(
+        default=None, description="The claim's one appeal, with the refusal it appealed."
     )
     payout: PayoutOut | None
     history: list[HistoryEntry] | None = Field(

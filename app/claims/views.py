@@ -15,8 +15,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.audit.models import AuditEvent
 from app.claims.models import (
+    FIRST_DECISION,
     Claim,
     ClaimDecision,
     ClaimDocument,
@@ -24,6 +26,7 @@ from app.claims.models import (
     DecidedBy,
 )
 from app.claims.schemas import (
+    AppealOut,
     ClaimOut,
     ClaimsPage,
     DecisionOut,
@@ -37,8 +40,8 @@ from app.claims.schemas import (
 from app.core.errors import BadRequest, NotFound
 from app.core.policy import Caller, Role
 from app.payouts.models import PayeeKind, Payout, PayoutStatus
-from app.plans import get_plan
 from app.rules.decision import Decision
+from app.rules.plan import Plan
 
 
 def _filer_condition(caller: Caller) -> ColumnElement[bool] | None:
@@ -104,11 +107,20 @@ def _stored_decision_out(row: ClaimDecision) -> DecisionOut:
     )
 
 
+def plan_of(claim: Claim) -> Plan:
+    """The plan version a filed claim is decided by (that of the period its event falls in,
+    kept on the claim); a claim filed before versions were kept: the one in force on the day
+    of its event, else the latest."""
+    if claim.plan_version is not None:
+        return plans.of_record(claim.plan_code, claim.plan_version)
+    plan = plans.in_force(claim.plan_code, claim.event_occurred_on)
+    return plan or plans.versions(claim.plan_code)[-1]
+
+
 def _missing(claim: Claim, documents: list[ClaimDocument]) -> list[str]:
     if claim.status != ClaimStatus.PENDING_DOCUMENTS:
         return []
-    plan = get_plan(claim.plan_code)
-    assert plan is not None
+    plan = plan_of(claim)
     given = {d.type for d in documents}
     return [t for t in plan.benefit(claim.benefit).required_documents.value if t not in given]
 
@@ -129,12 +141,17 @@ async def claims_out(
         )
     ).all():
         documents[doc.claim_id].append(doc)
-    decisions = {
-        d.claim_id: d
-        for d in (
-            await session.scalars(select(ClaimDecision).where(ClaimDecision.claim_id.in_(ids)))
-        ).all()
-    }
+    decisions: dict[uuid.UUID, ClaimDecision] = {}
+    first_decisions: dict[uuid.UUID, ClaimDecision] = {}
+    for d in (
+        await session.scalars(
+            select(ClaimDecision)
+            .where(ClaimDecision.claim_id.in_(ids))
+            .order_by(ClaimDecision.round)
+        )
+    ).all():
+        decisions[d.claim_id] = d  # the latest: on appeal, if there is one
+        first_decisions.setdefault(d.claim_id, d)
     payouts = {
         p.claim_id: p
         for p in (await session.scalars(select(Payout).where(Payout.claim_id.in_(ids)))).all()
@@ -167,6 +184,7 @@ async def claims_out(
                 decisions.get(claim.id),
                 payouts.get(claim.id),
                 history=histories.get(claim.id, []) if history else None,
+                first_decision=first_decisions.get(claim.id),
             )
         )
     return result
@@ -194,7 +212,17 @@ def claim_view(
     payout: Payout | None,
     *,
     history: list[HistoryEntry] | None = None,
+    first_decision: ClaimDecision | None = None,
 ) -> ClaimOut:
+    appeal = None
+    if claim.appealed_at is not None and first_decision is not None:
+        appeal = AppealOut(
+            appealed_at=claim.appealed_at,
+            grounds=claim.appeal_grounds or "",
+            first_decision=_stored_decision_out(first_decision),
+        )
+        if decision is not None and decision.round == FIRST_DECISION:
+            decision = None  # the refusal under appeal is shown as the appeal's, not as final
     return ClaimOut(
         id=claim.id,
         member_id=claim.member_id,
@@ -212,6 +240,7 @@ def claim_view(
         missing_documents=_missing(claim, documents),
         documents=[DocumentOut.model_validate(d) for d in documents],
         decision=_stored_decision_out(decision) if decision else None,
+        appeal=appeal,
         payout=payout_out(payout, claim) if payout else None,
         history=history,
     )

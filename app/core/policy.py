@@ -45,6 +45,8 @@ class Action(StrEnum):
     CLAIMS_READ = "claims.read"
     CLAIMS_QUOTE = "claims.quote"
     CLAIMS_REVIEW = "claims.review"
+    CLAIMS_WITHDRAW = "claims.withdraw"
+    CLAIMS_APPEAL = "claims.appeal"
     PLATFORM_COVERAGE = "platform.coverage"
     PLATFORM_WEBHOOKS = "platform.webhooks"
     REPORTS_READ = "reports.read"
@@ -77,6 +79,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CLAIMS_READ: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.CLAIMS_QUOTE: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.CLAIMS_REVIEW: frozenset({Role.EXAMINER}),
+    # The filer's own steps (an examiner only on a claim it filed itself).
+    Action.CLAIMS_WITHDRAW: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
+    Action.CLAIMS_APPEAL: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.PLATFORM_COVERAGE: frozenset({Role.PLATFORM}),
     Action.PLATFORM_WEBHOOKS: frozenset({Role.PLATFORM}),
     Action.REPORTS_READ: frozenset({Role.EXAMINER}),

@@ -26,6 +26,9 @@ CONTRACT = {
     Action.CLAIMS_READ: {C, U, E},
     Action.CLAIMS_QUOTE: {C, U, E},
     Action.CLAIMS_REVIEW: {E},
+    # Section 9: the filer withdraws or appeals its own claim.
+    Action.CLAIMS_WITHDRAW: {C, U, E},
+    Action.CLAIMS_APPEAL: {C, U, E},
     Action.PLATFORM_COVERAGE: {P},
     Action.PLATFORM_WEBHOOKS: {P},
     Action.REPORTS_READ: {E},

@@ -97,6 +97,12 @@ PLATFORM_CODE = {
 OPS = [
     Op("GET", "/v1/plans", Action.PLANS_READ, at("/v1/plans")),
     Op("GET", "/v1/plans/{plan_code}", Action.PLANS_READ, at(f"/v1/plans/{DEFAULT_PLAN_CODE}")),
+    Op(
+        "GET",
+        "/v1/plans/{plan_code}/versions/{version}",
+        Action.PLANS_READ,
+        at(f"/v1/plans/{DEFAULT_PLAN_CODE}/versions/2026.1"),
+    ),
     Op("GET", "/v1/clients/me", Action.CLIENTS_SELF, at("/v1/clients/me")),
     Op("GET", "/v1/clients", Action.CLIENTS_MANAGE, at("/v1/clients")),
     Op(
@@ -241,6 +247,20 @@ OPS = [
         "/v1/claims/{claim_id}/review",
         Action.CLAIMS_REVIEW,
         at("/v1/claims/{w.app_claim}/review", json={"decision": "reject", "reason": "matrix"}),
+    ),
+    Op(
+        "POST",
+        "/v1/claims/{claim_id}/appeal",
+        Action.CLAIMS_APPEAL,
+        at("/v1/claims/{w.union_claim}/appeal", json={"grounds": "matrix"}),
+        frozenset({"union A"}),
+    ),
+    Op(
+        "POST",
+        "/v1/claims/{claim_id}/withdraw",
+        Action.CLAIMS_WITHDRAW,
+        at("/v1/claims/{w.app_claim}/withdraw"),
+        frozenset({"app A"}),
     ),
     Op(
         "GET",
