@@ -27,6 +27,8 @@ from app.core.url_guard import NulInUrlMiddleware
 from app.handlers import JOB_HANDLERS, PAID_ORDERS, PERIODIC_TASKS
 from app.idempotency.deps import install_idempotency
 from app.jobs.worker import Worker
+from app.plans import install as install_plans
+from app.plans import load as load_plans
 from app.reconciliation.endpoints import PATH as RECONCILIATION_PATH
 from app.tables import import_all_models
 
@@ -45,6 +47,7 @@ Authenticate with `Authorization: Bearer <api key>` (keys come from `mutualaid c
 def create_app(settings: Settings | None = None) -> FastAPI:
     import_all_models()  # foreign keys between features' tables resolve
     settings = settings or get_settings()
+    install_plans(load_plans(settings.plans_dir))  # a bad plan file stops the start
     runtime = Runtime.from_settings(settings)
 
     @asynccontextmanager

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from app.core.config import Settings, with_development_secrets
 from app.core.runtime import Runtime
 from app.demo.cover import CoveredMember, Seed, add_covered_members
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE, in_force
 from app.tables import import_all_models
 from bench import bare
 from bench.harness import Service, free_port, wait_until_serving
@@ -50,7 +50,7 @@ async def seed(service: Service, client_id: str, members: int) -> list[CoveredMe
     )
     import_all_models()  # every mapper known before the first session, as in the service
     runtime = Runtime.from_settings(settings)
-    plan = get_plan(DEFAULT_PLAN_CODE)
+    plan = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
     assert plan is not None
     seeded: list[CoveredMember] = []
     try:

@@ -82,11 +82,11 @@ async def one_application(runtime: Runtime) -> uuid.UUID:
     from app.demo.cover import Seed, add_covered_members
     from app.enrolment.writer import NewApplication, write
     from app.members import service as members
-    from app.plans import DEFAULT_PLAN_CODE, get_plan
+    from app.plans import DEFAULT_PLAN_CODE, in_force
     from app.platforms.schemas import PlatformIn
     from app.platforms.service import add_platform
 
-    plan = get_plan(DEFAULT_PLAN_CODE)
+    plan = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
     assert plan is not None
     cipher = runtime.cipher
     async with runtime.db.writer() as session:

@@ -28,7 +28,7 @@ from app.core.policy import POLICY, Role
 from app.demo.cover import Seed, add_covered_members
 from app.payments import refunds
 from app.payments.models import PaymentOrder
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE, in_force
 from tests.support import enrolment
 from tests.support.payments import add_order
 from tests.support.service import bearer
@@ -87,7 +87,7 @@ async def world(http, db, runtime, api_key) -> World:
             session,
             runtime.cipher,
             Seed(
-                get_plan(DEFAULT_PLAN_CODE),
+                in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1)),
                 date(2026, 1, 1),
                 victim.client.id,
                 "demo-delivery",

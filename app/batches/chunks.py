@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from app import plans
 from app.audit.service import Change, record
 from app.batches.existing import existing_of
 from app.batches.models import BatchChunk, BatchStatus, EnrolmentBatch, RowOutcome
@@ -40,7 +41,6 @@ from app.enrolment.shares import expire_applications
 from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
 from app.members import service as members
-from app.plans import get_plan
 from app.platforms.models import Platform
 from app.rules.plan import Plan
 
@@ -113,8 +113,7 @@ async def _read(runtime: Runtime, batch_id: uuid.UUID, chunk_no: int) -> _Chunk 
             return None
         enabled = (await session.scalars(select(Platform).where(Platform.enabled))).all()
         items = read_chunk(runtime.cipher, str(batch_id), chunk_no, chunk.rows_cipher)
-    plan = get_plan(batch.plan_code)
-    assert plan is not None, "a batch's plan is always shipped"
+    plan = plans.of_record(batch.plan_code, batch.plan_version)
     return _Chunk(batch, plan, items, {p.code: p for p in enabled})
 
 

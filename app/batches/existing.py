@@ -2,7 +2,8 @@
 
 Read twice: once before the platforms are asked (so no one holding a share is verified for
 nothing), and again inside the write transaction (someone may have enrolled meanwhile). The
-share check is the one individual enrolment makes (`app.enrolment.shares`).
+share check is the one individual enrolment makes (`app.enrolment.shares`). A member's row
+renews their latest period, so it must start while the batch's plan version is in force.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import date
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.batches.models import RowOutcome
 from app.batches.outcomes import RowResult
 from app.batches.screening import Candidate
@@ -25,13 +27,16 @@ from app.rules.plan import Plan
 
 @dataclass
 class Existing:
+    plan: Plan
+    applied_on: date
     members: dict[str, Member] = field(default_factory=dict)  # by ID-number hash
     shares: dict[uuid.UUID, Share] = field(default_factory=dict)
     account_owners: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
 
     def refusal(self, candidate: Candidate, id_hash: str, union: str) -> RowResult | None:
         """`duplicate` for a person holding a share (with their member id only for the union's
-        own member), `platform_worker_taken` for another member's platform account."""
+        own member), `plan_not_in_force` for a renewal outside the batch's version,
+        `platform_worker_taken` for another member's platform account."""
         member = self.members.get(id_hash)
         if member is not None and self.shares[member.id].blocker:
             return RowResult(
@@ -41,12 +46,21 @@ class Existing:
                 ["already_enrolled"],
                 member_id=member.id if member.union_org_code == union else None,
             )
+        if member is not None and not self._renews_in_version(member):
+            return RowResult.rejected(candidate.row_number, candidate.ref, ["plan_not_in_force"])
         owner = self.account_owners.get((candidate.platform_code, candidate.platform_worker_id))
         if owner is not None and (member is None or owner != member.id):
             return RowResult.rejected(
                 candidate.row_number, candidate.ref, ["platform_worker_taken"]
             )
         return None
+
+    def _renews_in_version(self, member: Member) -> bool:
+        """The member's renewal, paid on the batch's date, starts while the batch's version is
+        in force (the one a new member's cover starts under)."""
+        latest = self.shares[member.id].latest
+        chosen = plans.book().for_payment_on(self.plan.code, self.applied_on, latest)
+        return chosen is not None and chosen.version == self.plan.version
 
     def stale_applications(self, member_id: uuid.UUID) -> list[uuid.UUID]:
         return self.shares[member_id].stale_applications
@@ -60,7 +74,7 @@ async def existing_of(
     today: date,
 ) -> Existing:
     candidates = list(candidates)
-    found = Existing()
+    found = Existing(plan, today)
     if not candidates:
         return found
     rows = await session.scalars(

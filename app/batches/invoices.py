@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.audit.service import Change, record
 from app.batches.models import BatchStatus, EnrolmentBatch
 from app.core.crypto import PersonalDataCipher
@@ -26,7 +27,6 @@ from app.jobs.worker import Heartbeat
 from app.payments import activation, refunds
 from app.payments.models import OPEN, PaymentOrder, Refund
 from app.payments.purposes import Paid
-from app.plans import get_plan
 from app.rules.plan import Plan
 
 ACTIVATION_JOB = "enrolment_batch.activate"
@@ -182,8 +182,7 @@ async def _owe_refund(session: AsyncSession, batch: EnrolmentBatch) -> None:
             select(PaymentOrder).where(PaymentOrder.batch_id == batch.id).with_for_update()
         )
     ).one()
-    plan = get_plan(batch.plan_code)
-    assert plan is not None
+    plan = plans.of_record(batch.plan_code, batch.plan_version)
     already = await session.scalar(
         select(func.coalesce(func.sum(Refund.amount_fen), 0)).where(
             Refund.payment_order_id == order.id,

@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.audit.service import Change, record
 from app.batches import upload
 from app.batches.chunks import CHUNK_JOB
@@ -28,7 +29,6 @@ from app.core.runtime import Runtime
 from app.jobs import queue
 from app.payments.models import PaymentOrder
 from app.payments.schemas import PaymentOrderOut
-from app.plans import get_plan
 from app.platforms.models import Platform
 from app.rules.plan import Plan
 
@@ -53,10 +53,17 @@ async def submit(
     union = _union_of(caller)
     # Reading 100,000 rows takes a moment of CPU: not on the event loop.
     parsed = await asyncio.to_thread(upload.parse, body, content_type, plan_code)
-    plan = get_plan(parsed.plan_code)
-    if plan is None:
+    if not plans.versions(parsed.plan_code):
         raise Unprocessable(f"no plan {parsed.plan_code!r}", code="plan_unknown")
     today = runtime.clock.today()
+    # One version for the whole batch: the one in force on the first day of cover of a new
+    # member paying today (a renewal row that would start outside it is refused).
+    plan = plans.book().for_payment_on(parsed.plan_code, today)
+    if plan is None:
+        raise Unprocessable(
+            f"no version of {parsed.plan_code!r} is in force when cover would start",
+            code="plan_not_in_force",
+        )
     batch_id = uuid.uuid4()
     chunks = await _cut(runtime, batch_id, parsed, plan, today)
     batch = EnrolmentBatch(

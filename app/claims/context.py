@@ -26,9 +26,10 @@ from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
 from app.coverage.usage import MemberUsage
 from app.coverage.usage import load as load_usage
+from app.coverage.versions import plan_on
 from app.members.models import Member
 from app.members.service import visible_member
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE
 from app.rules.assessment import OnRecord
 from app.rules.coverage import CoveragePeriod, MemberCover
 from app.rules.decision import ReasonCode
@@ -193,12 +194,9 @@ async def _load(
 
 
 def _plan_on(periods: list[CoveragePeriodRecord], day: date) -> Plan:
-    """The plan of the period `day` falls in; else of the latest period; else the default."""
-    period = next((p for p in periods if p.starts_on <= day <= p.ends_on), None)
-    period = period or (periods[-1] if periods else None)
-    plan = get_plan(period.plan_code if period else DEFAULT_PLAN_CODE)
-    assert plan is not None, "a period's plan is always shipped"
-    return plan
+    """The plan version of the period `day` falls in (a period keeps the version it was bought
+    under); else of the latest period; else the default plan's version of that day."""
+    return plan_on(periods, day, DEFAULT_PLAN_CODE)
 
 
 async def _stay_refused_for_waiting(

@@ -19,12 +19,18 @@ T = TypeVar("T")
 
 
 def settings_or_exit() -> Settings:
-    """The settings, or exit 2 with the configuration problem (never a traceback)."""
+    """The settings, with the plan book they name installed; or exit 2 with the configuration
+    problem (never a traceback)."""
+    from app import plans
+    from app.rules.plan import PlanError
+
     try:
-        return get_settings()
-    except ConfigurationError as exc:
+        settings = get_settings()
+        plans.install(plans.load(settings.plans_dir))
+    except (ConfigurationError, PlanError) as exc:
         typer.echo(f"configuration error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    return settings
 
 
 def with_db(work: Callable[[Database], Awaitable[T]]) -> T:

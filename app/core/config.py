@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     )
 
     var_dir: Path = Field(Path("./var"), validation_alias="MUTUALAID_VAR_DIR")
+    # The operator's plan files (`*.toml`), read beside the package's: next year's version is
+    # installed without a release (app.plans).
+    plans_dir: Path | None = Field(None, validation_alias="MUTUALAID_PLANS_DIR")
     log_level: str = Field("INFO", validation_alias="MUTUALAID_LOG_LEVEL")
     db_pool_size: int = Field(10, ge=1, validation_alias="MUTUALAID_DB_POOL_SIZE")
     db_max_overflow: int = Field(10, ge=0, validation_alias="MUTUALAID_DB_MAX_OVERFLOW")

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.core.crypto import PersonalDataCipher
 from app.core.policy import Caller
 from app.coverage.models import CoveragePeriodRecord
@@ -16,14 +17,12 @@ from app.coverage.usage import usage_of_period
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
 from app.members.service import find_by_id_number, visible_member
-from app.plans import get_plan
 from app.rules.id_numbers import normalise
 from app.rules.limits import PER_ACCIDENT, benefit_limit_fen, remaining_fen
 
 
 async def _period_out(session: AsyncSession, row: CoveragePeriodRecord, today: date) -> PeriodOut:
-    plan = get_plan(row.plan_code)
-    assert plan is not None
+    plan = plans.of_record(row.plan_code, row.plan_version)
     usage = await usage_of_period(session, row.id)
     status = "upcoming" if today < row.starts_on else "ended" if today > row.ends_on else "active"
     return PeriodOut(

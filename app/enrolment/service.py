@@ -1,7 +1,9 @@
 """Individual enrolment (the government-app path of design section 5).
 
-1. Checks that need no outside call: plan, consent, the rules core's eligibility (ID number, age,
-   city, work type, known platform), and whether the member already holds a share.
+1. Checks that need no outside call: plan, consent, the plan version in force on the first day
+   cover could start (tomorrow, or the day after the current period for a renewal), the rules
+   core's eligibility under that version (ID number, age, city, work type, known platform), and
+   whether the member already holds a share.
 2. The platform's own API confirms the work, outside any write transaction (on SQLite a write
    transaction holds the whole database, and a platform may take seconds to answer).
 3. One write transaction: member (created, or its missing union details filled), enrolment,
@@ -22,6 +24,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.audit.service import Change, record
 from app.core.clock import utc_now
 from app.core.errors import Conflict, NotFound, Unprocessable
@@ -30,12 +33,11 @@ from app.core.runtime import Runtime
 from app.enrolment import writer
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut
-from app.enrolment.shares import expire_applications, share_of
+from app.enrolment.shares import expire_applications, latest_period, share_of
 from app.enrolment.writer import NewApplication, NewMember
 from app.members import service as members
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
-from app.plans import get_plan
 from app.platforms import service as platforms
 from app.platforms.models import Platform
 from app.platforms.verification import (
@@ -86,16 +88,17 @@ def refused(failures: list[Failure]) -> Unprocessable:
 async def apply(
     runtime: Runtime, session: AsyncSession, caller: Caller, body: EnrolmentIn
 ) -> EnrolmentOut:
-    plan = get_plan(body.plan_code)
-    if plan is None:
+    if not plans.versions(body.plan_code):
         raise Unprocessable(f"no plan {body.plan_code!r}", code="plan_unknown")
     if not body.consent.sensitive_personal_data:
         raise Unprocessable(
             "separate consent to process sensitive personal data is required",
             code="consent_required",
         )
-    application = _Application(body, plan, normalise(body.id_number), runtime.clock.today())
-    endpoint = await _check_without_platform(runtime, application)
+    application, endpoint = await _check_without_platform(
+        runtime, body, normalise(body.id_number), runtime.clock.today()
+    )
+    plan = application.plan
     if not plan.eligibility.platform_verification_required.value:
         checks = [
             Check(code="eligibility", passed=True),
@@ -139,15 +142,25 @@ class _Application:
         return replace(self, status=status, checks=tuple(checks))
 
 
-async def _check_without_platform(runtime: Runtime, application: _Application) -> PlatformEndpoint:
-    """Every check that needs no outside call (eligibility, an existing share), in a read
-    transaction; the platform's endpoint to verify the work with."""
-    body, plan, today = application.body, application.plan, application.today
+async def _check_without_platform(
+    runtime: Runtime, body: EnrolmentIn, id_number: str, today: date
+) -> tuple[_Application, PlatformEndpoint]:
+    """Every check that needs no outside call (the version, eligibility, an existing share), in
+    a read transaction; the application under its version, and the platform's endpoint to
+    verify the work with."""
     async with runtime.db.reader() as reader:
+        existing = await members.find_by_id_number(reader, runtime.cipher, id_number)
+        latest = await latest_period(reader, existing.id) if existing is not None else None
+        plan = plans.book().for_payment_on(body.plan_code, today, latest)
+        if plan is None:
+            raise Unprocessable(
+                f"no version of {body.plan_code!r} is in force when cover would start",
+                code="plan_not_in_force",
+            )
         platform = await reader.get(Platform, body.platform_code)
         known = platform is not None and platform.enabled
         work_city = body.work_city or DEFAULT_WORK_CITY
-        applicant = Applicant(application.id_number, work_city, body.work_type, known)
+        applicant = Applicant(id_number, work_city, body.work_type, known)
         failures = check_applicant(plan, applicant, today)
         if known and body.work_type not in (platform.work_types if platform else []):
             failures.append(
@@ -159,12 +172,12 @@ async def _check_without_platform(runtime: Runtime, application: _Application) -
         if failures:
             raise refused(failures)
         assert platform is not None
-        existing = await members.find_by_id_number(reader, runtime.cipher, application.id_number)
         if existing is not None:
             share = await share_of(reader, plan, existing.id, today)
             if share.blocker:
                 raise Conflict(share.blocker, code="already_enrolled")
-        return platforms.endpoint(platform, runtime.cipher)
+        application = _Application(body, plan, id_number, today)
+        return application, platforms.endpoint(platform, runtime.cipher)
 
 
 @asynccontextmanager

@@ -30,6 +30,8 @@ class Share:
     blocker: str | None = None
     # Open applications left unpaid past the plan's validity, to expire with the new one.
     stale_applications: list[uuid.UUID] = field(default_factory=list)
+    # The member's period that ends last: a new application renews it.
+    latest: CoveragePeriod | None = None
 
 
 async def shares_of(
@@ -56,6 +58,7 @@ async def shares_of(
         member_id: Share(
             share_blocker(plan, [a for _, a in open_], periods[member_id], today),
             [e for e, a in open_ if application_expired(plan, a, today)],
+            max(periods[member_id], key=lambda p: p.ends_on, default=None),
         )
         for member_id, open_ in applications.items()
     }
@@ -63,6 +66,21 @@ async def shares_of(
 
 async def share_of(session: AsyncSession, plan: Plan, member_id: uuid.UUID, today: date) -> Share:
     return (await shares_of(session, plan, [member_id], today))[member_id]
+
+
+async def latest_period(session: AsyncSession, member_id: uuid.UUID) -> CoveragePeriod | None:
+    """The member's period that ends last (a new application renews it), or None."""
+    row = (
+        await session.scalars(
+            select(CoveragePeriodRecord)
+            .where(CoveragePeriodRecord.member_id == member_id)
+            .order_by(CoveragePeriodRecord.ends_on.desc())
+            .limit(1)
+        )
+    ).first()
+    return (
+        None if row is None else CoveragePeriod(row.starts_on, row.ends_on, row.continues_previous)
+    )
 
 
 async def expire_applications(

@@ -15,14 +15,14 @@ from datetime import date
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app import plans
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member, PlatformWorker
 from app.partners.schemas import WorkerCoverage
-from app.plans import get_plan
 from app.rules.coverage import CoveragePeriod, MemberCover, in_force_or_next
 
 
-def _query(*, many: bool) -> Select[str, date | None, str, date, date]:
+def _query(*, many: bool) -> Select[str, date | None, str, str, date, date]:
     which = (
         PlatformWorker.platform_worker_id.in_(bindparam("worker_ids", expanding=True))
         if many
@@ -33,6 +33,7 @@ def _query(*, many: bool) -> Select[str, date | None, str, date, date]:
             PlatformWorker.platform_worker_id,
             Member.died_on,
             CoveragePeriodRecord.plan_code,
+            CoveragePeriodRecord.plan_version,
             CoveragePeriodRecord.starts_on,
             CoveragePeriodRecord.ends_on,
         )
@@ -77,11 +78,11 @@ async def workers_coverage(
             _MANY, {"platform_code": platform_code, "worker_ids": list(wanted), "today": today}
         )
     died: dict[str, date | None] = {}
-    periods: dict[str, dict[CoveragePeriod, str]] = defaultdict(dict)
-    for worker_id, died_on, plan_code, starts_on, ends_on in rows:
+    periods: dict[str, dict[CoveragePeriod, tuple[str, str]]] = defaultdict(dict)
+    for worker_id, died_on, plan_code, plan_version, starts_on, ends_on in rows:
         died[worker_id] = died_on
         if plan_code is not None:
-            periods[worker_id][CoveragePeriod(starts_on, ends_on)] = plan_code
+            periods[worker_id][CoveragePeriod(starts_on, ends_on)] = (plan_code, plan_version)
     answers = {
         worker_id: _answer(worker_id, died[worker_id], periods[worker_id], today)
         for worker_id in died
@@ -90,23 +91,26 @@ async def workers_coverage(
 
 
 def _answer(
-    worker_id: str, died_on: date | None, plans: dict[CoveragePeriod, str], today: date
+    worker_id: str,
+    died_on: date | None,
+    versions: dict[CoveragePeriod, tuple[str, str]],
+    today: date,
 ) -> WorkerCoverage:
-    if not plans:
+    if not versions:
         return _uncovered(worker_id)
     death_ends_cover = all(
-        (plan := get_plan(code)) is not None and plan.claims.death_ends_cover.value
-        for code in set(plans.values())
+        plans.of_record(code, version).claims.death_ends_cover.value
+        for code, version in set(versions.values())
     )
     period = in_force_or_next(
-        MemberCover(tuple(plans), died_on), today, death_ends_cover=death_ends_cover
+        MemberCover(tuple(versions), died_on), today, death_ends_cover=death_ends_cover
     )
     if period is None:
         return _uncovered(worker_id)
     return WorkerCoverage(
         platform_worker_id=worker_id,
         covered=period.covers(today),
-        plan_code=plans[period],
+        plan_code=versions[period][0],
         starts_on=period.starts_on,
         ends_on=period.ends_on,
     )

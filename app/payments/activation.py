@@ -1,10 +1,12 @@
 """Paid enrolments become cover: one for the government app's order, many for a union invoice.
 
 For each enrolment, the rules core computes the period (the Shanghai day after `paid_at`, or
-straight after the current period for a renewal) and checks the age again on its first day: a
-member who is 60 by then gets no cover, and the enrolment becomes `refund_due`. Otherwise the
-contact details the application carried become the member's, the platform account is linked,
-and the period is written. Rows are loaded a chunk at a time and locked in id order.
+straight after the current period for a renewal) under the enrolment's plan version. The period
+must start while that version is in force (a version never sells cover outside its range), and
+the member must still be under the age limit on its first day; otherwise there is no cover and
+the enrolment becomes `refund_due`. Otherwise the contact details the application carried become
+the member's, the platform account is linked, and the period is written with its version. Rows
+are loaded a chunk at a time and locked in id order.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.audit.service import Change, record
 from app.core.clock import shanghai_date
 from app.core.crypto import PersonalDataCipher
@@ -26,7 +29,6 @@ from app.members.models import Member, PlatformWorker
 from app.members.service import ID_NUMBER, apply_contact
 from app.payments.models import PaymentOrder
 from app.payments.schemas import CoverageOut
-from app.plans import get_plan
 from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
 from app.rules.eligibility import check_age
 from app.rules.id_numbers import IdNumber, parse_id_number
@@ -123,8 +125,7 @@ async def _load(
 
 
 async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) -> Started:
-    plan = get_plan(enrolment.plan_code)
-    assert plan is not None, "an enrolment's plan is always shipped"
+    plan = plans.of_record(enrolment.plan_code, enrolment.plan_version)
     member = batch.members[enrolment.member_id]
     paid_on = shanghai_date(batch.paid_at)
     if enrolment.status != EnrolmentStatus.AWAITING_PAYMENT.value or (
@@ -138,6 +139,11 @@ async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) 
         # nothing and goes back.
         return await _refund_due(session, batch, enrolment, "paid_after_death")
     period = period_for_payment(plan, paid_on, batch.latest.get(member.id))
+    in_force = plans.in_force(plan.code, period.starts_on)
+    if in_force is None or in_force.version != plan.version:
+        # Paid so late that cover would start after the version ends (or a renewal that would
+        # start outside it): the version's terms and premium do not apply then.
+        return await _refund_due(session, batch, enrolment, "paid_when_version_not_in_force")
     identity = parse_id_number(batch.cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
     assert isinstance(identity, IdNumber)
     too_old = check_age(plan, identity.birth_date, period.starts_on)

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app import plans
 from app.audit.service import Change, record
 from app.core.clock import Clock, shanghai_date
 from app.core.crypto import PersonalDataCipher
@@ -32,7 +33,6 @@ from app.payments.schemas import (
     PaymentNotificationOut,
     PaymentOrderOut,
 )
-from app.plans import get_plan
 from app.rules.calendar import ONE_DAY
 from app.rules.coverage import application_expired
 
@@ -54,8 +54,7 @@ async def open_order(
         raise Conflict(
             f"an enrolment that is {enrolment.status} cannot be paid", code="enrolment_not_payable"
         )
-    plan = get_plan(enrolment.plan_code)
-    assert plan is not None, "an enrolment's plan is always shipped"
+    plan = plans.of_record(enrolment.plan_code, enrolment.plan_version)
     if application_expired(plan, enrolment.applied_on, today):
         raise Conflict(
             "this application was left unpaid too long; apply again", code="enrolment_expired"

@@ -1,13 +1,15 @@
-"""The plan as clients see it: every parameter as `{value, confirmed}`."""
+"""The plan as clients see it: every parameter as `{value, confirmed}`, and its versions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from app.rules.plan import BenefitTerms, Param, Plan
+from app.rules.plan_book import in_force_on
 
 ParamValue = bool | int | str | date | list[int] | list[str]
 
@@ -52,9 +54,36 @@ class DiseaseOut(BaseModel):
     severities: list[str]
 
 
+class PlanVersionOut(BaseModel):
+    version: str
+    effective_from: date
+    effective_to: date = Field(description="The last day a period can start under this version.")
+    premium_fen: int = Field(description="The premium of one period under this version, in fen.")
+    status: Literal["past", "in_force", "upcoming"] = Field(
+        description="On today's date (the service's clock)."
+    )
+
+    @classmethod
+    def of(cls, plan: Plan, today: date) -> PlanVersionOut:
+        return cls(
+            version=plan.version,
+            effective_from=plan.effective_from.value,
+            effective_to=plan.effective_to.value,
+            premium_fen=plan.premium_fen.value,
+            status="in_force"
+            if in_force_on(plan, today)
+            else "upcoming"
+            if plan.effective_from.value > today
+            else "past",
+        )
+
+
 class PlanOut(BaseModel):
     code: str
-    version: str
+    version: str = Field(
+        description="The version shown: the one in force today (else the next to come, else "
+        "the last) unless one was asked for by name."
+    )
     name: str
     operator: str
     effective_from: ParamOut
@@ -69,9 +98,13 @@ class PlanOut(BaseModel):
     claims: dict[str, ParamOut]
     benefits: list[BenefitOut]
     diseases: list[DiseaseOut] = Field(description="Diseases the critical-illness benefits list.")
+    versions: list[PlanVersionOut] = Field(
+        description="Every version of the plan, oldest first. A period keeps the version it "
+        "started under; a claim is decided by the version of the period its event falls in."
+    )
 
     @classmethod
-    def of(cls, plan: Plan) -> PlanOut:
+    def of(cls, plan: Plan, versions: Sequence[Plan], today: date) -> PlanOut:
         return cls(
             code=plan.code,
             version=plan.version,
@@ -92,6 +125,7 @@ class PlanOut(BaseModel):
                 DiseaseOut(code=d.code, name=d.name, severities=list(d.severities))
                 for d in plan.diseases.values()
             ],
+            versions=[PlanVersionOut.of(v, today) for v in versions],
         )
 
 

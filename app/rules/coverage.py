@@ -112,8 +112,14 @@ def blocking_period(
 
 
 def application_expired(plan: Plan, applied_on: date, today: date) -> bool:
-    """An application left unpaid longer than the plan allows no longer holds a share open."""
-    return today > applied_on + timedelta(days=plan.applications.valid_days.value)
+    """An application left unpaid longer than the plan allows no longer holds a share open; nor
+    one whose version would end before cover paid `today` could start (an application is for
+    one version of the plan, and its cover must start inside that version's range)."""
+    first_day = today + timedelta(days=plan.period.starts_days_after_payment.value)
+    return (
+        today > applied_on + timedelta(days=plan.applications.valid_days.value)
+        or first_day > plan.effective_to.value
+    )
 
 
 def share_blocker(

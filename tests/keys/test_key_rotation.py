@@ -31,7 +31,7 @@ from app.keys.columns import ENCRYPTED, PLAIN_BINARY
 from app.keys.reencrypt import reencrypt
 from app.members.models import Member
 from app.members.service import NAME, PHONE
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE, in_force
 from app.platforms.models import Platform
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform, endpoint
@@ -45,7 +45,7 @@ NEW = b"d" * 32  # the test app's DATA_KEY: after rotation it runs with no retir
 LOOKUP = b"l" * 32  # the test app's LOOKUP_KEY
 OLD_LOOKUP = b"k" * 32
 ID = "11010519491231002X"
-PLAN = get_plan(DEFAULT_PLAN_CODE)
+PLAN = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
 SEEDED_MEMBERS = 3
 
 

@@ -7,9 +7,10 @@ from importlib import resources
 
 import pytest
 
-from app.plans import parse_plan_text, shipped_plans
+from app.plans import parse_plan_text
 from app.rules.plan import PlanError
 from app.rules.vocabulary import BENEFITS
+from tests.support.rules import shanghai_plan
 
 PLAN_TEXT = (resources.files("app.plans") / "shanghai-new-employment-e.toml").read_text("utf-8")
 
@@ -20,7 +21,7 @@ def edited(old: str, new: str) -> str:
 
 
 def test_the_shanghai_plan_states_the_published_numbers_as_confirmed():
-    plan = shipped_plans()["shanghai-new-employment-e"]
+    plan = shanghai_plan()
 
     assert (plan.premium_fen.value, plan.premium_fen.confirmed) == (7200, True)
     assert (plan.ceiling_fen.value, plan.ceiling_fen.confirmed) == (72_000_000, True)
@@ -43,7 +44,7 @@ def test_the_shanghai_plan_states_the_published_numbers_as_confirmed():
 
 
 def test_what_the_announcement_does_not_publish_is_unconfirmed():
-    plan = shipped_plans()["shanghai-new-employment-e"]
+    plan = shanghai_plan()
 
     assert not plan.eligibility.min_age.confirmed
     assert not plan.period.months.confirmed
@@ -62,7 +63,7 @@ def test_what_the_announcement_does_not_publish_is_unconfirmed():
 
 
 def test_the_2020_disease_list_is_complete():
-    plan = shipped_plans()["shanghai-new-employment-e"]
+    plan = shanghai_plan()
     severe = [
         d for d in plan.diseases.values() if "severe" in d.severities and d.code != "covid_19"
     ]

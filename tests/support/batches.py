@@ -72,9 +72,10 @@ async def submit_csv(http, headers, body: bytes, key: str = "batch-csv", plan: s
     )
 
 
-def apps_at(settings, var_dir, db):
+def apps_at(settings, var_dir, db, **overrides):
     """`async with open_app(moment) as (http, app):` the same database with the service's clock
-    at `moment`, and every batch rider's last order an hour before it."""
+    at `moment`, and every batch rider's last order an hour before it (`overrides`: more
+    settings)."""
 
     @asynccontextmanager
     async def open_app(moment: datetime) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
@@ -87,6 +88,7 @@ def apps_at(settings, var_dir, db):
             slow_url=CLOSED_PORT_URL,
             register=False,
             workers=[w | {"last_order_at": recent} for w in BATCH_WORKERS],
+            **overrides,
         )
         try:
             async with asgi_client(application) as client:

@@ -20,14 +20,14 @@ from app.core.policy import Role
 from app.core.signing import signature_header
 from app.demo.cover import Seed, add_covered_members
 from app.main import create_app
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE, in_force
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
 from tests.support.service import TEST_PAYMENT_SECRET, make_settings
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 COVER_STARTS = date(2026, 1, 1)
-PLAN = get_plan(DEFAULT_PLAN_CODE)
+PLAN = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
 _numbers = itertools.count(1)
 
 # Every document type any benefit of the plan requires.

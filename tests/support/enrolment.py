@@ -144,9 +144,10 @@ async def enrolment_app(
     await close_app(application)
 
 
-def clients_at(settings, var_dir, db, slow_url):
+def clients_at(settings, var_dir, db, slow_url, **overrides):
     """`async with open_client(moment) as http:` the same database with the service's clock at
-    `moment`, and rider-gansu's last platform order an hour before it."""
+    `moment`, and rider-gansu's last platform order an hour before it (`overrides`: more
+    settings)."""
 
     @asynccontextmanager
     async def open_client(moment: datetime) -> AsyncIterator[httpx.AsyncClient]:
@@ -159,6 +160,7 @@ def clients_at(settings, var_dir, db, slow_url):
             slow_url=slow_url,
             register=False,
             workers=[worker("rider-gansu", GANSU, last_order_at=recent)],
+            **overrides,
         )
         try:
             async with asgi_client(application) as client:

@@ -78,9 +78,9 @@ async def add_order(db, cipher, member_id, client_id, status: str = "awaiting_pa
     from app.enrolment.writer import NewApplication, write
     from app.members import service as members
     from app.payments.models import PaymentOrder
-    from app.plans import DEFAULT_PLAN_CODE, get_plan
+    from app.plans import DEFAULT_PLAN_CODE, in_force
 
-    plan = get_plan(DEFAULT_PLAN_CODE)
+    plan = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
     async with db.writer() as session:
         application = NewApplication(
             id=uuid.uuid4(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.plans import shipped_plans
+from app.plans import shipped_book
 from app.rules.coverage import CoveragePeriod, MemberCover, period_for_payment
 from app.rules.facts import ClaimFacts, Event, Facts
 from app.rules.id_numbers import check_character
@@ -19,7 +19,10 @@ LAST_WAITING_DAY = date(2026, 8, 14)
 
 
 def shanghai_plan() -> Plan:
-    return shipped_plans()[PLAN_CODE]
+    """The shipped version of the Shanghai plan (the one in force on `PAID_ON`)."""
+    plan = shipped_book().in_force(PLAN_CODE, PAID_ON)
+    assert plan is not None
+    return plan
 
 
 def id_number(birth: date, address: str = "310101", sequence: str = "123") -> str:

@@ -12,11 +12,11 @@ from sqlalchemy import select
 from app.clients.service import create_client
 from app.core.policy import Role
 from app.demo.cover import Seed, add_covered_members, add_paid_period
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE, in_force
 from app.webhooks.models import WebhookDelivery, WebhookEvent
 from tests.support.payments import enrol_and_order, notification, notify
 
-PLAN = get_plan(DEFAULT_PLAN_CODE)
+PLAN = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
 TEST_SETTINGS = {
     "MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS": "true",
     "MUTUALAID_WEBHOOK_RETRY_BASE_SECONDS": "0",

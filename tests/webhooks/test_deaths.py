@@ -12,14 +12,14 @@ from app.clients.models import ApiClient
 from app.core.policy import Role
 from app.coverage.endings import sweep_ended_periods
 from app.demo.cover import Seed, add_paid_period
-from app.plans import DEFAULT_PLAN_CODE, get_plan
+from app.plans import DEFAULT_PLAN_CODE, in_force
 from tests.support.claims import claim, file, review
 from tests.support.payments import enrol_and_order, notification, notify
 from tests.support.receiver import running_receiver
 from tests.support.service import bearer
 from tests.support.webhooks import register, seeded
 
-PLAN = get_plan(DEFAULT_PLAN_CODE)
+PLAN = in_force(DEFAULT_PLAN_CODE, date(2026, 1, 1))
 
 
 def events(receiver) -> list[dict]:
