@@ -29,7 +29,7 @@ from app.members.models import Member, PlatformWorker
 from app.members.service import ID_NUMBER, apply_contact
 from app.payments.models import PaymentOrder
 from app.payments.schemas import CoverageOut
-from app.rules.coverage import CoveragePeriod, application_expired, period_for_payment
+from app.rules.coverage import CoveragePeriod, application_lapsed, period_for_payment
 from app.rules.eligibility import check_age
 from app.rules.id_numbers import IdNumber, parse_id_number
 from app.rules.plan import Plan
@@ -128,11 +128,12 @@ async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) 
     plan = plans.of_record(enrolment.plan_code, enrolment.plan_version)
     member = batch.members[enrolment.member_id]
     paid_on = shanghai_date(batch.paid_at)
-    if enrolment.status != EnrolmentStatus.AWAITING_PAYMENT.value or (
-        enrolment.batch_id is not None and application_expired(plan, enrolment.applied_on, paid_on)
+    if enrolment.status != EnrolmentStatus.AWAITING_PAYMENT.value or application_lapsed(
+        plan, enrolment.applied_on, paid_on
     ):
-        # Paid for an application that is no longer open (expired and replaced, or decided),
-        # or a union invoice paid after its applications lapsed: no cover, the money goes back.
+        # Paid for an application that is no longer open (expired and replaced, or decided), or
+        # paid after it lapsed (an order opened in time and paid late, a union invoice paid
+        # after its applications' validity): no cover, the money goes back.
         return await _refund_due(session, batch, enrolment, "paid_when_not_open")
     if member.died_on is not None and plan.claims.death_ends_cover.value:
         # A death ends cover for good: a premium paid afterwards (a renewal left open) buys

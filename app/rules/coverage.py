@@ -111,15 +111,17 @@ def blocking_period(
     return latest
 
 
+def application_lapsed(plan: Plan, applied_on: date, today: date) -> bool:
+    """Left unpaid longer than the plan allows (`applications.valid_days`)."""
+    return today > applied_on + timedelta(days=plan.applications.valid_days.value)
+
+
 def application_expired(plan: Plan, applied_on: date, today: date) -> bool:
-    """An application left unpaid longer than the plan allows no longer holds a share open; nor
-    one whose version would end before cover paid `today` could start (an application is for
-    one version of the plan, and its cover must start inside that version's range)."""
+    """An application that lapsed no longer holds a share open; nor one whose version would end
+    before cover paid `today` could start (an application is for one version of the plan, and
+    its cover must start inside that version's range)."""
     first_day = today + timedelta(days=plan.period.starts_days_after_payment.value)
-    return (
-        today > applied_on + timedelta(days=plan.applications.valid_days.value)
-        or first_day > plan.effective_to.value
-    )
+    return application_lapsed(plan, applied_on, today) or first_day > plan.effective_to.value
 
 
 def share_blocker(

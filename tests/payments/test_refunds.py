@@ -5,11 +5,13 @@ and every step balanced in the ledger. Both databases; the clock at 23 November 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 
+from app.core.clock import SHANGHAI
 from app.core.policy import Role
+from app.coverage.models import CoveragePeriodRecord
 from app.ledger.models import LedgerEntry
 from app.ledger.service import unbalanced_entries
 from app.members.models import Member
@@ -149,3 +151,19 @@ async def test_a_failed_refund_is_retried_as_a_new_refund(http, citizen, db, api
     ]
     fund = (await http.get(f"/v1/reports/fund?{WHOLE_RANGE}", headers=finance)).json()["fund"]
     assert fund["refunds_outstanding_fen"] == 7200  # owed once, not twice
+
+
+async def test_an_application_paid_after_its_validity_is_refunded_not_activated(
+    http, citizen, db, client_at
+):
+    # Applied and ordered on 23 November 2026; valid 30 days (to 23 December). The open order
+    # is paid on 5 January 2027 all the same.
+    _, order = await enrol_and_order(http, citizen)
+    async with client_at(datetime(2027, 1, 5, 10, 0, tzinfo=SHANGHAI)) as later:
+        paid = await notify(later, notification(order, paid_at="2027-01-05T09:00:00+08:00"))
+
+    assert paid.json()["outcome"] == "refund_due"
+    [refund] = await stored_refunds(db)
+    assert (refund.amount_fen, refund.reason) == (7200, "paid_when_not_open")
+    async with db.reader() as session:
+        assert (await session.scalars(select(CoveragePeriodRecord))).all() == []
