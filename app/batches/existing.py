@@ -34,10 +34,13 @@ class Existing:
     account_owners: dict[tuple[str, str], uuid.UUID] = field(default_factory=dict)
 
     def refusal(self, candidate: Candidate, id_hash: str, union: str) -> RowResult | None:
-        """`duplicate` for a person holding a share (with their member id only for the union's
-        own member), `plan_not_in_force` for a renewal outside the batch's version,
-        `platform_worker_taken` for another member's platform account."""
+        """`member_deceased` for a member whose death is recorded, `duplicate` for a person
+        holding a share (with their member id only for the union's own member),
+        `plan_not_in_force` for a renewal outside the batch's version, `platform_worker_taken`
+        for another member's platform account."""
         member = self.members.get(id_hash)
+        if member is not None and member.died_on is not None:
+            return RowResult.rejected(candidate.row_number, candidate.ref, ["member_deceased"])
         if member is not None and self.shares[member.id].blocker:
             return RowResult(
                 candidate.row_number,

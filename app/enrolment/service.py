@@ -2,8 +2,8 @@
 
 1. Checks that need no outside call: plan, consent, the plan version in force on the first day
    cover could start (tomorrow, or the day after the current period for a renewal), the rules
-   core's eligibility under that version (ID number, age, city, work type, known platform), and
-   whether the member already holds a share.
+   core's eligibility under that version (ID number, age, city, work type, known platform), a
+   recorded death (`member_deceased`), and whether the member already holds a share.
 2. The platform's own API confirms the work, outside any write transaction (on SQLite a write
    transaction holds the whole database, and a platform may take seconds to answer).
 3. One write transaction: member (created, or its missing union details filled), enrolment,
@@ -145,11 +145,13 @@ class _Application:
 async def _check_without_platform(
     runtime: Runtime, body: EnrolmentIn, id_number: str, today: date
 ) -> tuple[_Application, PlatformEndpoint]:
-    """Every check that needs no outside call (the version, eligibility, an existing share), in
-    a read transaction; the application under its version, and the platform's endpoint to
+    """Every check that needs no outside call (a death, the version, eligibility, an existing
+    share), in a read transaction; the application under its version, and the platform's endpoint to
     verify the work with."""
     async with runtime.db.reader() as reader:
         existing = await members.find_by_id_number(reader, runtime.cipher, id_number)
+        if existing is not None and existing.died_on is not None:
+            raise _deceased()
         latest = await latest_period(reader, existing.id) if existing is not None else None
         plan = plans.book().for_payment_on(body.plan_code, today, latest)
         if plan is None:
@@ -178,6 +180,12 @@ async def _check_without_platform(
                 raise Conflict(share.blocker, code="already_enrolled")
         application = _Application(body, plan, id_number, today)
         return application, platforms.endpoint(platform, runtime.cipher)
+
+
+def _deceased() -> Conflict:
+    """Design section 9: a member whose death is recorded cannot apply again (a premium paid
+    for them would only be refunded)."""
+    return Conflict("this member's death is recorded", code="member_deceased")
 
 
 @asynccontextmanager
@@ -247,8 +255,11 @@ async def _store(
 async def _renew_share(
     session: AsyncSession, caller: Caller, application: _Application, member: Member
 ) -> None:
-    """An existing member may apply again: not while holding a share (a concurrent application
-    may have won a race since the first look), and stale applications expire now."""
+    """An existing member may apply again: not after a recorded death, not while holding a share
+    (a death or a concurrent application may have been recorded since the first look), and stale
+    applications expire now."""
+    if member.died_on is not None:
+        raise _deceased()
     share = await share_of(session, application.plan, member.id, application.today)
     if share.blocker:
         raise Conflict(share.blocker, code="already_enrolled")

@@ -147,3 +147,32 @@ async def test_a_batch_never_rewrites_an_existing_members_contact_details(
         periods = (await session.scalars(select(CoveragePeriodRecord))).all()
     assert len(periods) == 2
     assert (after.phone_masked, after.name_masked) == (before.phone_masked, before.name_masked)
+
+
+async def test_a_row_for_a_member_whose_death_is_recorded_is_rejected(
+    http, union, citizen, db, app_at
+):
+    enrolment = (await apply(http, citizen, application(RIDERS[0], "rider-0"))).json()
+    order = (
+        await http.post(
+            f"/v1/enrolments/{enrolment['id']}/payment-orders",
+            headers=citizen | {"Idempotency-Key": "o-dead"},
+        )
+    ).json()
+    await notify(http, notification(order))
+    async with db.writer() as session:
+        member = await session.get(Member, uuid.UUID(enrolment["member_id"]))
+        member.died_on = NOW.date() + timedelta(days=60)
+        await session.commit()
+
+    # In the renewal window of the member's period (ends 24 November 2027).
+    async with app_at(NOW + timedelta(days=350)) as (later, later_app):
+        batch = (await submit(later, union, [row("dead", RIDERS[0], "rider-0")])).json()
+        await drain(later_app)
+        page = (await later.get(f"/v1/enrolment-batches/{batch['id']}/rows", headers=union)).json()
+
+    [only] = page["rows"]
+    assert (only["outcome"], only["codes"]) == ("rejected", ["member_deceased"])
+    async with db.reader() as session:
+        statuses = (await session.scalars(select(Enrolment.status))).all()
+    assert statuses == ["paid"]

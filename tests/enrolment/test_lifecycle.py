@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
+from app.enrolment.models import Enrolment
 from app.members.models import Member
 from app.payments.models import PaymentNotification, PaymentOrder
 from tests.support.clients import assert_problem
@@ -140,3 +141,21 @@ async def test_an_unpaid_application_expires(http, citizen, client_at):
     assert again.status_code == 201, again.text
     assert again.json()["member_id"] == first["member_id"]
     assert old.json()["status"] == "expired"
+
+
+async def test_a_member_whose_death_is_recorded_cannot_apply_again(http, citizen, db, client_at):
+    enrolment, order = await enrol_and_order(http, citizen)
+    await notify(http, notification(order, paid_at="2026-11-23T03:00:00+00:00"))
+    async with db.writer() as session:
+        member = await session.get(Member, uuid.UUID(enrolment["member_id"]))
+        member.died_on = date(2027, 3, 1)
+        await session.commit()
+
+    # In the renewal window, someone applies with the dead member's ID number.
+    async with client_at(datetime(2027, 11, 10, 9, 0, tzinfo=SHANGHAI)) as later_http:
+        again = await apply(later_http, citizen, application())
+
+    assert_problem(again, 409, "member_deceased")
+    async with db.reader() as session:
+        statuses = (await session.scalars(select(Enrolment.status))).all()
+    assert statuses == ["paid"]
