@@ -13,6 +13,7 @@ from app.batches.invoices import ACTIVATION_JOB, InvoicePayment, run_activation_
 from app.claims.expiry import expire_overdue_claims
 from app.core.runtime import Runtime
 from app.coverage.endings import sweep_ended_periods
+from app.coverage.renewals import announce_open_renewals
 from app.idempotency.service import purge_older_than
 from app.jobs.worker import Handler, Periodic
 from app.payments.purposes import EnrolmentPayment, PaidOrders, Purpose
@@ -42,9 +43,11 @@ async def purge_idempotency_keys(runtime: Runtime) -> int:
     return await purge_older_than(runtime.db, runtime.settings.idempotency_retention_hours)
 
 
-# Timed work every job worker does. Ends of cover are announced within minutes of midnight.
+# Timed work every job worker does. Ends of cover are announced within minutes of midnight;
+# renewals opening, within the hour.
 PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("coverage_endings", 300.0, sweep_ended_periods),
+    Periodic("renewal_openings", 3600.0, announce_open_renewals),
     Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
     Periodic("claims_expiry", 3600.0, expire_overdue_claims),
     Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),

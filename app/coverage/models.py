@@ -31,6 +31,14 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
             sqlite_where=text("end_announced_at IS NULL"),
             postgresql_where=text("end_announced_at IS NULL"),
         ),
+        # The periods whose opening for renewal platforms may still have to hear about
+        # (app.coverage.renewals).
+        Index(
+            "ix_coverage_periods_renewal_unannounced",
+            "ends_on",
+            sqlite_where=text("renewal_announced_at IS NULL"),
+            postgresql_where=text("renewal_announced_at IS NULL"),
+        ),
     )
 
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"))
@@ -45,6 +53,10 @@ class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
     # Set once the end of this cover has been dealt with: announced to platforms, or found to
     # need no announcement (a renewal continues it, or a death already ended it).
     end_announced_at: Mapped[datetime | None]
+    # Set once the opening of this period's renewal has been dealt with: announced
+    # (`coverage.renewal_open`), or found to need no announcement (already renewed, the member
+    # died or cannot renew for age, or the period ended first).
+    renewal_announced_at: Mapped[datetime | None]
 
 
 class PeriodUsage(Base):

@@ -4,7 +4,9 @@ Dates are Shanghai calendar dates, supplied by the caller (this module never rea
 A period covers `starts_on` to `ends_on` inclusive: it starts the day after payment is confirmed
 and lasts the plan's months (12), so a payment on 15 July 2026 covers 16 July 2026 to 15 July 2027.
 A renewal paid before the current period ends continues it without a gap and without a new
-waiting period; a payment after a lapse starts afresh, waiting period included.
+waiting period. One paid within the plan's `renewal_grace_days` after the end still continues
+cover (no new waiting period), but starts, like any payment, the day after it: the days between
+are not covered. A payment later than that starts afresh, waiting period included.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
-from app.rules.calendar import ONE_DAY, add_months
+from app.rules.calendar import ONE_DAY, add_months, anniversary
 from app.rules.plan import Plan
 from app.rules.vocabulary import ACCIDENT
 
@@ -40,12 +43,15 @@ def period_for_payment(
     plan: Plan, paid_on: date, latest: CoveragePeriod | None = None
 ) -> CoveragePeriod:
     """The period a premium paid on `paid_on` buys, given the member's latest period."""
-    if latest is not None and plan.period.renewable.value and paid_on <= latest.ends_on:
-        starts_on = latest.ends_on + ONE_DAY
-        continues = True
+    rules = plan.period
+    fresh_start = paid_on + timedelta(days=rules.starts_days_after_payment.value)
+    if latest is None or not rules.renewable.value:
+        starts_on, continues = fresh_start, False
+    elif paid_on <= latest.ends_on:
+        starts_on, continues = latest.ends_on + ONE_DAY, True
     else:
-        starts_on = paid_on + timedelta(days=plan.period.starts_days_after_payment.value)
-        continues = False
+        grace_ends = latest.ends_on + timedelta(days=rules.renewal_grace_days.value)
+        starts_on, continues = fresh_start, paid_on <= grace_ends
     ends_on = add_months(starts_on, plan.period.months.value) - ONE_DAY
     return CoveragePeriod(starts_on, ends_on, continues)
 
@@ -105,10 +111,51 @@ def blocking_period(
     latest = max(periods, key=lambda p: p.ends_on, default=None)
     if latest is None or latest.ends_on < on:
         return None
-    window = timedelta(days=plan.period.renewal_opens_days_before_end.value)
-    if plan.period.renewable.value and latest.ends_on - on < window:
+    opens_on = renewal_opens_on(plan, latest)
+    if opens_on is not None and on >= opens_on:
         return None
     return latest
+
+
+def renewal_opens_on(plan: Plan, period: CoveragePeriod) -> date | None:
+    """The first day a renewal of `period` may be bought (`renewal_opens_days_before_end` days
+    before its end, counting the last day: 30 days for a period ending 15 July open on 16 June);
+    None when the plan is not renewable."""
+    if not plan.period.renewable.value:
+        return None
+    days = plan.period.renewal_opens_days_before_end.value
+    return period.ends_on - timedelta(days=days - 1) if days > 0 else period.ends_on + ONE_DAY
+
+
+class RenewalNotice(StrEnum):
+    """What to tell a period's platforms about its renewal today."""
+
+    WAIT = "wait"  # renewal does not open yet
+    ANNOUNCE = "announce"  # it is open: say so, once
+    NONE = "none"  # nothing to say, ever: already renewed, cannot be renewed, or over
+
+
+def renewal_notice(
+    plan: Plan,
+    period: CoveragePeriod,
+    today: date,
+    *,
+    renewed: bool,
+    died_on: date | None,
+    born_on: date | None,
+) -> RenewalNotice:
+    """Whether the opening of `period`'s renewal is to be announced `today`: from the day it
+    opens to the period's last day, unless a later period is already paid, the member died, or
+    the member would be past the age limit on the renewal's first day (refused then)."""
+    opens_on = renewal_opens_on(plan, period)
+    if opens_on is not None and today < opens_on:
+        return RenewalNotice.WAIT
+    past_age = born_on is not None and period.ends_on + ONE_DAY >= anniversary(
+        born_on, plan.eligibility.under_age.value
+    )
+    if opens_on is None or renewed or died_on is not None or past_age or today > period.ends_on:
+        return RenewalNotice.NONE
+    return RenewalNotice.ANNOUNCE
 
 
 def application_lapsed(plan: Plan, applied_on: date, today: date) -> bool:

@@ -23,6 +23,8 @@ from app.core.models import Base, CreatedAt, UUIDPrimaryKey, sql_values
 class EventType(StrEnum):
     COVERAGE_ACTIVATED = "coverage.activated"
     COVERAGE_ENDED = "coverage.ended"
+    # The period's renewal can be bought from today (sent once per period).
+    COVERAGE_RENEWAL_OPEN = "coverage.renewal_open"
 
 
 class DeliveryStatus(StrEnum):

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+import pytest
+
+from app.rules.adjudication import decide
 from app.rules.coverage import (
     CoveragePeriod,
     MemberCover,
+    RenewalNotice,
     cover_ended_by_death,
     in_force_or_next,
     period_for_payment,
     period_on,
+    renewal_notice,
     waiting_last_day,
 )
-from tests.support.rules import FIRST_DAY, LAST_DAY, LAST_WAITING_DAY, PAID_ON, shanghai_plan
+from app.rules.decision import Decision
+from app.rules.facts import HospitalStay
+from tests.support.rules import (
+    FIRST_DAY,
+    LAST_DAY,
+    LAST_WAITING_DAY,
+    PAID_ON,
+    claim,
+    shanghai_plan,
+)
 
 PLAN = shanghai_plan()
 
@@ -46,14 +60,47 @@ def test_renewal_before_the_end_continues_without_gap_or_waiting():
     assert waiting_last_day(PLAN, renewal, "illness") is None
 
 
-def test_payment_after_a_lapse_starts_afresh_with_a_waiting_period():
-    first = period_for_payment(PLAN, PAID_ON)
-    later = period_for_payment(PLAN, date(2027, 8, 1), latest=first)
+def test_payment_after_the_grace_starts_afresh_with_a_waiting_period():
+    first = period_for_payment(PLAN, PAID_ON)  # ends 15 July 2027; 30 days' grace to 14 August
+    later = period_for_payment(PLAN, date(2027, 8, 15), latest=first)
 
-    assert later.starts_on == date(2027, 8, 2)
+    assert later.starts_on == date(2027, 8, 16)
     assert not later.continues_previous
-    # 30 waiting days: 2 Aug .. 31 Aug 2027.
-    assert waiting_last_day(PLAN, later, "illness") == date(2027, 8, 31)
+    # 30 waiting days: 16 Aug .. 14 Sep 2027.
+    assert waiting_last_day(PLAN, later, "illness") == date(2027, 9, 14)
+
+
+@pytest.mark.parametrize(
+    ("paid_on", "starts_on", "continues"),
+    [
+        (date(2027, 7, 15), date(2027, 7, 16), True),  # the last day: no gap
+        (date(2027, 7, 16), date(2027, 7, 17), True),  # the day after: 16 July uncovered
+        (date(2027, 8, 14), date(2027, 8, 15), True),  # the last day of grace
+        (date(2027, 8, 15), date(2027, 8, 16), False),  # one day too late: afresh
+    ],
+)
+def test_a_renewal_paid_within_the_grace_continues_cover_from_the_day_after_payment(
+    paid_on, starts_on, continues
+):
+    first = period_for_payment(PLAN, PAID_ON)
+    renewal = period_for_payment(PLAN, paid_on, latest=first)
+
+    assert (renewal.starts_on, renewal.continues_previous) == (starts_on, continues)
+    assert (waiting_last_day(PLAN, renewal, "illness") is None) == continues
+
+
+def test_in_the_grace_gap_nothing_is_covered_and_the_renewal_has_no_waiting_period():
+    first = period_for_payment(PLAN, PAID_ON)  # ends 15 July 2027
+    renewal = period_for_payment(PLAN, date(2027, 7, 25), latest=first)  # from 26 July
+    cover = MemberCover((first, renewal))
+
+    def stay(on: date) -> Decision:
+        facts = HospitalStay(admitted_on=on, discharged_on=on + timedelta(days=3))
+        return decide(PLAN, claim("hospital_allowance", facts, on=on, kind="illness"), cover, {})
+
+    assert [r.code for r in stay(date(2027, 7, 20)).reasons] == ["no_active_coverage"]
+    in_renewal = stay(date(2027, 7, 28))  # illness three days into the renewal
+    assert (in_renewal.approved, in_renewal.payable_fen) == (True, 3 * 10_000)
 
 
 def test_waiting_applies_to_illness_only():
@@ -135,3 +182,25 @@ def test_after_a_death_platforms_see_no_cover_and_a_paid_ahead_period_never_star
     assert in_force_or_next(dead, date(2027, 3, 1), death_ends_cover=False) == renewal
     dead_in_december = MemberCover((current, renewal), died_on=date(2026, 12, 31))
     assert in_force_or_next(dead_in_december, date(2026, 12, 31), death_ends_cover=True) == current
+
+
+# Paid 15 July 2026: the period ends 15 July 2027 and its renewal opens on 16 June 2027.
+@pytest.mark.parametrize(
+    ("today", "changes", "notice"),
+    [
+        (date(2027, 6, 15), {}, RenewalNotice.WAIT),
+        (date(2027, 6, 16), {}, RenewalNotice.ANNOUNCE),
+        (date(2027, 7, 15), {}, RenewalNotice.ANNOUNCE),
+        (date(2027, 7, 16), {}, RenewalNotice.NONE),  # over before it was seen open
+        (date(2027, 6, 20), {"renewed": True}, RenewalNotice.NONE),
+        (date(2027, 6, 20), {"died_on": date(2027, 1, 1)}, RenewalNotice.NONE),
+        # 60 on 16 July 2027, the renewal's first day: it would be refused.
+        (date(2027, 6, 20), {"born_on": date(1967, 7, 16)}, RenewalNotice.NONE),
+        (date(2027, 6, 20), {"born_on": date(1967, 7, 17)}, RenewalNotice.ANNOUNCE),
+    ],
+)
+def test_when_a_renewal_opening_is_announced(today, changes, notice):
+    period = period_for_payment(PLAN, PAID_ON)
+    given = {"renewed": False, "died_on": None, "born_on": None} | changes
+
+    assert renewal_notice(PLAN, period, today, **given) is notice
