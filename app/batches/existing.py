@@ -22,6 +22,8 @@ from app.batches.outcomes import RowResult
 from app.batches.screening import Candidate
 from app.enrolment.shares import Share, shares_of
 from app.members.models import Member, PlatformWorker
+from app.rules.coverage import period_for_payment
+from app.rules.eligibility import check_first_day_age
 from app.rules.plan import Plan
 
 
@@ -36,8 +38,9 @@ class Existing:
     def refusal(self, candidate: Candidate, id_hash: str, union: str) -> RowResult | None:
         """`member_deceased` for a member whose death is recorded, `duplicate` for a person
         holding a share (with their member id only for the union's own member),
-        `plan_not_in_force` for a renewal outside the batch's version, `platform_worker_taken`
-        for another member's platform account."""
+        `plan_not_in_force` for a renewal outside the batch's version, `age_limit` for one
+        starting on or after the 60th birthday, `platform_worker_taken` for another member's
+        platform account."""
         member = self.members.get(id_hash)
         if member is not None and member.died_on is not None:
             return RowResult.rejected(candidate.row_number, candidate.ref, ["member_deceased"])
@@ -49,8 +52,9 @@ class Existing:
                 ["already_enrolled"],
                 member_id=member.id if member.union_org_code == union else None,
             )
-        if member is not None and not self._renews_in_version(member):
-            return RowResult.rejected(candidate.row_number, candidate.ref, ["plan_not_in_force"])
+        renewal = self._renewal_refusal(candidate, member) if member is not None else None
+        if renewal is not None:
+            return RowResult.rejected(candidate.row_number, candidate.ref, [renewal])
         owner = self.account_owners.get((candidate.platform_code, candidate.platform_worker_id))
         if owner is not None and (member is None or owner != member.id):
             return RowResult.rejected(
@@ -58,12 +62,20 @@ class Existing:
             )
         return None
 
-    def _renews_in_version(self, member: Member) -> bool:
-        """The member's renewal, paid on the batch's date, starts while the batch's version is
-        in force (the one a new member's cover starts under)."""
+    def _renewal_refusal(self, candidate: Candidate, member: Member) -> str | None:
+        """Why the member's renewal, paid on the batch's date, cannot be sold with the batch:
+        it would start under another version than the batch's (the one a new member's cover
+        starts under), or on or after the member's 60th birthday."""
         latest = self.shares[member.id].latest
         chosen = plans.book().for_payment_on(self.plan.code, self.applied_on, latest)
-        return chosen is not None and chosen.version == self.plan.version
+        if chosen is None or chosen.version != self.plan.version:
+            return "plan_not_in_force"
+        renewal = period_for_payment(self.plan, self.applied_on, latest)
+        if renewal.continues_previous and check_first_day_age(
+            self.plan, candidate.id_number, renewal.starts_on
+        ):
+            return "age_limit"
+        return None
 
     def stale_applications(self, member_id: uuid.UUID) -> list[uuid.UUID]:
         return self.shares[member_id].stale_applications

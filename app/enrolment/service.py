@@ -46,11 +46,13 @@ from app.platforms.verification import (
     verifier_settings,
     verify_worker,
 )
+from app.rules.coverage import period_for_payment
 from app.rules.eligibility import (
     DEFAULT_WORK_CITY,
     Applicant,
     Failure,
     check_applicant,
+    check_first_day_age,
     check_platform_work,
 )
 from app.rules.id_numbers import normalise
@@ -164,6 +166,9 @@ async def _check_without_platform(
         work_city = body.work_city or DEFAULT_WORK_CITY
         applicant = Applicant(id_number, work_city, body.work_type, known)
         failures = check_applicant(plan, applicant, today)
+        renewal = period_for_payment(plan, today, latest)
+        if renewal.continues_previous and not any(f.code == "age_limit" for f in failures):
+            failures += check_first_day_age(plan, id_number, renewal.starts_on)
         if known and body.work_type not in (platform.work_types if platform else []):
             failures.append(
                 Failure(

@@ -1,12 +1,13 @@
 """Paid enrolments become cover: one for the government app's order, many for a union invoice.
 
 For each enrolment, the rules core computes the period (the Shanghai day after `paid_at`, or
-straight after the current period for a renewal) under the enrolment's plan version. The period
-must start while that version is in force (a version never sells cover outside its range), and
-the member must still be under the age limit on its first day; otherwise there is no cover and
-the enrolment becomes `refund_due`. Otherwise the contact details the application carried become
-the member's, the platform account is linked, and the period is written with its version. Rows
-are loaded a chunk at a time and locked in id order.
+straight after the current period for a renewal; ending the day before the 60th birthday where
+the plan does not let cover continue past the age limit) under the enrolment's plan version.
+The period must start while that version is in force (a version never sells cover outside its
+range), and the member must still be under the age limit on its first day; otherwise there is no
+cover and the enrolment becomes `refund_due`. Otherwise the contact details the application
+carried become the member's, the platform account is linked, and the period is written with its
+version. Rows are loaded a chunk at a time and locked in id order.
 """
 
 from __future__ import annotations
@@ -139,14 +140,14 @@ async def _activate(session: AsyncSession, batch: _Batch, enrolment: Enrolment) 
         # A death ends cover for good: a premium paid afterwards (a renewal left open) buys
         # nothing and goes back.
         return await _refund_due(session, batch, enrolment, "paid_after_death")
-    period = period_for_payment(plan, paid_on, batch.latest.get(member.id))
+    identity = parse_id_number(batch.cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
+    assert isinstance(identity, IdNumber)
+    period = period_for_payment(plan, paid_on, batch.latest.get(member.id), identity.birth_date)
     in_force = plans.in_force(plan.code, period.starts_on)
     if in_force is None or in_force.version != plan.version:
         # Paid so late that cover would start after the version ends (or a renewal that would
         # start outside it): the version's terms and premium do not apply then.
         return await _refund_due(session, batch, enrolment, "paid_when_version_not_in_force")
-    identity = parse_id_number(batch.cipher.decrypt(member.id_number_cipher, context=ID_NUMBER))
-    assert isinstance(identity, IdNumber)
     too_old = check_age(plan, identity.birth_date, period.starts_on)
     new_status = EnrolmentStatus.REFUND_DUE if too_old else EnrolmentStatus.PAID
     record(

@@ -24,6 +24,7 @@ from app.rules.coverage import (
     CoveragePeriod,
     MemberCover,
     cover_ended_by_death,
+    ended_at_age_limit,
     period_on,
     waiting_last_day,
 )
@@ -64,7 +65,14 @@ def cover_reasons(
             )
         )
     period = period_on(cover.periods, event.occurred_on)
-    if period is None:
+    if period is None and ended_at_age_limit(plan, cover.periods, event.occurred_on):
+        reasons.append(
+            Reason(
+                ReasonCode.AGE_LIMIT_REACHED,
+                f"cover ended before the member's {plan.eligibility.under_age.value}th birthday",
+            )
+        )
+    elif period is None:
         reasons.append(
             Reason(ReasonCode.NO_ACTIVE_COVERAGE, f"no paid cover on {event.occurred_on}")
         )

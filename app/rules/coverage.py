@@ -40,9 +40,14 @@ class MemberCover:
 
 
 def period_for_payment(
-    plan: Plan, paid_on: date, latest: CoveragePeriod | None = None
+    plan: Plan,
+    paid_on: date,
+    latest: CoveragePeriod | None = None,
+    born_on: date | None = None,
 ) -> CoveragePeriod:
-    """The period a premium paid on `paid_on` buys, given the member's latest period."""
+    """The period a premium paid on `paid_on` buys, given the member's latest period (and birth
+    date: where the plan does not let cover continue past the age limit, the period ends the
+    day before the `under_age` birthday)."""
     rules = plan.period
     fresh_start = paid_on + timedelta(days=rules.starts_days_after_payment.value)
     if latest is None or not rules.renewable.value:
@@ -52,8 +57,22 @@ def period_for_payment(
     else:
         grace_ends = latest.ends_on + timedelta(days=rules.renewal_grace_days.value)
         starts_on, continues = fresh_start, paid_on <= grace_ends
-    ends_on = add_months(starts_on, plan.period.months.value) - ONE_DAY
+    ends_on = add_months(starts_on, rules.months.value) - ONE_DAY
+    if born_on is not None and not plan.eligibility.cover_continues_past_age_limit.value:
+        ends_on = min(ends_on, anniversary(born_on, plan.eligibility.under_age.value) - ONE_DAY)
     return CoveragePeriod(starts_on, ends_on, continues)
+
+
+def ended_at_age_limit(plan: Plan, periods: Iterable[CoveragePeriod], day: date) -> bool:
+    """Whether `day` falls after cover the age limit ended: the member's last period before it
+    is shorter than the plan's months, which happens only where the plan ends cover the day
+    before the `under_age` birthday (`period_for_payment`); no renewal can follow it."""
+    if plan.eligibility.cover_continues_past_age_limit.value:
+        return False
+    before = max((p for p in periods if p.ends_on < day), key=lambda p: p.ends_on, default=None)
+    if before is None:
+        return False
+    return before.ends_on < add_months(before.starts_on, plan.period.months.value) - ONE_DAY
 
 
 def period_on(periods: Iterable[CoveragePeriod], day: date) -> CoveragePeriod | None:

@@ -7,8 +7,9 @@ code serves quotes, adjudication and replays, and it is all the state there is: 
 one call at a time or many in one call gives the same results.
 
 Reason codes are the design's (section 5) plus a few that name a refusal more exactly:
-`event_kind_not_covered`, `already_paid_for_event`, `no_payable_days`, `nothing_payable`, and
-`rejected_on_review` for an examiner's refusal.
+`event_kind_not_covered`, `already_paid_for_event`, `no_payable_days`, `nothing_payable`,
+`age_limit_reached` (cover ended at the age limit), and `rejected_on_review` for an examiner's
+refusal.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class ReasonCode(StrEnum):
     DISEASE_NOT_COVERED = "disease_not_covered"
     DISABILITY_GRADE_REACHED = "disability_grade_reached"
     COVER_ENDED_BY_DEATH = "cover_ended_by_death"
+    # Cover ended the day before the member's `under_age` birthday (plans whose cover does not
+    # continue past the age limit).
+    AGE_LIMIT_REACHED = "age_limit_reached"
     EVENT_KIND_NOT_COVERED = "event_kind_not_covered"
     ALREADY_PAID_FOR_EVENT = "already_paid_for_event"
     NO_PAYABLE_DAYS = "no_payable_days"

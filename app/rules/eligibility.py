@@ -60,6 +60,16 @@ def check_age(plan: Plan, birth_date: date, on: date) -> list[Failure]:
     return []
 
 
+def check_first_day_age(plan: Plan, id_number: str, first_day: date) -> list[Failure]:
+    """`age_limit` when the member will no longer be under the limit on the first day of cover,
+    for an application that already fixes that day (a renewal): refused now rather than taken,
+    paid and refunded. An invalid number is `check_applicant`'s to report."""
+    parsed = parse_id_number(id_number)
+    if isinstance(parsed, InvalidIdNumber):
+        return []
+    return [f for f in check_age(plan, parsed.birth_date, first_day) if f.code == "age_limit"]
+
+
 def check_applicant(plan: Plan, applicant: Applicant, on: date) -> list[Failure]:
     """Every eligibility check that can be made from the application itself."""
     failures: list[Failure] = []

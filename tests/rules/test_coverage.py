@@ -6,12 +6,14 @@ from datetime import date, timedelta
 
 import pytest
 
+from app.plans import parse_plan_text
 from app.rules.adjudication import decide
 from app.rules.coverage import (
     CoveragePeriod,
     MemberCover,
     RenewalNotice,
     cover_ended_by_death,
+    ended_at_age_limit,
     in_force_or_next,
     period_for_payment,
     period_on,
@@ -19,7 +21,9 @@ from app.rules.coverage import (
     waiting_last_day,
 )
 from app.rules.decision import Decision
-from app.rules.facts import HospitalStay
+from app.rules.facts import CondolenceFacts, HospitalStay
+from app.rules.plan import Plan
+from tests.support.plans import SHIPPED_TEXT, edited
 from tests.support.rules import (
     FIRST_DAY,
     LAST_DAY,
@@ -204,3 +208,40 @@ def test_when_a_renewal_opening_is_announced(today, changes, notice):
     given = {"renewed": False, "died_on": None, "born_on": None} | changes
 
     assert renewal_notice(PLAN, period, today, **given) is notice
+
+
+# A plan whose cover stops at the age limit; the member is 60 on 1 March 2027.
+ENDS_AT_LIMIT = parse_plan_text(
+    edited(
+        SHIPPED_TEXT,
+        (
+            "cover_continues_past_age_limit = { value = true",
+            "cover_continues_past_age_limit = { value = false",
+        ),
+    )
+)
+BORN = date(1967, 3, 1)
+
+
+def test_cover_ends_the_day_before_the_60th_birthday_where_the_plan_says_so():
+    cut = period_for_payment(ENDS_AT_LIMIT, PAID_ON, born_on=BORN)
+    kept = period_for_payment(PLAN, PAID_ON, born_on=BORN)
+
+    assert (cut.starts_on, cut.ends_on) == (FIRST_DAY, date(2027, 2, 28))
+    assert (kept.starts_on, kept.ends_on) == (FIRST_DAY, LAST_DAY)
+    # Someone young enough keeps the whole period either way.
+    assert period_for_payment(ENDS_AT_LIMIT, PAID_ON, born_on=date(1990, 1, 1)).ends_on == LAST_DAY
+
+
+def test_an_event_after_cover_ended_at_the_age_limit_is_refused_for_it():
+    def accident(plan: Plan, on: date) -> Decision:
+        cover = MemberCover((period_for_payment(plan, PAID_ON, born_on=BORN),))
+        return decide(plan, claim("accident_condolence", CondolenceFacts(), on=on), cover, {})
+
+    assert accident(ENDS_AT_LIMIT, date(2027, 2, 28)).approved
+    assert [r.code for r in accident(ENDS_AT_LIMIT, date(2027, 3, 1)).reasons] == [
+        "age_limit_reached"
+    ]
+    assert accident(PLAN, date(2027, 3, 1)).approved  # the shipped plan: cover runs on
+    # After a period that simply ran out, it is no cover, not the age limit.
+    assert not ended_at_age_limit(ENDS_AT_LIMIT, [period_for_payment(PLAN, PAID_ON)], LAST_DAY)

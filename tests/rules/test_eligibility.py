@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.rules.eligibility import Applicant, PlatformWork, check_applicant, check_platform_work
+from app.rules.eligibility import (
+    Applicant,
+    PlatformWork,
+    check_applicant,
+    check_first_day_age,
+    check_platform_work,
+)
 from tests.support.rules import id_number, shanghai_plan
 
 PLAN = shanghai_plan()
@@ -110,3 +116,12 @@ def test_platform_work_verified():
 def test_platform_work_not_verified(changes):
     failures = check_platform_work(PLAN, work(**changes), "food_delivery", NOW)
     assert codes(failures) == ["platform_work_not_verified"]
+
+
+def test_a_renewal_starting_on_or_after_the_60th_birthday_is_refused_at_application():
+    born = date(1967, 11, 20)  # 60th birthday: 20 November 2027
+    number = id_number(born)
+
+    assert codes(check_first_day_age(PLAN, number, date(2027, 11, 19))) == []
+    assert codes(check_first_day_age(PLAN, number, date(2027, 11, 20))) == ["age_limit"]
+    assert check_first_day_age(PLAN, "not a number", date(2027, 11, 20)) == []
