@@ -22,7 +22,8 @@ from app.claims import facts as claim_facts
 from app.claims.models import Claim, ClaimDecision, ClaimDocument, ClaimStatus
 from app.claims.schemas import ClaimIn
 from app.claims.views import visible_claim
-from app.core.policy import Caller
+from app.core.errors import NotFound
+from app.core.policy import Caller, Role
 from app.coverage.models import CoveragePeriodRecord
 from app.coverage.usage import MemberUsage
 from app.coverage.usage import load as load_usage
@@ -86,7 +87,7 @@ async def for_filing(
     key = dedup_key(body)
     on_record = OnRecord(
         documents=frozenset(d.type for d in body.documents),
-        duplicate=await _holds_key(session, key),
+        duplicate=await holds_key(session, key),
         event=await _event_on_record(session, body),
     )
     return await _load(session, member, facts, on_record, key)
@@ -99,7 +100,7 @@ async def for_quote(
     member = visible_member(caller, await session.get(Member, body.member_id))
     on_record = OnRecord(
         documents=frozenset(d.type for d in body.documents),
-        duplicate=await _holds_key(session, dedup_key(body)),
+        duplicate=await holds_key(session, dedup_key(body)),
     )
     return await _load(session, member, facts, on_record)
 
@@ -111,6 +112,15 @@ async def lock_claim(session: AsyncSession, caller: Caller, claim_id: uuid.UUID)
     await session.scalars(select(Member.id).where(Member.id == found.member_id).with_for_update())
     claim = await session.get(Claim, claim_id, populate_existing=True, with_for_update=True)
     assert claim is not None
+    return claim
+
+
+async def lock_filed_claim(session: AsyncSession, caller: Caller, claim_id: uuid.UUID) -> Claim:
+    """`lock_claim` for the filer's own steps (withdraw, appeal): an examiner sees every claim
+    but acts as a filer only on the claims it filed."""
+    claim = await lock_claim(session, caller, claim_id)
+    if caller.role is Role.EXAMINER and claim.filed_by_client_id != caller.client_id:
+        raise NotFound("claim not found", code="claim_not_found")
     return claim
 
 
@@ -220,7 +230,7 @@ async def _stay_refused_for_waiting(
     )
 
 
-async def _holds_key(session: AsyncSession, key: str) -> bool:
+async def holds_key(session: AsyncSession, key: str) -> bool:
     return (
         await session.scalars(select(Claim.id).where(Claim.dedup_key == key))
     ).first() is not None
