@@ -57,8 +57,10 @@ PLAN_CODE = "shanghai-new-employment-e"
 APPLIED_AT = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 PAID_AT = APPLIED_AT + timedelta(minutes=20)
 FIRST_DAY, LAST_DAY = date(2026, 11, 24), date(2027, 11, 23)
-CLAIMED_AT = datetime(2026, 12, 15, 10, 0, tzinfo=SHANGHAI)
-ACCIDENT_ON, DISCHARGED_ON = date(2026, 12, 5), date(2026, 12, 12)  # 7 nights in hospital
+# After the illness waiting period (to 23 December): an accident stay inside it would go to an
+# examiner (tests/claims/test_rules_that_paid_too_much.py).
+CLAIMED_AT = datetime(2027, 1, 15, 10, 0, tzinfo=SHANGHAI)
+ACCIDENT_ON, DISCHARGED_ON = date(2027, 1, 5), date(2027, 1, 12)  # 7 nights in hospital
 RIDER = id_number(date(1990, 5, 20), address="620102", sequence="517")
 
 
@@ -304,7 +306,7 @@ async def test_a_generated_client_enrols_pays_and_claims(generated, service_at, 
         )
         assert seen.status == models.EnrolmentOutStatus.PAID
 
-    # 15 December 2026, cover in force: the rider fell on 5 December and spent 7 nights in
+    # 15 January 2027, cover in force: the rider fell on 5 January and spent 7 nights in
     # hospital. The citizen app files the condolence and the hospital allowance for it.
     async with service_at(CLAIMED_AT, key) as (citizen, _):
         plan = await call(
@@ -360,7 +362,7 @@ async def test_a_generated_client_enrols_pays_and_claims(generated, service_at, 
             assert filed.decision.outcome == models.DecisionOutOutcome.APPROVED
             assert filed.decision.payable_fen == payable
             assert filed.decision.reasons == []
-            assert filed.filed_on == date(2026, 12, 15)
+            assert filed.filed_on == CLAIMED_AT.date()
             assert filed.missing_documents == []
 
         read = await call(
