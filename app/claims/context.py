@@ -215,7 +215,7 @@ async def _stay_refused_for_waiting(
     """Whether a claim of the member for a stay admitted that day (any benefit paid on hospital
     stays) was refused for the waiting period."""
     rows = await session.execute(
-        select(Claim.facts, ClaimDecision.reasons)
+        select(Claim, ClaimDecision)
         .join(ClaimDecision, ClaimDecision.claim_id == Claim.id)
         .where(
             Claim.member_id == member_id,
@@ -224,9 +224,9 @@ async def _stay_refused_for_waiting(
         )
     )
     return any(
-        facts.get("admitted_on") == admitted_on.isoformat()
-        and any(r.get("code") == ReasonCode.WAITING_PERIOD.value for r in reasons)
-        for facts, reasons in rows
+        claim.facts.get("admitted_on") == admitted_on.isoformat()
+        and any(r.get("code") == ReasonCode.WAITING_PERIOD.value for r in decision.reasons)
+        for claim, decision in rows
     )
 
 

@@ -10,10 +10,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -25,6 +23,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey, sql_values
+from app.core.sealing import SealedJSON
+
+FACTS_CONTEXT = "claim.facts"
+DECISION_FACTS_CONTEXT = "claim_decision.facts"
+DECISION_LINES_CONTEXT = "claim_decision.lines"
+DECISION_REASONS_CONTEXT = "claim_decision.reasons"
 
 
 class ClaimStatus(StrEnum):
@@ -72,7 +76,9 @@ class Claim(UUIDPrimaryKey, CreatedAt, Base):
     event_kind: Mapped[str] = mapped_column(String(16))
     event_occurred_on: Mapped[date]
     event_ref: Mapped[str] = mapped_column(String(64))
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The facts as filed (diseases, grades, dates of death): sealed at rest.
+    facts_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    facts = SealedJSON("facts_cipher", FACTS_CONTEXT)
     status: Mapped[str] = mapped_column(String(24))
     filed_on: Mapped[date]
     filed_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
@@ -131,9 +137,14 @@ class ClaimDecision(UUIDPrimaryKey, CreatedAt, Base):
     plan_version: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(16))
     payable_fen: Mapped[int]
-    facts: Mapped[dict[str, Any]] = mapped_column(JSON)
-    lines: Mapped[list[Any]] = mapped_column(JSON)
-    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    # The facts decided on and the engine's explanation name diseases, grades and dates of
+    # death: sealed at rest.
+    facts_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    lines_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    reasons_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    facts = SealedJSON("facts_cipher", DECISION_FACTS_CONTEXT)
+    lines = SealedJSON("lines_cipher", DECISION_LINES_CONTEXT)
+    reasons = SealedJSON("reasons_cipher", DECISION_REASONS_CONTEXT)
     decided_by: Mapped[str] = mapped_column(String(16))
     decided_by_client_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_clients.id"))
     note: Mapped[str | None] = mapped_column(Text)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from app.core import sealing
 from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.crypto import PersonalDataCipher
@@ -27,10 +28,14 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None) -> Runtime:
+        database = db or Database.from_settings(settings)
+        cipher = PersonalDataCipher.from_settings(settings)
+        for sessions in (database.writer, database.reader):
+            sealing.install(sessions, cipher)
         return cls(
             settings=settings,
-            db=db or Database.from_settings(settings),
-            cipher=PersonalDataCipher.from_settings(settings),
+            db=database,
+            cipher=cipher,
             clock=Clock(settings.clock),
             http=httpx.AsyncClient(follow_redirects=False),
         )

@@ -4,13 +4,15 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt
+from app.core.sealing import SealedJSON
 
 IN_FLIGHT = "in_flight"
 COMPLETED = "completed"
+RESPONSE_CONTEXT = "idempotency.response"
 
 
 class IdempotencyRecord(CreatedAt, Base):
@@ -28,6 +30,8 @@ class IdempotencyRecord(CreatedAt, Base):
     lock_token: Mapped[uuid.UUID | None]
     locked_until: Mapped[datetime | None]
     response_status: Mapped[int | None]
-    response_body: Mapped[str | None] = mapped_column(Text)
+    # The stored answer can hold personal and health data (a claim's facts): sealed at rest.
+    response_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    response_body = SealedJSON("response_cipher", RESPONSE_CONTEXT)
     response_headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     completed_at: Mapped[datetime | None]

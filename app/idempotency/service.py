@@ -13,6 +13,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import sealing
 from app.core.clock import utc_now
 from app.core.db import Database
 from app.core.errors import Conflict, Unprocessable
@@ -158,7 +159,9 @@ async def complete(
             lock_token=None,
             locked_until=None,
             response_status=response.status,
-            response_body=response.body,
+            response_cipher=IdempotencyRecord.response_body.sealed(
+                response.body, sealing.cipher_of(session)
+            ),
             response_headers=response.headers,
             completed_at=utc_now(),
         )

@@ -16,9 +16,17 @@ from sqlalchemy import Table
 from app.batches.models import BatchChunk
 from app.batches.upload import chunk_context
 from app.claims.filing import BENEFICIARY_ID_NUMBER, BENEFICIARY_NAME
-from app.claims.models import Claim
+from app.claims.models import (
+    DECISION_FACTS_CONTEXT,
+    DECISION_LINES_CONTEXT,
+    DECISION_REASONS_CONTEXT,
+    FACTS_CONTEXT,
+    Claim,
+    ClaimDecision,
+)
 from app.core.models import Base
 from app.enrolment.models import Enrolment
+from app.idempotency.models import RESPONSE_CONTEXT, IdempotencyRecord
 from app.members import service as members
 from app.members.models import Member
 from app.payouts.accounts import ACCOUNT_CONTEXT
@@ -71,9 +79,21 @@ ENCRYPTED: tuple[EncryptedColumns, ...] = (
             "beneficiary_name_cipher": _fixed(BENEFICIARY_NAME),
             "beneficiary_id_number_cipher": _fixed(BENEFICIARY_ID_NUMBER),
             "payee_account_cipher": _fixed(ACCOUNT_CONTEXT),
+            "facts_cipher": _fixed(FACTS_CONTEXT),
+        },
+    ),
+    EncryptedColumns(
+        _table(ClaimDecision),
+        {
+            "facts_cipher": _fixed(DECISION_FACTS_CONTEXT),
+            "lines_cipher": _fixed(DECISION_LINES_CONTEXT),
+            "reasons_cipher": _fixed(DECISION_REASONS_CONTEXT),
         },
     ),
     EncryptedColumns(_table(Payout), {"account_cipher": _fixed(ACCOUNT_CONTEXT)}),
+    EncryptedColumns(
+        _table(IdempotencyRecord), {"response_cipher": _fixed(RESPONSE_CONTEXT)}, max_batch=1_000
+    ),
     EncryptedColumns(_table(PayoutAccount), {"account_cipher": _fixed(ACCOUNT_CONTEXT)}),
     EncryptedColumns(_table(Platform), {"credential_cipher": _fixed(CREDENTIAL_CONTEXT)}),
     EncryptedColumns(
