@@ -172,6 +172,7 @@ CHUNK_ITEMS = [{"n": 1, "row": {"ref": "r1", "id_number": ID}}]
 async def seed(db, cipher: PersonalDataCipher) -> dict[str, uuid.UUID]:
     """One value of every kind the service encrypts, under `cipher` (one of them version 1)."""
     async with db.writer() as session:
+        session.info[sealing.CIPHER] = cipher  # health facts sealed under it too
         issued = await create_client(session, role=Role.CITIZEN_APP, name="seed")
         client_id = issued.client.id
         await add_platform(
@@ -252,8 +253,8 @@ async def seed(db, cipher: PersonalDataCipher) -> dict[str, uuid.UUID]:
     return {"member": first, "hook": hook.id, "batch": batch.id}
 
 
-# members 3 x 3, enrolments 3 x 2, claim 2, platform 1, webhook 2, chunk 1
-SEEDED_VALUES = 21
+# members 3 x 3, enrolments 3 x 2, claim 3 (its facts too), platform 1, webhook 2, chunk 1
+SEEDED_VALUES = 22
 
 
 async def stored_values(db) -> list[tuple[str, str, bytes]]:
