@@ -148,8 +148,10 @@ def _accept(
         # A union's records never rewrite a member: the application carries the member's own
         # contact details, so paying it changes nothing there either.
         contact = (member.name_cipher, member.phone_cipher)
-        # Union membership only fills what is missing.
-        member.union_org_code = member.union_org_code or batch.union_org_code
+        # Union membership only fills what is missing: a member bound to a union keeps it.
+        if member.union_org_code is None:
+            member.union_org_code = batch.union_org_code
+            member.union_bound_at = work.now
         member.union_member_number = member.union_member_number or candidate.union_member_number
     application = NewApplication(
         id=uuid.uuid4(),

@@ -55,6 +55,8 @@ class Enrolment(UUIDPrimaryKey, CreatedAt, Base):
     platform_worker_id: Mapped[str] = mapped_column(String(128))
     work_type: Mapped[str] = mapped_column(String(32))
     work_city: Mapped[str] = mapped_column(String(64))
+    # The Shanghai district the applicant named (GB/T 2260 code); none for union batch rows.
+    work_district: Mapped[str | None] = mapped_column(String(6))
     applied_on: Mapped[date]
     checks: Mapped[list[Any]] = mapped_column(JSON)
     # The contact details as submitted, encrypted; they reach the member record only once the

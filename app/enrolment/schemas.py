@@ -40,6 +40,14 @@ class EnrolmentIn(RequestModel):
     work_city: str | None = Field(
         default=None, max_length=64, description="Where the work is done; default: Shanghai."
     )
+    work_district: str | None = Field(
+        default=None,
+        max_length=16,
+        description="The Shanghai district of the work, as its GB/T 2260 code (`310104` for "
+        "徐汇区). Required with `union.join`: the applicant becomes a member of that district's "
+        "union. 422 `work_district_required` or `work_district_unknown`.",
+        examples=["310104"],
+    )
     union: UnionMembership
     consent: Consent
 
@@ -62,6 +70,7 @@ class EnrolmentOut(ResponseModel):
     platform_code: str
     platform_worker_id: str
     work_type: str
+    work_district: str | None = None
     checks: list[Check]
     member: MemberIdentity
     review_note: str | None = None

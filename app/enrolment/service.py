@@ -30,12 +30,13 @@ from app.core.clock import utc_now
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.core.policy import Caller, Role
 from app.core.runtime import Runtime
-from app.enrolment import writer
+from app.enrolment import membership, writer
 from app.enrolment.models import Enrolment, EnrolmentStatus
 from app.enrolment.schemas import Check, EnrolmentIn, EnrolmentOut
 from app.enrolment.shares import expire_applications, latest_period, share_of
 from app.enrolment.writer import NewApplication, NewMember
 from app.members import service as members
+from app.members.districts import District
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
 from app.platforms import service as platforms
@@ -97,9 +98,11 @@ async def apply(
             "separate consent to process sensitive personal data is required",
             code="consent_required",
         )
+    named = membership.work_district(body)
     application, endpoint = await _check_without_platform(
         runtime, body, normalise(body.id_number), runtime.clock.today()
     )
+    application = replace(application, district=named)
     plan = application.plan
     if not plan.eligibility.platform_verification_required.value:
         checks = [
@@ -139,6 +142,7 @@ class _Application:
     today: date
     status: EnrolmentStatus = EnrolmentStatus.PENDING_REVIEW
     checks: tuple[Check, ...] = ()
+    district: District | None = None
 
     def decided(self, status: EnrolmentStatus, checks: list[Check]) -> _Application:
         return replace(self, status=status, checks=tuple(checks))
@@ -219,7 +223,7 @@ async def _store(
                 cipher, members.Identity(application.id_number, body.name, body.phone)
             )
             new = NewMember(uuid.uuid4(), identity, consent_at=now, created_at=utc_now())
-            new = _joined(new, body, now)
+            new = membership.joined(new, body, application.district, now)
             await writer.write(session, [new], [])
             record(
                 session,
@@ -230,7 +234,7 @@ async def _store(
             member_id, shown = new.id, MemberIdentity.of(identity)
         else:
             await _renew_share(session, caller, application, member)
-            _join(member, body, now)
+            membership.join(member, body, application.district, now)
             member_id, shown = member.id, MemberIdentity.of(member)
         if not await members.platform_account_free(
             session, member_id, body.platform_code, body.platform_worker_id
@@ -271,20 +275,6 @@ async def _renew_share(
     await expire_applications(session, share.stale_applications, caller.client_id)
 
 
-def _joined(member: NewMember, body: EnrolmentIn, now: datetime) -> NewMember:
-    if body.union.member_number:
-        return replace(member, union_member_number=body.union.member_number)
-    return replace(member, union_joined_at=now)
-
-
-def _join(member: Member, body: EnrolmentIn, now: datetime) -> None:
-    """Union membership only fills what is missing: an application never rewrites a member."""
-    if body.union.member_number and member.union_member_number is None:
-        member.union_member_number = body.union.member_number
-    elif body.union.join and member.union_joined_at is None:
-        member.union_joined_at = now
-
-
 def _new_application(
     runtime: Runtime,
     caller: Caller,
@@ -304,6 +294,7 @@ def _new_application(
         platform_worker_id=body.platform_worker_id,
         work_type=body.work_type,
         work_city=body.work_city or DEFAULT_WORK_CITY,
+        work_district=application.district.code if application.district else None,
         applied_on=application.today,
         checks=[c.model_dump() for c in application.checks],
         name_cipher=cipher.encrypt(body.name, context=members.NAME),
@@ -324,6 +315,7 @@ def out(enrolment: Enrolment | NewApplication, member: MemberIdentity) -> Enrolm
         platform_code=enrolment.platform_code,
         platform_worker_id=enrolment.platform_worker_id,
         work_type=enrolment.work_type,
+        work_district=enrolment.work_district,
         checks=[Check.model_validate(c) for c in enrolment.checks],
         member=member,
         review_note=enrolment.review_note,

@@ -39,6 +39,10 @@ class NewMember:
             **self.identity.columns(),
             "id": self.id,
             "union_org_code": self.union_org_code,
+            # Joined through the app, or enrolled by a union's batch (or seeded) with the union.
+            "union_bound_at": (self.union_joined_at or self.created_at)
+            if self.union_org_code
+            else None,
             "union_member_number": self.union_member_number,
             "union_joined_at": self.union_joined_at,
             "sensitive_data_consent_at": self.consent_at,
@@ -69,6 +73,7 @@ class NewApplication:
     checks: list[dict[str, Any]] = field(default_factory=list)
     batch_id: uuid.UUID | None = None
     review_note: str | None = None
+    work_district: str | None = None
 
     def row(self) -> dict[str, Any]:
         return {
@@ -83,6 +88,7 @@ class NewApplication:
             "platform_worker_id": self.platform_worker_id,
             "work_type": self.work_type,
             "work_city": self.work_city,
+            "work_district": self.work_district,
             "applied_on": self.applied_on,
             "checks": self.checks,
             "name_cipher": self.name_cipher,

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
@@ -14,6 +14,11 @@ class Member(UUIDPrimaryKey, CreatedAt, Base):
     are keyed HMACs for look-ups; the `*_masked` columns are what responses show."""
 
     __tablename__ = "members"
+    __table_args__ = (
+        CheckConstraint("(union_org_code IS NULL) = (union_bound_at IS NULL)", name="union_bound"),
+        # A union's members, oldest first (GET /v1/union/members).
+        Index(None, "union_org_code", "union_bound_at", "id"),
+    )
 
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
     id_number_cipher: Mapped[bytes] = mapped_column(LargeBinary)
@@ -23,8 +28,12 @@ class Member(UUIDPrimaryKey, CreatedAt, Base):
     phone_hash: Mapped[str] = mapped_column(String(64), index=True)
     phone_cipher: Mapped[bytes] = mapped_column(LargeBinary)
     phone_masked: Mapped[str] = mapped_column(String(24))
-    union_org_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The union the member belongs to (a district union's org code, `app.members.districts`),
+    # and since when; once bound, a member keeps it.
+    union_org_code: Mapped[str | None] = mapped_column(String(64))
+    union_bound_at: Mapped[datetime | None]
     union_member_number: Mapped[str | None] = mapped_column(String(64))
+    # When the member joined the union through the app (`union.join`).
     union_joined_at: Mapped[datetime | None]
     sensitive_data_consent_at: Mapped[datetime]
     died_on: Mapped[date | None]

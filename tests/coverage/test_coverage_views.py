@@ -68,7 +68,7 @@ async def test_who_may_look(http, citizen, api_key):
     assert (
         await http.get(f"/v1/members/{member_id}/coverage", headers=examiner)
     ).status_code == 200
-    # An individually enrolled member belongs to no district union: not this union's member.
+    # The member joined in 黄浦区 (tests/support/enrolment.py): not this union's member.
     assert_problem(
         await http.get(f"/v1/members/{member_id}/coverage", headers=union), 404, "member_not_found"
     )

@@ -250,6 +250,7 @@ async def test_a_generated_client_enrols_pays_and_claims(generated, service_at, 
             platform_code="demo-delivery",
             platform_worker_id="rider-e2e",
             work_type="food_delivery",
+            work_district="310104",
             union=models.UnionMembership(join=True),
             consent=models.Consent(sensitive_personal_data=True),
         )

@@ -37,11 +37,10 @@ async def test_racing_applications_for_one_person_make_one_enrolment(http, citiz
 
 
 async def test_a_union_sees_its_own_members_only(http, citizen, api_key, db):
-    member_id = (await apply(http, citizen, application())).json()["member_id"]
-    async with db.writer() as session:
-        member = await session.get(Member, uuid.UUID(member_id))
-        member.union_org_code = "SH-PUDONG"
-        await session.commit()
+    # 浦东新区: a member of SH-PUDONG.
+    member_id = (await apply(http, citizen, application(work_district="310115"))).json()[
+        "member_id"
+    ]
     pudong = bearer(await api_key(Role.UNION, "SH-PUDONG"))
     xuhui = bearer(await api_key(Role.UNION, "SH-XUHUI"))
 

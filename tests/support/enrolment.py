@@ -180,6 +180,7 @@ def application(id_no: str = GANSU, worker_id: str = "rider-gansu", **changes) -
         "platform_code": "demo-delivery",
         "platform_worker_id": worker_id,
         "work_type": "food_delivery",
+        "work_district": "310101",  # 黄浦区: a member of SH-HUANGPU
         "union": {"join": True},
         "consent": {"sensitive_personal_data": True},
     } | changes
