@@ -20,6 +20,7 @@ from app.plans.endpoints import router as plans_router
 from app.platforms.endpoints import router as platforms_router
 from app.reconciliation.endpoints import router as reconciliation_router
 from app.reports.endpoints import router as reports_router
+from app.unions.endpoints import router as unions_router
 from app.webhooks.endpoints import router as webhooks_router
 
 v1 = APIRouter(prefix=API_PREFIX)
@@ -36,6 +37,7 @@ v1.include_router(coverage_router)
 v1.include_router(claims_router)
 v1.include_router(payout_notifications_router)
 v1.include_router(payouts_router)
+v1.include_router(unions_router)
 v1.include_router(reports_router)
 v1.include_router(reconciliation_router)
 v1.include_router(webhooks_router)

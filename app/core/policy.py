@@ -50,6 +50,8 @@ class Action(StrEnum):
     PLATFORM_COVERAGE = "platform.coverage"
     PLATFORM_WEBHOOKS = "platform.webhooks"
     REPORTS_READ = "reports.read"
+    UNION_MEMBERS = "union.members"
+    UNION_REPORTS = "union.reports"
     PAYOUT_ACCOUNTS_SET = "payout_accounts.set"
     PAYOUTS_READ = "payouts.read"
     PAYOUTS_APPROVE = "payouts.approve"
@@ -85,6 +87,9 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.PLATFORM_COVERAGE: frozenset({Role.PLATFORM}),
     Action.PLATFORM_WEBHOOKS: frozenset({Role.PLATFORM}),
     Action.REPORTS_READ: frozenset({Role.EXAMINER}),
+    # Section 10: a district union's own members and figures.
+    Action.UNION_MEMBERS: frozenset({Role.UNION}),
+    Action.UNION_REPORTS: frozenset({Role.UNION}),
     Action.PAYOUT_ACCOUNTS_SET: frozenset({Role.CITIZEN_APP, Role.UNION}),
     Action.PAYOUTS_READ: frozenset({Role.FINANCE, Role.EXAMINER}),
     # Examiners too: a second examiner may approve, never the one who decided the claim.

@@ -76,3 +76,43 @@ class FundReport(ResponseModel):
     to_date: date = Field(serialization_alias="to")
     fund: FundFigures
     accounts: list[AccountMovement]
+
+
+class ChannelFigures(ResponseModel):
+    accepted: int = Field(
+        description="Applications taken with an application date in the range (refused ones "
+        "not counted)."
+    )
+    paid: int = Field(
+        description="Applications whose premium was received within the range and bought a "
+        "period of cover."
+    )
+
+
+class UnionEnrolmentFigures(ResponseModel):
+    individual: ChannelFigures = Field(description="Its members' own applications (the app).")
+    batch: ChannelFigures = Field(description="Rows its batches enrolled, whoever's member.")
+
+
+class UnionPremiums(ResponseModel):
+    invoices_paid: int = Field(description="Its batch invoices paid within the range.")
+    paid_fen: int = Field(description="What those invoices paid.")
+    refunded_fen: int = Field(
+        description="Refunds of its invoices paid back within the range (rows that could not "
+        "start cover, duplicate payments)."
+    )
+
+
+class UnionSummary(ResponseModel):
+    union_org_code: str
+    from_date: date = Field(serialization_alias="from")
+    to_date: date = Field(serialization_alias="to")
+    members: int = Field(description="Its members on the range's last day.")
+    enrolments: UnionEnrolmentFigures
+    cover: CoverFigures = Field(description="Its members' cover.")
+    claims: list[BenefitFigures] = Field(
+        description="Its members' claims, one entry per benefit of the plan, in plan order."
+    )
+    approved_fen: int = Field(description="All benefits together.")
+    paid_fen: int = Field(description="All benefits together.")
+    premiums: UnionPremiums

@@ -1,15 +1,17 @@
 """The examiners' summary: a handful of grouped counts, each one query.
 
 Days are Shanghai calendar days, as everywhere coverage is decided (`app.reports.range`). The
-fund's figures come from the ledger (`app.reports.fund`).
+fund's figures come from the ledger (`app.reports.fund`). The cover and claim figures also make
+a district union's summary (`app.reports.unions`), over its own members only.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.claims.models import Claim, ClaimDecision
@@ -23,16 +25,19 @@ from app.reports.schemas import BenefitFigures, CoverFigures, EnrolmentFigures, 
 from app.rules.decision import Outcome
 from app.rules.vocabulary import BENEFIT_ORDER
 
+# The ids of some rows (a union's members, its batches), to narrow figures to them.
+Ids = Select[uuid.UUID]
+
 
 async def summary(session: AsyncSession, first: date, last: date) -> Summary:
     checked_range(first, last)
     begin, end = moments(first, last)
-    claims = await _claims(session, first, last, begin, end)
+    claims = await claim_figures(session, first, last, begin, end)
     return Summary(
         from_date=first,
         to_date=last,
         enrolments=await _enrolments(session, first, last),
-        cover=await _cover(session, first, last),
+        cover=await cover_figures(session, first, last),
         claims=claims,
         approved_fen=sum(c.approved_fen for c in claims),
         paid_fen=sum(c.paid_fen for c in claims),
@@ -58,8 +63,12 @@ async def _enrolments(session: AsyncSession, first: date, last: date) -> Enrolme
     )
 
 
-async def _cover(session: AsyncSession, first: date, last: date) -> CoverFigures:
+async def cover_figures(
+    session: AsyncSession, first: date, last: date, members: Ids | None = None
+) -> CoverFigures:
+    """`members`: the ids of the members to count, when not all."""
     period = CoveragePeriodRecord
+    of_period = [] if members is None else [period.member_id.in_(members)]
     # A death ends cover after its day (the rules core: no benefit for events after it).
     in_force = and_(
         period.starts_on <= last,
@@ -69,21 +78,30 @@ async def _cover(session: AsyncSession, first: date, last: date) -> CoverFigures
     active = await session.scalar(
         select(func.count(func.distinct(period.member_id)))
         .join(Member, Member.id == period.member_id)
-        .where(in_force)
+        .where(in_force, *of_period)
     )
     started = await session.scalar(
-        select(func.count()).select_from(period).where(period.starts_on.between(first, last))
+        select(func.count())
+        .select_from(period)
+        .where(period.starts_on.between(first, last), *of_period)
     )
     return CoverFigures(active_on=last, active=active or 0, started=started or 0)
 
 
-async def _claims(
-    session: AsyncSession, first: date, last: date, begin: datetime, end: datetime
+async def claim_figures(
+    session: AsyncSession,
+    first: date,
+    last: date,
+    begin: datetime,
+    end: datetime,
+    members: Ids | None = None,
 ) -> list[BenefitFigures]:
+    """`members`: the ids of the members to count, when not all."""
+    of_claim = [] if members is None else [Claim.member_id.in_(members)]
     filed = (
         await session.execute(
             select(Claim.benefit, Claim.status, func.count())
-            .where(Claim.filed_on.between(first, last))
+            .where(Claim.filed_on.between(first, last), *of_claim)
             .group_by(Claim.benefit, Claim.status)
         )
     ).all()
@@ -97,6 +115,7 @@ async def _claims(
                 ClaimDecision.outcome == Outcome.APPROVED.value,
                 ClaimDecision.created_at >= begin,
                 ClaimDecision.created_at < end,
+                *of_claim,
             )
             .group_by(Claim.benefit)
         )
@@ -107,6 +126,7 @@ async def _claims(
             # A payout the bank sent back is not paid (its status is `returned`, its paid_at gone).
             .where(Payout.status == PayoutStatus.PAID.value)
             .where(Payout.paid_at >= begin, Payout.paid_at < end)
+            .where(*([] if members is None else [Payout.member_id.in_(members)]))
             .group_by(Payout.benefit)
         )
     ).all()

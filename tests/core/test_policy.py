@@ -32,6 +32,9 @@ CONTRACT = {
     Action.PLATFORM_COVERAGE: {P},
     Action.PLATFORM_WEBHOOKS: {P},
     Action.REPORTS_READ: {E},
+    # Section 10: a district union's own members and figures.
+    Action.UNION_MEMBERS: {U},
+    Action.UNION_REPORTS: {U},
     Action.PLATFORMS_MANAGE: {A},
     Action.CLIENTS_MANAGE: {A},
     Action.CLIENTS_SELF: {C, U, P, E, F, A},
@@ -57,7 +60,12 @@ def test_roles_match_the_contract(action):
 
 
 def test_admins_get_no_personal_data_by_default():
-    personal = {Action.MEMBERS_LOOKUP, Action.MEMBERS_COVERAGE, Action.CLAIMS_READ}
+    personal = {
+        Action.MEMBERS_LOOKUP,
+        Action.MEMBERS_COVERAGE,
+        Action.CLAIMS_READ,
+        Action.UNION_MEMBERS,
+    }
     assert not any(allowed(Role.ADMIN, action) for action in personal)
 
 

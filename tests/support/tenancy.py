@@ -313,6 +313,22 @@ OPS = [
         Action.REPORTS_READ,
         at("/v1/reports/summary?from=2026-01-01&to=2026-12-31"),
     ),
+    Op(
+        "GET",
+        "/v1/union/members",
+        Action.UNION_MEMBERS,
+        at("/v1/union/members"),
+        UNION_A,
+        kind="list",
+        absent=lambda w: w.member_id,
+    ),
+    # Each union reads its own figures: nothing of another's to refuse (tests/unions/).
+    Op(
+        "GET",
+        "/v1/reports/union-summary",
+        Action.UNION_REPORTS,
+        at("/v1/reports/union-summary?from=2026-01-01&to=2026-12-31"),
+    ),
     Op("GET", "/v1/payouts", Action.PAYOUTS_READ, at("/v1/payouts")),
     Op("GET", "/v1/payouts/{payout_id}", Action.PAYOUTS_READ, at("/v1/payouts/{w.payout}")),
     Op(
