@@ -26,7 +26,9 @@ router = APIRouter(prefix="/members", tags=["members"], responses=AUTHENTICATED)
     "/lookup",
     response_model=LookupOut,
     responses=problems(404),
-    summary="Find a member by ID number (in the body, never in a URL)",
+    summary="Find a member by ID number and name (in the body, never in a URL)",
+    description="Both must match the member's: a right ID number with a wrong name answers "
+    "404 `member_not_found`, exactly like an unknown person (and another union's member).",
 )
 async def lookup(
     body: LookupIn,
@@ -35,7 +37,7 @@ async def lookup(
     cipher: CipherDep,
     clock: ClockDep,
 ) -> LookupOut:
-    return await service.lookup(session, cipher, caller, body.id_number, clock.today())
+    return await service.lookup(session, cipher, caller, body.id_number, body.name, clock.today())
 
 
 @router.get(

@@ -46,6 +46,9 @@ class CoverageView(BaseModel):
 
 class LookupIn(RequestModel):
     id_number: str = Field(min_length=1, max_length=32)
+    name: str = Field(
+        min_length=1, max_length=50, description="The member's name, as on their ID card."
+    )
 
 
 class LookupOut(BaseModel):

@@ -16,7 +16,7 @@ from app.coverage.schemas import BenefitUsage, CeilingUsage, CoverageView, Looku
 from app.coverage.usage import usage_of_period
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
-from app.members.service import find_by_id_number, visible_member
+from app.members.service import find_by_identity, visible_member
 from app.rules.id_numbers import normalise
 from app.rules.limits import PER_ACCIDENT, benefit_limit_fen, remaining_fen
 
@@ -84,9 +84,12 @@ async def lookup(
     cipher: PersonalDataCipher,
     caller: Caller,
     id_number: str,
+    name: str,
     today: date,
 ) -> LookupOut:
-    member = visible_member(caller, await find_by_id_number(session, cipher, normalise(id_number)))
+    """A wrong name, an unknown ID number and another union's member are the same 404."""
+    found = await find_by_identity(session, cipher, normalise(id_number), name)
+    member = visible_member(caller, found)
     periods = await _periods(session, member, today)
     current = next((p for p in periods if p.status == "active"), None) or next(
         (p for p in periods if p.status == "upcoming"), None

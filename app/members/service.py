@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hmac
+import unicodedata
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -73,6 +76,34 @@ async def find_by_id_number(
 ) -> Member | None:
     query = select(Member).where(Member.id_number_hash == id_number_hash(cipher, id_number))
     return (await session.scalars(query)).first()
+
+
+async def find_by_identity(
+    session: AsyncSession, cipher: PersonalDataCipher, id_number: str, name: str
+) -> Member | None:
+    """The member with this ID number AND this name; None otherwise.
+
+    A right ID number with a wrong name is the same None as an unknown ID number, so the ID
+    number alone tells a caller nothing, and it costs the same: a name is decrypted either
+    way (a decoy's when no member has the number) and the two names are compared as keyed
+    hashes, in constant time.
+    """
+    member = await find_by_id_number(session, cipher, id_number)
+    stored = cipher.decrypt(member.name_cipher if member else _decoy(cipher), context=NAME)
+    same = hmac.compare_digest(_name_key(cipher, stored), _name_key(cipher, name))
+    return member if member is not None and same else None
+
+
+def _name_key(cipher: PersonalDataCipher, name: str) -> bytes:
+    """Names compare after Unicode compatibility normalisation, without surrounding spaces and
+    case (residence-permit holders may have Latin names)."""
+    normalised = unicodedata.normalize("NFKC", name).strip().casefold()
+    return cipher.lookup_hash(normalised, context=NAME).encode()
+
+
+@lru_cache(maxsize=4)
+def _decoy(cipher: PersonalDataCipher) -> bytes:
+    return cipher.encrypt("\x00", context=NAME)
 
 
 async def platform_account_free(

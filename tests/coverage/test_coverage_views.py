@@ -15,6 +15,8 @@ from tests.support.enrolment import (
 from tests.support.payments import enrol_and_order, notification, notify
 from tests.support.service import bearer
 
+NAME = application()["name"]
+
 
 async def covered_member(http, citizen) -> str:
     enrolment, order = await enrol_and_order(http, citizen)
@@ -27,7 +29,7 @@ async def test_lookup_by_id_number_shows_masked_identity_and_the_period(http, ci
     member_id = await covered_member(http, citizen)
 
     found = await http.post(
-        "/v1/members/lookup", json={"id_number": GANSU.lower()}, headers=citizen
+        "/v1/members/lookup", json={"id_number": GANSU.lower(), "name": NAME}, headers=citizen
     )
 
     assert found.status_code == 200, found.text
@@ -73,7 +75,9 @@ async def test_who_may_look(http, citizen, api_key):
         await http.get(f"/v1/members/{member_id}/coverage", headers=union), 404, "member_not_found"
     )
     assert_problem(
-        await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=union),
+        await http.post(
+            "/v1/members/lookup", json={"id_number": GANSU, "name": NAME}, headers=union
+        ),
         404,
         "member_not_found",
     )
@@ -82,11 +86,64 @@ async def test_who_may_look(http, citizen, api_key):
     )
     assert_problem(
         await http.post(
-            "/v1/members/lookup", json={"id_number": "110105194912310021"}, headers=examiner
+            "/v1/members/lookup",
+            json={"id_number": "110105194912310021", "name": NAME},
+            headers=examiner,
         ),
         404,
         "member_not_found",
     )
+
+
+def unanswered(response) -> tuple[int, str, dict]:
+    """What a caller learns from a refused look-up: status, media type and the body (less the
+    request's own id)."""
+    body = {k: v for k, v in response.json().items() if k != "request_id"}
+    return response.status_code, response.headers["content-type"], body
+
+
+async def test_a_right_id_number_with_a_wrong_name_answers_like_an_unknown_person(
+    http, citizen, examiner, runtime
+):
+    await covered_member(http, citizen)
+    decrypted = []
+    decrypt = runtime.cipher.decrypt
+
+    def counting(blob: bytes, *, context: str) -> str:
+        decrypted.append(context)
+        return decrypt(blob, context=context)
+
+    runtime.cipher.decrypt = counting
+    try:
+        wrong_name = await http.post(
+            "/v1/members/lookup", json={"id_number": GANSU, "name": "马大龙"}, headers=examiner
+        )
+        unknown = await http.post(
+            "/v1/members/lookup",
+            json={"id_number": "110105194912310021", "name": NAME},
+            headers=examiner,
+        )
+    finally:
+        del runtime.cipher.decrypt
+    # Spaces around the name do not make it another name.
+    spaced = await http.post(
+        "/v1/members/lookup", json={"id_number": GANSU, "name": f" {NAME} "}, headers=examiner
+    )
+
+    assert_problem(wrong_name, 404, "member_not_found")
+    assert unanswered(wrong_name) == unanswered(unknown)
+    # Both decrypt one name (a decoy's for nobody): no branch that only a known person takes.
+    assert decrypted == ["member.name", "member.name"]
+    assert spaced.status_code == 200, spaced.text
+
+
+async def test_a_look_up_needs_the_name(http, citizen, examiner):
+    await covered_member(http, citizen)
+
+    response = await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=examiner)
+
+    problem = assert_problem(response, 422, "validation_error")
+    assert [(e["code"], e["field"]) for e in problem["errors"]] == [("required", "name")]
 
 
 async def test_renewal_in_the_window_continues_without_a_gap(http, citizen, client_at):

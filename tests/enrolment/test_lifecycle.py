@@ -38,14 +38,14 @@ async def test_racing_applications_for_one_person_make_one_enrolment(http, citiz
 
 async def test_a_union_sees_its_own_members_only(http, citizen, api_key, db):
     # 浦东新区: a member of SH-PUDONG.
-    member_id = (await apply(http, citizen, application(work_district="310115"))).json()[
-        "member_id"
-    ]
+    joined = application(work_district="310115")
+    member_id = (await apply(http, citizen, joined)).json()["member_id"]
     pudong = bearer(await api_key(Role.UNION, "SH-PUDONG"))
     xuhui = bearer(await api_key(Role.UNION, "SH-XUHUI"))
+    who = {"id_number": GANSU, "name": joined["name"]}
 
-    own = await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=pudong)
-    other = await http.post("/v1/members/lookup", json={"id_number": GANSU}, headers=xuhui)
+    own = await http.post("/v1/members/lookup", json=who, headers=pudong)
+    other = await http.post("/v1/members/lookup", json=who, headers=xuhui)
     other_view = await http.get(f"/v1/members/{member_id}/coverage", headers=xuhui)
 
     assert own.status_code == 200

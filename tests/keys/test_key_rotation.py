@@ -26,7 +26,7 @@ from app.core.config import ConfigurationError, Settings
 from app.core.crypto import DecryptionError, PersonalDataCipher, key_id
 from app.core.models import Base
 from app.core.policy import Role
-from app.demo.cover import Seed, add_covered_members, synthetic_id_number
+from app.demo.cover import SEED_NAME, Seed, add_covered_members, synthetic_id_number
 from app.keys.columns import ENCRYPTED, PLAIN_BINARY
 from app.keys.reencrypt import reencrypt
 from app.members.models import Member
@@ -402,7 +402,9 @@ async def test_a_row_written_during_the_run_is_not_overwritten(db, monkeypatch):
 
 
 async def lookup(client, examiner: dict[str, str], id_number: str):
-    return await client.post("/v1/members/lookup", json={"id_number": id_number}, headers=examiner)
+    return await client.post(
+        "/v1/members/lookup", json={"id_number": id_number, "name": SEED_NAME}, headers=examiner
+    )
 
 
 async def test_rehash_moves_lookups_to_the_new_key(client, db, settings, api_key):

@@ -11,7 +11,7 @@ from datetime import date
 from typing import Any
 
 from app.core.policy import Action, Role
-from app.demo.cover import synthetic_id_number
+from app.demo.cover import SEED_NAME, synthetic_id_number
 from app.plans import DEFAULT_PLAN_CODE
 from tests.support.claims import claim, documents
 from tests.support.enrolment import IDLE, SLOW, application
@@ -151,7 +151,10 @@ OPS = [
         "POST",
         "/v1/members/lookup",
         Action.MEMBERS_LOOKUP,
-        at("/v1/members/lookup", json={"id_number": synthetic_id_number(MEMBER_NUMBER)}),
+        at(
+            "/v1/members/lookup",
+            json={"id_number": synthetic_id_number(MEMBER_NUMBER), "name": SEED_NAME},
+        ),
         MEMBER_READERS,
     ),
     Op(
