@@ -4,13 +4,18 @@
    `platform_worker_taken` for a platform account already used by an earlier row.
 2. Each row is screened on its own values and the rules core's eligibility (age on the batch's
    application date, city, work type, known platform).
-3. People already holding a share (an open application, or cover not yet renewable) are
-   `duplicate`; a platform account linked to another member is `platform_worker_taken`.
-4. The platforms verify the rest, in bulk where they can, outside any write transaction.
-5. One write transaction: the chunk is claimed (a chunk done by another worker is left alone),
-   the existing-member checks are made again under it, and members, enrolments, the rows'
-   outcomes and the batch counters are written together. The chunk that completes the batch
-   issues the union's invoice in the same transaction.
+3. The platforms verify the rest, in bulk where they can, outside any write transaction.
+4. One write transaction: the chunk is claimed (a chunk done by another worker is left alone),
+   and only then is what the service holds about the verified rows' people read: a person
+   already holding a share is `duplicate`, a recorded death `member_deceased`, a platform
+   account linked to another member `platform_worker_taken` (`app.batches.existing`). Members,
+   enrolments, the rows' outcomes and the batch counters are written together. The chunk that
+   completes the batch issues the union's invoice in the same transaction.
+
+Nothing about a person already on record is answered before the platform has verified the
+row: a row for an enrolled person whose platform account cannot be verified is answered
+exactly like a row for nobody, so a union cannot use a batch to ask whether any ID number is
+enrolled.
 
 A concurrent application for the same person (another batch, the government app) hits a unique
 key; the chunk is then simply written again, and that person now counts as already enrolled.
@@ -27,7 +32,6 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import plans
 from app.audit.service import Change, record
-from app.batches.existing import existing_of
 from app.batches.models import BatchChunk, BatchStatus, EnrolmentBatch, RowOutcome
 from app.batches.outcomes import RowResult
 from app.batches.screening import Candidate, screen
@@ -77,28 +81,14 @@ async def process_chunk(
     if batch.status == BatchStatus.QUEUED.value:
         await _mark_running(runtime, batch_id)
     results, candidates = _screen(chunk)
-    hashes = {c.row_number: members.id_number_hash(runtime.cipher, c.id_number) for c in candidates}
-    async with runtime.db.reader() as session:
-        existing = await existing_of(session, plan, candidates, hashes, batch.applied_on)
-    to_verify = []
-    for candidate in candidates:
-        refusal = existing.refusal(candidate, hashes[candidate.row_number], batch.union_org_code)
-        if refusal is None:
-            to_verify.append(candidate)
-        else:
-            results.append(refusal)
-    verified, refused = await verify(runtime, plan, chunk.enabled, to_verify)
+    verified, refused = await verify(runtime, plan, chunk.enabled, candidates)
     results += refused
     if heartbeat is not None and not await heartbeat():
         return  # the job was taken over while the platforms answered: the new owner writes
-    work = ChunkWork(
-        batch,
-        chunk_no,
-        plan,
-        runtime.clock.now(),
-        [seal(runtime, c, hashes[c.row_number]) for c in verified],
-        results,
-    )
+    sealed = [
+        seal(runtime, c, members.id_number_hash(runtime.cipher, c.id_number)) for c in verified
+    ]
+    work = ChunkWork(batch, chunk_no, plan, runtime.clock.now(), sealed, results)
     await _write(runtime, work)
 
 

@@ -1,9 +1,10 @@
 """What the database already holds about a chunk's people and platform accounts.
 
-Read twice: once before the platforms are asked (so no one holding a share is verified for
-nothing), and again inside the write transaction (someone may have enrolled meanwhile). The
-share check is the one individual enrolment makes (`app.enrolment.shares`). A member's row
-renews their latest period, so it must start while the batch's plan version is in force.
+Read only for rows the platforms have verified, inside the chunk's write transaction: what the
+service holds about a person is never the answer to a row nobody has verified, so a batch is
+no oracle of who is enrolled. The share check is the one individual enrolment makes
+(`app.enrolment.shares`). A member's row renews their latest period, so it must start while the
+batch's plan version is in force.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """One write transaction per chunk: its members, enrolments, rows' outcomes and the batch counters.
 
 The chunk is claimed first by a conditional UPDATE (a chunk another worker wrote is left alone),
-the existing-member checks are made again under it, and everything the chunk writes commits
-together, through the writer every way in shares (`app.enrolment.writer`). The chunk that
-completes the batch issues the union's invoice in the same transaction.
+the existing-member checks are made under it (only for rows the platforms verified), and
+everything the chunk writes commits together, through the writer every way in shares
+(`app.enrolment.writer`). The chunk that completes the batch issues the union's invoice in the
+same transaction.
 """
 
 from __future__ import annotations
