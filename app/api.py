@@ -11,6 +11,7 @@ from app.core.middleware import API_PREFIX
 from app.coverage.endpoints import router as coverage_router
 from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
+from app.members.endpoints import router as members_router
 from app.metrics.endpoints import router as metrics_router
 from app.partners.endpoints import router as partners_router
 from app.payments.endpoints import router as payments_router
@@ -34,6 +35,7 @@ v1.include_router(enrolment_router)
 v1.include_router(payments_router)
 v1.include_router(batches_router)
 v1.include_router(coverage_router)
+v1.include_router(members_router)
 v1.include_router(claims_router)
 v1.include_router(payout_notifications_router)
 v1.include_router(payouts_router)

@@ -21,6 +21,7 @@ from app.payments.refund_jobs import run_refund_job
 from app.payments.refunds import INSTRUCT_REFUND_JOB
 from app.payouts.instructions import run_instruct_job
 from app.payouts.lifecycle import INSTRUCT_JOB
+from app.privacy.erasure import erase_expired
 from app.reconciliation.service import (
     RECONCILE_JOB,
     fetch_yesterdays_bill,
@@ -50,6 +51,7 @@ PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("renewal_openings", 3600.0, announce_open_renewals),
     Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
     Periodic("claims_expiry", 3600.0, expire_overdue_claims),
+    Periodic("privacy_erasure", 86400.0, erase_expired),
     Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),
 )
 

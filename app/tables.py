@@ -26,6 +26,7 @@ def import_all_models() -> MetaData:
     import app.jobs.models
     import app.ledger.models
     import app.members.models
+    import app.members.reads
     import app.payments.models
     import app.payouts.models
     import app.platforms.models

@@ -15,6 +15,7 @@ from app.core.deps import RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED, json_or_csv_body, problems
 from app.core.policy import Action, Caller
 from app.idempotency.deps import Idempotency
+from app.members.reads import ReadLogDep
 
 UPLOAD_PATH = "/v1/enrolment-batches"
 router = APIRouter(prefix="/enrolment-batches", tags=["enrolment-batches"], responses=AUTHENTICATED)
@@ -71,6 +72,7 @@ async def list_rows(
     batch_id: uuid.UUID,
     caller: Annotated[Caller, Authorized(Action.BATCHES_READ)],
     session: ReadSessionDep,
+    reads: ReadLogDep,
     outcome: RowOutcome | None = None,
     cursor: Annotated[
         str | None, Query(max_length=16, description="`next_cursor` of the last page.")
@@ -79,7 +81,9 @@ async def list_rows(
 ) -> BatchRowsPage:
     """Each processed row's outcome, in row order, with codes for rejected and duplicate rows
     and the member and enrolment ids of accepted ones. No personal data."""
-    return await service.rows_page(session, caller, batch_id, outcome, cursor, limit)
+    page = await service.rows_page(session, caller, batch_id, outcome, cursor, limit)
+    reads.note(caller, (r.member_id for r in page.rows if r.member_id), "batches.rows")
+    return page
 
 
 @router.get(

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from app.core.names import name_problem
 from app.rules.eligibility import DEFAULT_WORK_CITY, Applicant, check_applicant
 from app.rules.id_numbers import normalise
 from app.rules.plan import Plan
@@ -102,6 +103,8 @@ def _values(row: Row) -> tuple[dict[str, str], list[str]]:
     ]
     if values.get("phone") and not _PHONE.match(values["phone"]):
         codes.append("invalid_phone")
+    if values.get("name") and name_problem(values["name"]):
+        codes.append("invalid_name")
     return values, codes
 
 

@@ -24,6 +24,7 @@ from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.core.schemas import Day
 from app.idempotency.deps import Idempotency
+from app.members.reads import ReadLogDep
 
 router = APIRouter(prefix="/claims", tags=["claims"], responses=AUTHENTICATED)
 
@@ -78,6 +79,7 @@ async def quote(
 async def list_claims(
     caller: Annotated[Caller, Authorized(Action.CLAIMS_READ)],
     session: SessionDep,
+    reads: ReadLogDep,
     member_id: uuid.UUID | None = None,
     status: ClaimStatus | None = None,
     benefit: Benefit | None = None,
@@ -89,7 +91,9 @@ async def list_claims(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> ClaimsPage:
     shown = views.ClaimFilter(member_id, status, benefit, filed_from, filed_to)
-    return await views.page(session, caller, shown, cursor, limit)
+    found = await views.page(session, caller, shown, cursor, limit)
+    reads.note(caller, (c.member_id for c in found.claims), "claims.read")
+    return found
 
 
 @router.get(
@@ -102,8 +106,11 @@ async def get_claim(
     claim_id: uuid.UUID,
     caller: Annotated[Caller, Authorized(Action.CLAIMS_READ)],
     session: SessionDep,
+    reads: ReadLogDep,
 ) -> ClaimOut:
-    return await views.get(session, caller, claim_id)
+    claim = await views.get(session, caller, claim_id)
+    reads.note(caller, [claim.member_id], "claims.read")
+    return claim
 
 
 @router.post(

@@ -12,6 +12,7 @@ from app.claims.models import ClaimStatus, DecidedBy
 from app.core.schemas import (
     MAX_STORED_FEN,
     Day,
+    PersonName,
     RequestModel,
     ResponseModel,
     Text,
@@ -88,7 +89,7 @@ class DocumentIn(RequestModel):
 class BeneficiaryIn(RequestModel):
     """Who receives a death benefit the plan pays to a beneficiary."""
 
-    name: Text = Field(min_length=1, max_length=50)
+    name: PersonName = Field(min_length=1, max_length=50)
     id_number: str = Field(min_length=1, max_length=32)
 
 

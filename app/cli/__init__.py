@@ -9,6 +9,7 @@ from app.cli.clients import clients_cli
 from app.cli.idempotency import idempotency_cli
 from app.cli.keys import keys_cli
 from app.cli.platforms import platforms_cli
+from app.cli.privacy import privacy_cli
 from app.cli.unions import unions_cli
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -24,6 +25,7 @@ cli.add_typer(platforms_cli, name="platforms")
 cli.add_typer(unions_cli, name="unions")
 cli.add_typer(idempotency_cli, name="idempotency")
 cli.add_typer(keys_cli, name="keys")
+cli.add_typer(privacy_cli, name="privacy")
 
 
 def main() -> None:

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
         30.0, gt=0, validation_alias="MUTUALAID_PLATFORM_BULK_TIMEOUT_SECONDS"
     )
     in_process_worker: bool = Field(True, validation_alias="MUTUALAID_IN_PROCESS_WORKER")
+    # Days after a member's last cover, application or claim before their identity and health
+    # facts are erased; unset: never (the operator decides).
+    retention_days: int | None = Field(None, ge=1, validation_alias="MUTUALAID_RETENTION_DAYS")
     max_body_bytes: int = Field(1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BODY_BYTES")
     batch_chunk_rows: int = Field(
         1000, ge=1, le=10_000, validation_alias="MUTUALAID_BATCH_CHUNK_ROWS"

@@ -45,6 +45,7 @@ class Action(StrEnum):
     CLAIMS_READ = "claims.read"
     CLAIMS_QUOTE = "claims.quote"
     CLAIMS_REVIEW = "claims.review"
+    MEMBERS_ACCESS_LOG = "members.access_log"
     CLAIMS_WITHDRAW = "claims.withdraw"
     CLAIMS_APPEAL = "claims.appeal"
     PLATFORM_COVERAGE = "platform.coverage"
@@ -81,6 +82,7 @@ POLICY: dict[Action, frozenset[Role]] = {
     Action.CLAIMS_READ: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.CLAIMS_QUOTE: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.CLAIMS_REVIEW: frozenset({Role.EXAMINER}),
+    Action.MEMBERS_ACCESS_LOG: frozenset({Role.EXAMINER}),
     # The filer's own steps (an examiner only on a claim it filed itself).
     Action.CLAIMS_WITHDRAW: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),
     Action.CLAIMS_APPEAL: frozenset({Role.CITIZEN_APP, Role.UNION, Role.EXAMINER}),

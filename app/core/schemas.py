@@ -15,6 +15,8 @@ from pydantic import (
     field_validator,
 )
 
+from app.core.names import readable_name
+
 
 class RequestModel(BaseModel):
     """Every request body: unknown fields are refused (`unknown_field`), strings trimmed, and
@@ -55,6 +57,8 @@ def _storable_moment(value: datetime) -> datetime:
 
 # Free text that is stored: no NUL.
 Text = Annotated[str, AfterValidator(_no_nul)]
+# A person's name: stored text that people can read (`app.core.names`).
+PersonName = Annotated[str, AfterValidator(_no_nul), AfterValidator(readable_name)]
 # Money as PostgreSQL's `integer` stores it (¥21 million is far above any single amount here).
 MAX_STORED_FEN = 2**31 - 1
 # A moment from a partner system (a payment time): plausible, and storable once in UTC.

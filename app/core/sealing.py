@@ -18,11 +18,13 @@ changes one of the row's columns.
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import QueryContext, Session, UOWTransaction
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.core.crypto import PersonalDataCipher
 
@@ -59,20 +61,49 @@ class SealedJSON:
     def __set__(self, instance: object, value: Any) -> None:
         instance.__dict__[self._value] = value
         instance.__dict__[self._changed] = True
+        if inspect(instance).persistent:  # a stored row: the flush must visit it
+            flag_modified(instance, self.column)
 
-    def sealed(self, value: Any, cipher: PersonalDataCipher) -> bytes:
-        """`value` as this attribute stores it: for a bulk UPDATE that bypasses the ORM."""
-        return cipher.encrypt(json.dumps(value, ensure_ascii=False), context=self.context)
+    def dump(self, value: Any) -> Any:
+        """The value as JSON holds it."""
+        return value
+
+    def load(self, value: Any) -> Any:
+        return value
+
+    def sealed(self, value: Any, cipher: PersonalDataCipher) -> bytes | None:
+        """`value` as this attribute stores it (None stays None): for a bulk statement that
+        bypasses the ORM."""
+        if value is None:
+            return None
+        return cipher.encrypt(
+            json.dumps(self.dump(value), ensure_ascii=False), context=self.context
+        )
 
     def seal(self, instance: object, cipher: PersonalDataCipher) -> None:
         if instance.__dict__.pop(self._changed, False):
             setattr(instance, self.column, self.sealed(instance.__dict__[self._value], cipher))
 
+    def opened(self, blob: bytes | None, cipher: PersonalDataCipher) -> Any:
+        """What a stored value holds (None stays None): for rows read without the ORM."""
+        if blob is None:
+            return None
+        return self.load(json.loads(cipher.decrypt(blob, context=self.context)))
+
     def open(self, instance: object, cipher: PersonalDataCipher) -> None:
-        blob = getattr(instance, self.column)
-        value = None if blob is None else json.loads(cipher.decrypt(blob, context=self.context))
-        instance.__dict__[self._value] = value
+        instance.__dict__[self._value] = self.opened(getattr(instance, self.column), cipher)
         instance.__dict__.pop(self._changed, None)
+
+
+class SealedDate(SealedJSON):
+    """A calendar date (a date of death), sealed like any other value."""
+
+    def dump(self, value: Any) -> Any:
+        assert isinstance(value, date)
+        return value.isoformat()
+
+    def load(self, value: Any) -> Any:
+        return date.fromisoformat(value)
 
 
 def install(sessions: async_sessionmaker[Any], cipher: PersonalDataCipher) -> None:

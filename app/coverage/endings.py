@@ -16,6 +16,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import sealing
 from app.core.clock import utc_now
 from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
@@ -112,11 +113,12 @@ async def _sweep_chunk(session: AsyncSession, today: date) -> int:
             )
         )
     }
+    cipher = sealing.cipher_of(session)
     died: dict[uuid.UUID, date] = {
-        member_id: died_on or date.max
+        member_id: Member.died_on.opened(died_on, cipher) or date.max
         for member_id, died_on in await session.execute(
-            select(Member.id, Member.died_on).where(
-                Member.id.in_(member_ids), Member.died_on.is_not(None)
+            select(Member.id, Member.died_on_cipher).where(
+                Member.id.in_(member_ids), Member.died_on_cipher.is_not(None)
             )
         )
     }

@@ -18,6 +18,7 @@ from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.coverage import service
 from app.coverage.schemas import CoverageView, LookupIn, LookupOut
+from app.members.reads import ReadLogDep
 
 router = APIRouter(prefix="/members", tags=["members"], responses=AUTHENTICATED)
 
@@ -36,8 +37,11 @@ async def lookup(
     session: ReadSessionDep,
     cipher: CipherDep,
     clock: ClockDep,
+    reads: ReadLogDep,
 ) -> LookupOut:
-    return await service.lookup(session, cipher, caller, body.id_number, body.name, clock.today())
+    found = await service.lookup(session, cipher, caller, body.id_number, body.name, clock.today())
+    reads.note(caller, [found.member_id], "members.lookup")
+    return found
 
 
 @router.get(
@@ -51,5 +55,8 @@ async def coverage(
     caller: Annotated[Caller, Authorized(Action.MEMBERS_COVERAGE)],
     session: ReadSessionDep,
     clock: ClockDep,
+    reads: ReadLogDep,
 ) -> CoverageView:
-    return await service.coverage(session, caller, member_id, clock.today())
+    view = await service.coverage(session, caller, member_id, clock.today())
+    reads.note(caller, [member_id], "members.coverage")
+    return view

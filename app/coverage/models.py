@@ -11,10 +11,22 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
+from app.core.sealing import SealedDate, SealedJSON
+
+USAGE_DIED_ON_CONTEXT = "claim_usage_period.died_on"
+GRADE_CONTEXT = "claim_usage_event.disability_grade"
 
 
 class CoveragePeriodRecord(UUIDPrimaryKey, CreatedAt, Base):
@@ -76,7 +88,9 @@ class PeriodUsage(Base):
     total_paid_fen: Mapped[int] = mapped_column(default=0)
     hospital_days: Mapped[int] = mapped_column(default=0)
     decisions: Mapped[int] = mapped_column(default=0)
-    died_on: Mapped[date | None]
+    # The date of death a paid death benefit accepted: sealed at rest.
+    died_on_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    died_on = SealedDate("died_on_cipher", USAGE_DIED_ON_CONTEXT)
 
 
 class BenefitUsageRecord(Base):
@@ -107,7 +121,9 @@ class EventUsageRecord(Base):
     benefit: Mapped[str] = mapped_column(String(32), primary_key=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("members.id"), index=True)
     paid_fen: Mapped[int] = mapped_column(default=0)
-    disability_grade: Mapped[int | None]
+    # The best disability grade paid for the event (the lowest number): sealed at rest.
+    disability_grade_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    disability_grade = SealedJSON("disability_grade_cipher", GRADE_CONTEXT)
 
 
 class PaidHospitalDay(Base):

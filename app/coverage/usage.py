@@ -17,10 +17,11 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, func, select, true
+from sqlalchemy import and_, func, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import sealing
 from app.core.errors import Conflict
 from app.coverage.models import (
     BenefitUsageRecord,
@@ -179,6 +180,9 @@ async def consume(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
     """
     await _consume_period(session, plan, paid)
     for benefit, amount in _changes(paid.delta).items():
+        if amount < 0:
+            await _deduct(session, paid, benefit, amount)
+            continue
         await _consume_benefit(session, plan, paid, benefit, amount)
         await _consume_event(session, plan, paid, benefit, amount)
     if paid.delta.hospital_dates:
@@ -205,7 +209,7 @@ async def _consume_period(session: AsyncSession, plan: Plan, paid: Consumption) 
         total_paid_fen=delta.paid_fen,
         hospital_days=delta.hospital_days,
         decisions=1,
-        died_on=delta.died_on,
+        died_on_cipher=PeriodUsage.died_on.sealed(delta.died_on, sealing.cipher_of(session)),
     )
     await _expect_row(
         session,
@@ -215,7 +219,9 @@ async def _consume_period(session: AsyncSession, plan: Plan, paid: Consumption) 
                 "total_paid_fen": PeriodUsage.total_paid_fen + delta.paid_fen,
                 "hospital_days": PeriodUsage.hospital_days + delta.hospital_days,
                 "decisions": PeriodUsage.decisions + 1,
-                "died_on": func.coalesce(PeriodUsage.died_on, period.excluded.died_on),
+                "died_on_cipher": func.coalesce(
+                    PeriodUsage.died_on_cipher, period.excluded.died_on_cipher
+                ),
             },
             where=and_(
                 PeriodUsage.decisions == paid.seen_version,
@@ -261,16 +267,17 @@ async def _consume_event(
 ) -> None:
     """One benefit's total for the event, within its limit per accident; the best disability
     grade reached keeps the lowest number."""
-    grade = paid.delta.disability_grade if benefit == ACCIDENTAL_DISABILITY else None
+    grade = await _best_grade(session, paid, benefit)
     event = _upsert(session, EventUsageRecord).values(
         coverage_period_id=paid.period_id,
         event_ref=paid.delta.event_ref,
         benefit=benefit,
         member_id=paid.member_id,
         paid_fen=amount,
-        disability_grade=grade,
+        disability_grade_cipher=EventUsageRecord.disability_grade.sealed(
+            grade, sealing.cipher_of(session)
+        ),
     )
-    least = func.least if session.get_bind().dialect.name == "postgresql" else func.min
     await _expect_row(
         session,
         event.on_conflict_do_update(
@@ -281,10 +288,9 @@ async def _consume_event(
             ],
             set_={
                 "paid_fen": EventUsageRecord.paid_fen + amount,
-                "disability_grade": func.coalesce(
-                    least(EventUsageRecord.disability_grade, event.excluded.disability_grade),
-                    EventUsageRecord.disability_grade,
-                    event.excluded.disability_grade,
+                "disability_grade_cipher": func.coalesce(
+                    event.excluded.disability_grade_cipher,
+                    EventUsageRecord.disability_grade_cipher,
                 ),
             },
             where=and_(
@@ -294,6 +300,41 @@ async def _consume_event(
         ).returning(EventUsageRecord.paid_fen),
         f"{benefit} would pass its limit for the accident",
     )
+
+
+async def _best_grade(session: AsyncSession, paid: Consumption, benefit: str) -> int | None:
+    """The best disability grade the event has reached with this one (the lowest number), or
+    None when this decision brings none. Grades are sealed, so the comparison is made here; the
+    member's row lock (`app.claims.context`) keeps it from racing another decision."""
+    if benefit != ACCIDENTAL_DISABILITY or paid.delta.disability_grade is None:
+        return None
+    stored = await session.get(
+        EventUsageRecord, (paid.period_id, paid.delta.event_ref, benefit), populate_existing=True
+    )
+    earlier = stored.disability_grade if stored is not None else None
+    return min(g for g in (earlier, paid.delta.disability_grade) if g is not None)
+
+
+async def _deduct(session: AsyncSession, paid: Consumption, benefit: str, amount: int) -> None:
+    """A counter that moves down (a condolence a disability or death payment absorbs): its rows
+    exist, since what is deducted was paid. An upsert cannot do it: the row it would insert,
+    with a negative amount, fails its check before the conflict is seen."""
+    for model, keys in (
+        (BenefitUsageRecord, {"benefit": benefit}),
+        (EventUsageRecord, {"benefit": benefit, "event_ref": paid.delta.event_ref}),
+    ):
+        await _expect_row(
+            session,
+            update(model)
+            .where(
+                model.coverage_period_id == paid.period_id,
+                *(getattr(model, name) == value for name, value in keys.items()),
+                model.paid_fen + amount >= 0,
+            )
+            .values(paid_fen=model.paid_fen + amount)
+            .returning(model.paid_fen),
+            f"{benefit} has less paid than this payment deducts",
+        )
 
 
 def _within(

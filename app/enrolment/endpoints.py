@@ -16,6 +16,7 @@ from app.enrolment import service
 from app.enrolment.models import EnrolmentStatus
 from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, EnrolmentReviewIn
 from app.idempotency.deps import Idempotency
+from app.members.reads import ReadLogDep
 
 router = APIRouter(prefix="/enrolments", tags=["enrolments"], responses=AUTHENTICATED)
 
@@ -52,6 +53,7 @@ async def apply(
 async def list_enrolments(
     caller: Annotated[Caller, Authorized(Action.ENROLMENTS_REVIEW)],
     session: SessionDep,
+    reads: ReadLogDep,
     status: EnrolmentStatus = EnrolmentStatus.PENDING_REVIEW,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     after_created_at: Annotated[
@@ -60,7 +62,9 @@ async def list_enrolments(
     after_id: Annotated[uuid.UUID | None, Query(description="`id` of that last row.")] = None,
 ) -> list[EnrolmentOut]:
     after = (after_created_at, after_id) if after_created_at and after_id else None
-    return await examiners.queue(session, status, limit, after)
+    queued = await examiners.queue(session, status, limit, after)
+    reads.note(caller, (e.member_id for e in queued), "enrolments.read")
+    return queued
 
 
 @router.get("/{enrolment_id}", response_model=EnrolmentOut, responses=problems(404))
@@ -68,8 +72,11 @@ async def get_enrolment(
     enrolment_id: uuid.UUID,
     caller: Annotated[Caller, Authorized(Action.ENROLMENTS_READ)],
     session: SessionDep,
+    reads: ReadLogDep,
 ) -> EnrolmentOut:
-    return await service.get(session, caller, enrolment_id)
+    enrolment = await service.get(session, caller, enrolment_id)
+    reads.note(caller, [enrolment.member_id], "enrolments.read")
+    return enrolment
 
 
 @router.post(

@@ -6,7 +6,7 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, Field, StrictBool, model_validator
 
-from app.core.schemas import RequestModel, ResponseModel
+from app.core.schemas import PersonName, RequestModel, ResponseModel
 from app.members.schemas import MemberIdentity
 
 
@@ -32,7 +32,7 @@ class Consent(RequestModel):
 class EnrolmentIn(RequestModel):
     plan_code: str = Field(min_length=1, max_length=64)
     id_number: str = Field(min_length=1, max_length=32)
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName = Field(min_length=1, max_length=50)
     phone: str = Field(pattern=r"^(\+?86)?1[3-9][0-9]{9}$", description="Mainland mobile number.")
     platform_code: str = Field(min_length=1, max_length=64)
     platform_worker_id: str = Field(min_length=1, max_length=128)

@@ -25,10 +25,16 @@ from app.claims.models import (
     ClaimDecision,
 )
 from app.core.models import Base
+from app.coverage.models import (
+    GRADE_CONTEXT,
+    USAGE_DIED_ON_CONTEXT,
+    EventUsageRecord,
+    PeriodUsage,
+)
 from app.enrolment.models import Enrolment
 from app.idempotency.models import RESPONSE_CONTEXT, IdempotencyRecord
 from app.members import service as members
-from app.members.models import Member
+from app.members.models import DIED_ON_CONTEXT, Member
 from app.payouts.accounts import ACCOUNT_CONTEXT
 from app.payouts.models import Payout, PayoutAccount
 from app.platforms.models import Platform
@@ -67,8 +73,11 @@ ENCRYPTED: tuple[EncryptedColumns, ...] = (
             "id_number_cipher": _fixed(members.ID_NUMBER),
             "name_cipher": _fixed(members.NAME),
             "phone_cipher": _fixed(members.PHONE),
+            "died_on_cipher": _fixed(DIED_ON_CONTEXT),
         },
     ),
+    EncryptedColumns(_table(PeriodUsage), {"died_on_cipher": _fixed(USAGE_DIED_ON_CONTEXT)}),
+    EncryptedColumns(_table(EventUsageRecord), {"disability_grade_cipher": _fixed(GRADE_CONTEXT)}),
     EncryptedColumns(
         _table(Enrolment),
         {"name_cipher": _fixed(members.NAME), "phone_cipher": _fixed(members.PHONE)},

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import Base, CreatedAt, UUIDPrimaryKey
+from app.core.sealing import SealedDate
+
+DIED_ON_CONTEXT = "member.died_on"
 
 
 class Member(UUIDPrimaryKey, CreatedAt, Base):
@@ -36,7 +39,11 @@ class Member(UUIDPrimaryKey, CreatedAt, Base):
     # When the member joined the union through the app (`union.join`).
     union_joined_at: Mapped[datetime | None]
     sensitive_data_consent_at: Mapped[datetime]
-    died_on: Mapped[date | None]
+    # The date of death, once accepted: sealed at rest like a claim's health facts.
+    died_on_cipher: Mapped[bytes | None] = mapped_column(LargeBinary)
+    died_on = SealedDate("died_on_cipher", DIED_ON_CONTEXT)
+    # When the member's identity and health facts were erased (`app.privacy.erasure`).
+    erased_at: Mapped[datetime | None]
 
 
 class PlatformWorker(UUIDPrimaryKey, CreatedAt, Base):

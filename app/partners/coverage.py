@@ -16,13 +16,14 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app import plans
+from app.core.crypto import PersonalDataCipher
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member, PlatformWorker
 from app.partners.schemas import WorkerCoverage
 from app.rules.coverage import CoveragePeriod, MemberCover, in_force_or_next
 
 
-def _query(*, many: bool) -> Select[str, date | None, str, str, date, date]:
+def _query(*, many: bool) -> Select[str, bytes | None, str, str, date, date]:
     which = (
         PlatformWorker.platform_worker_id.in_(bindparam("worker_ids", expanding=True))
         if many
@@ -31,7 +32,7 @@ def _query(*, many: bool) -> Select[str, date | None, str, str, date, date]:
     return (
         select(
             PlatformWorker.platform_worker_id,
-            Member.died_on,
+            Member.died_on_cipher,
             CoveragePeriodRecord.plan_code,
             CoveragePeriodRecord.plan_version,
             CoveragePeriodRecord.starts_on,
@@ -60,6 +61,7 @@ def _uncovered(worker_id: str) -> WorkerCoverage:
 
 async def workers_coverage(
     connection: AsyncConnection,
+    cipher: PersonalDataCipher,
     platform_code: str | None,
     worker_ids: Sequence[str],
     today: date,
@@ -79,8 +81,9 @@ async def workers_coverage(
         )
     died: dict[str, date | None] = {}
     periods: dict[str, dict[CoveragePeriod, tuple[str, str]]] = defaultdict(dict)
-    for worker_id, died_on, plan_code, plan_version, starts_on, ends_on in rows:
-        died[worker_id] = died_on
+    for worker_id, died_on_cipher, plan_code, plan_version, starts_on, ends_on in rows:
+        if worker_id not in died:  # sealed; only a member whose death is recorded has one
+            died[worker_id] = Member.died_on.opened(died_on_cipher, cipher)
         if plan_code is not None:
             periods[worker_id][CoveragePeriod(starts_on, ends_on)] = (plan_code, plan_version)
     answers = {

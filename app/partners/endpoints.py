@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path, Response
 
 from app.clients.auth import Authorized
 from app.core.db import ReadConnectionDep
-from app.core.deps import ClockDep
+from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED
 from app.core.policy import Action, Caller
 from app.partners.coverage import workers_coverage
@@ -33,8 +33,9 @@ async def worker_coverage(
     caller: PlatformCaller,
     connection: ReadConnectionDep,
     clock: ClockDep,
+    cipher: CipherDep,
 ) -> Response:
-    [answer] = await _coverage(connection, caller, [platform_worker_id], clock)
+    [answer] = await _coverage(connection, caller, [platform_worker_id], clock, cipher)
     return _json(answer)
 
 
@@ -48,10 +49,10 @@ async def coverage_queries(
     caller: PlatformCaller,
     connection: ReadConnectionDep,
     clock: ClockDep,
+    cipher: CipherDep,
 ) -> Response:
-    return _json(
-        CoverageResults(results=await _coverage(connection, caller, body.worker_ids, clock))
-    )
+    answers = await _coverage(connection, caller, body.worker_ids, clock, cipher)
+    return _json(CoverageResults(results=answers))
 
 
 def _json(answer: WorkerCoverage | CoverageResults) -> Response:
@@ -61,9 +62,13 @@ def _json(answer: WorkerCoverage | CoverageResults) -> Response:
 
 
 async def _coverage(
-    connection: ReadConnectionDep, caller: Caller, worker_ids: list[str], clock: ClockDep
+    connection: ReadConnectionDep,
+    caller: Caller,
+    worker_ids: list[str],
+    clock: ClockDep,
+    cipher: CipherDep,
 ) -> list[WorkerCoverage]:
     tenant = caller.tenant  # None only for a platform client bound to nothing: it sees nothing
     return await workers_coverage(
-        connection, tenant.code if tenant else None, worker_ids, clock.today()
+        connection, cipher, tenant.code if tenant else None, worker_ids, clock.today()
     )

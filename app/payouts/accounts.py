@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import utc_now
 from app.core.crypto import PersonalDataCipher
 from app.core.masking import mask_name
-from app.core.schemas import RequestModel, Text
+from app.core.schemas import PersonName, RequestModel, Text
 from app.payouts.models import PayoutAccount
 
 ACCOUNT_CONTEXT = "payout.account"
@@ -26,7 +26,7 @@ ACCOUNT_CONTEXT = "payout.account"
 class PayeeAccountIn(RequestModel):
     kind: Literal["bank", "alipay"]
     account_no: Text = Field(min_length=4, max_length=40, pattern=r"^[0-9A-Za-z@._+-]+$")
-    holder_name: Text = Field(min_length=1, max_length=64)
+    holder_name: PersonName = Field(min_length=1, max_length=64)
     bank_name: Text | None = Field(default=None, max_length=64)
 
 

@@ -15,6 +15,7 @@ from app.core.deps import CipherDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.members.models import Member
+from app.members.reads import ReadLogDep
 from app.members.service import visible_member
 from app.payouts import notifications as payout_notifications
 from app.payouts import service
@@ -42,11 +43,14 @@ notifications = APIRouter(tags=["payouts"])
 async def list_payouts(
     caller: Annotated[Caller, Authorized(Action.PAYOUTS_READ)],
     session: ReadSessionDep,
+    reads: ReadLogDep,
     status: PayoutStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> PayoutPage:
-    return await service.listing(session, status, limit, cursor)
+    page = await service.listing(session, status, limit, cursor)
+    reads.note(caller, (p.member_id for p in page.items), "payouts.read")
+    return page
 
 
 @router.get(
@@ -59,8 +63,11 @@ async def get_payout(
     payout_id: uuid.UUID,
     caller: Annotated[Caller, Authorized(Action.PAYOUTS_READ)],
     session: ReadSessionDep,
+    reads: ReadLogDep,
 ) -> PayoutDetail:
-    return await service.get(session, payout_id)
+    payout = await service.get(session, payout_id)
+    reads.note(caller, [payout.member_id], "payouts.read")
+    return payout
 
 
 @router.post(

@@ -11,10 +11,11 @@ import uuid
 from collections import defaultdict
 from datetime import date, datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.claims.models import Claim, ClaimDecision
+from app.core import sealing
 from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import Enrolment
 from app.members.models import Member
@@ -69,16 +70,21 @@ async def cover_figures(
     """`members`: the ids of the members to count, when not all."""
     period = CoveragePeriodRecord
     of_period = [] if members is None else [period.member_id.in_(members)]
-    # A death ends cover after its day (the rules core: no benefit for events after it).
-    in_force = and_(
-        period.starts_on <= last,
-        period.ends_on >= last,
-        or_(Member.died_on.is_(None), Member.died_on >= last),
+    in_force = and_(period.starts_on <= last, period.ends_on >= last)
+    counted = await session.scalar(
+        select(func.count(func.distinct(period.member_id))).where(in_force, *of_period)
     )
-    active = await session.scalar(
-        select(func.count(func.distinct(period.member_id)))
-        .join(Member, Member.id == period.member_id)
-        .where(in_force, *of_period)
+    # A death ends cover after its day (the rules core: no benefit for events after it). Dates
+    # of death are sealed: the few members with one are looked at here.
+    cipher = sealing.cipher_of(session)
+    dead = await session.execute(
+        select(Member.died_on_cipher).where(
+            Member.died_on_cipher.is_not(None),
+            exists().where(period.member_id == Member.id, in_force, *of_period),
+        )
+    )
+    active = (counted or 0) - sum(
+        1 for (blob,) in dead if Member.died_on.opened(blob, cipher) < last
     )
     started = await session.scalar(
         select(func.count())

@@ -10,8 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import update
-
 from app.members.models import Member
 from tests.support.batches import RIDERS, row, submit
 from tests.support.enrolment import application, apply
@@ -45,11 +43,8 @@ async def test_an_unverifiable_row_for_an_enrolled_or_dead_person_looks_like_one
     await notify(http, notification(order))
     dead = (await apply(http, citizen, application(DEAD, "rider-1"), key="dead")).json()
     async with db.writer() as session:
-        await session.execute(
-            update(Member)
-            .where(Member.id == uuid.UUID(dead["member_id"]))
-            .values(died_on=date(2026, 11, 1))
-        )
+        member = await session.get(Member, uuid.UUID(dead["member_id"]))
+        member.died_on = date(2026, 11, 1)  # through the model: sealed at rest
         await session.commit()
     # demo-delivery has no such accounts; slow-delivery never answers.
     unknown = [

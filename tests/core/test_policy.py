@@ -27,6 +27,7 @@ CONTRACT = {
     Action.CLAIMS_QUOTE: {C, U, E},
     Action.CLAIMS_REVIEW: {E},
     # Section 9: the filer withdraws or appeals its own claim.
+    Action.MEMBERS_ACCESS_LOG: {E},
     Action.CLAIMS_WITHDRAW: {C, U, E},
     Action.CLAIMS_APPEAL: {C, U, E},
     Action.PLATFORM_COVERAGE: {P},

@@ -19,7 +19,7 @@ from contextlib import asynccontextmanager
 from datetime import date
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core.clock import shanghai_date, utc_now
 from app.core.policy import Role
@@ -236,7 +236,7 @@ async def _second_approval(money: Money, members) -> None:
 async def _refunds(money: Money, members, runtime, seeder) -> None:
     dead, alive = await members(2, starts_on=date(2025, 1, 1))
     async with runtime.db.writer() as session:
-        await session.execute(update(Member).where(Member.id == dead).values(died_on=NOW.date()))
+        (await session.get(Member, dead)).died_on = NOW.date()  # sealed at rest
         await session.commit()
     late = await add_order(runtime.db, runtime.cipher, dead, seeder)
     twice = await add_order(runtime.db, runtime.cipher, alive, seeder)

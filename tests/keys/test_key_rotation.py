@@ -21,6 +21,7 @@ from app.batches.upload import chunk_context, read_chunk
 from app.claims.filing import BENEFICIARY_ID_NUMBER, BENEFICIARY_NAME
 from app.claims.models import Claim
 from app.clients.service import create_client
+from app.core import sealing
 from app.core.clock import utc_now
 from app.core.config import ConfigurationError, Settings
 from app.core.crypto import DecryptionError, PersonalDataCipher, key_id

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.core.clock import SHANGHAI
 from app.core.policy import Role
@@ -74,11 +74,8 @@ async def test_a_duplicate_payment_is_refunded_and_the_books_balance(http, citiz
 async def test_a_premium_paid_after_death_is_refunded(http, citizen, db):
     enrolment, order = await enrol_and_order(http, citizen)
     async with db.writer() as session:
-        await session.execute(
-            update(Member)
-            .where(Member.id == uuid.UUID(enrolment["member_id"]))
-            .values(died_on=date(2026, 11, 20))
-        )
+        member = await session.get(Member, uuid.UUID(enrolment["member_id"]))
+        member.died_on = date(2026, 11, 20)  # through the model: sealed at rest
         await session.commit()
 
     paid = await notify(http, notification(order))

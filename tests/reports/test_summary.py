@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import update
-
 from app.core.policy import Role
 from app.members.models import Member
 from tests.support.claims import claim, filed, notify_payout, set_account
@@ -49,9 +47,7 @@ async def test_claims_approvals_and_payments_per_benefit(http, covered, citizen,
     )
     assert paid.status_code == 200, paid.text
     async with runtime.db.writer() as session:
-        await session.execute(
-            update(Member).where(Member.id == dead).values(died_on=date(2026, 11, 1))
-        )
+        (await session.get(Member, dead)).died_on = date(2026, 11, 1)  # sealed at rest
         await session.commit()
 
     response = await summary(http, examiner, "2026-11-23", "2026-11-23")

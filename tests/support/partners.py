@@ -6,8 +6,6 @@ from __future__ import annotations
 import itertools
 from datetime import date
 
-from sqlalchemy import update
-
 from app.demo.cover import Seed, add_covered_members, add_paid_period
 from app.members.models import Member
 from app.platforms.schemas import PlatformIn
@@ -60,9 +58,8 @@ def covered_workers(db, runtime, seeder):
                     member.platform_worker_id,
                 )
             if died_on is not None:
-                await session.execute(
-                    update(Member).where(Member.id == member.member_id).values(died_on=died_on)
-                )
+                # Through the model: the date of death is sealed at rest.
+                (await session.get(Member, member.member_id)).died_on = died_on
             await session.commit()
         return member.platform_worker_id
 

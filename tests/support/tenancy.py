@@ -252,6 +252,12 @@ OPS = [
         at("/v1/claims/{w.app_claim}/review", json={"decision": "reject", "reason": "matrix"}),
     ),
     Op(
+        "GET",
+        "/v1/members/{member_id}/access-log",
+        Action.MEMBERS_ACCESS_LOG,
+        at("/v1/members/{w.member_id}/access-log"),
+    ),
+    Op(
         "POST",
         "/v1/claims/{claim_id}/appeal",
         Action.CLAIMS_APPEAL,

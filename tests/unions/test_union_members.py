@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import update
 
 from app.core.policy import Role
 from app.members.models import Member
@@ -46,9 +45,7 @@ async def test_pages_hold_each_of_the_unions_members_once_oldest_first(
     [other] = await covered(1, union="SH-PUDONG")
     [nobodys] = await covered(1)
     async with db.writer() as session:
-        await session.execute(
-            update(Member).where(Member.id == dead).values(died_on=date(2026, 6, 1))
-        )
+        (await session.get(Member, dead)).died_on = date(2026, 6, 1)  # sealed at rest
         await session.commit()
 
     members, pages = await every_page(http, xuhui, limit=2)

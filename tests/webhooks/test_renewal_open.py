@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app.coverage.models import CoveragePeriodRecord
 from app.coverage.renewals import announce_open_renewals
@@ -29,9 +29,7 @@ async def test_an_open_renewal_is_announced_once_per_period(
     await seeded(db, runtime, date(2025, 12, 10), renewed=True)  # renewed already
     dead = await seeded(db, runtime, date(2025, 12, 10))
     async with db.writer() as session:
-        await session.execute(
-            update(Member).where(Member.id == dead.member_id).values(died_on=date(2026, 6, 1))
-        )
+        (await session.get(Member, dead.member_id)).died_on = date(2026, 6, 1)  # sealed at rest
         await session.commit()
 
     with running_receiver() as receiver:
