@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import demo, gateway, platforms, reconcile, server
+from app.cli import demo, gateway, platforms, reconcile, server, sms
 from app.cli.clients import clients_cli
 from app.cli.idempotency import idempotency_cli
 from app.cli.keys import keys_cli
@@ -18,6 +18,7 @@ cli.command()(server.serve)
 cli.command()(server.worker)
 cli.command("platform-sim")(platforms.platform_sim)
 cli.command("gateway-sim")(gateway.gateway_sim)
+cli.command("sms-sim")(sms.sms_sim)
 cli.command()(reconcile.reconcile)
 cli.command()(demo.demo)
 cli.add_typer(clients_cli, name="clients")

@@ -126,6 +126,20 @@ class Settings(BaseSettings):
         10.0, gt=0, le=120, validation_alias="MUTUALAID_GATEWAY_TIMEOUT_SECONDS"
     )
     gateway_retries: int = Field(2, ge=0, le=10, validation_alias="MUTUALAID_GATEWAY_RETRIES")
+    # The SMS gateway (app.notifications). Unset: messages wait, and are failed after a day.
+    sms_url: str | None = Field(None, validation_alias="MUTUALAID_SMS_URL")
+    sms_secret: SecretStr | None = Field(None, validation_alias="MUTUALAID_SMS_SECRET")
+    sms_timeout_seconds: float = Field(
+        5.0, gt=0, le=120, validation_alias="MUTUALAID_SMS_TIMEOUT_SECONDS"
+    )
+    sms_retries: int = Field(2, ge=0, le=10, validation_alias="MUTUALAID_SMS_RETRIES")
+    sms_attempts: int = Field(6, ge=1, le=50, validation_alias="MUTUALAID_SMS_ATTEMPTS")
+    sms_retry_base_seconds: float = Field(
+        30.0, ge=0, validation_alias="MUTUALAID_SMS_RETRY_BASE_SECONDS"
+    )
+    sms_daily_cap_per_phone: int = Field(
+        10, ge=1, validation_alias="MUTUALAID_SMS_DAILY_CAP_PER_PHONE"
+    )
 
     @field_validator("payment_notification_secrets", "data_keys_retired", mode="before")
     @classmethod
@@ -169,6 +183,8 @@ class Settings(BaseSettings):
             raise ValueError("MUTUALAID_CLOCK is refused in production mode")
         if self.webhook_allow_private_urls:
             raise ValueError("MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS is refused in production mode")
+        if self.sms_url and self.sms_secret is None:
+            raise ValueError("production mode requires MUTUALAID_SMS_SECRET with MUTUALAID_SMS_URL")
         if self.webhook_retry_base_seconds < 1:
             # 0 retries at once, over and over: a test setting, never a receiver's friend.
             raise ValueError(
@@ -199,6 +215,9 @@ class Settings(BaseSettings):
     def payment_secrets(self) -> list[bytes]:
         return [s.get_secret_value().encode() for s in self.payment_notification_secrets]
 
+    def sms_secret_bytes(self) -> bytes | None:
+        return self.sms_secret.get_secret_value().encode() if self.sms_secret else None
+
     @staticmethod
     def _require(value: SecretStr | None, name: str) -> str:
         if value is None:
@@ -222,7 +241,12 @@ def with_development_secrets(settings: Settings) -> Settings:
     stored: dict[str, str] = {}
     if path.exists():
         stored = json.loads(path.read_text(encoding="utf-8"))
-    wanted = {"data_key": _new_key, "lookup_key": _new_key, "payment_secret": _new_key}
+    wanted = {
+        "data_key": _new_key,
+        "lookup_key": _new_key,
+        "payment_secret": _new_key,
+        "sms_secret": _new_key,
+    }
     if any(name not in stored for name in wanted):
         stored = {name: stored.get(name) or make() for name, make in wanted.items()}
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +260,8 @@ def with_development_secrets(settings: Settings) -> Settings:
         updates["lookup_key"] = SecretStr(stored["lookup_key"])
     if not settings.payment_notification_secrets:
         updates["payment_notification_secrets"] = [SecretStr(stored["payment_secret"])]
+    if settings.sms_secret is None:
+        updates["sms_secret"] = SecretStr(stored["sms_secret"])
     return settings.model_copy(update=updates) if updates else settings
 
 

@@ -1,0 +1,158 @@
+"""Our client for the SMS gateway: hand it one message, signed, under the message's own id.
+
+A repeat is safe: `message_id` is the gateway's idempotency key, so a retry after a timeout (or
+the call of a job whose worker was killed mid-send) never delivers twice. A timeout, a refused
+connection or a 5xx is retried a bounded number of times and then raised as `SmsUnavailable`
+(the outcome is unknown: the same message may be sent again later); a 4xx is the gateway's answer
+and is not retried (`SmsRefused`).
+
+The phone number and the text are in the body only: never in logs or exception messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import httpx
+from pydantic import ValidationError
+
+from app.core.signing import signature_header
+from app.notifications.contract import MESSAGES_PATH, Accepted, MessageIn, Refusal
+
+if TYPE_CHECKING:
+    from app.core.config import Settings
+    from app.core.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = 0.2
+# 401 signature, 403 not allowed, 404/405 wrong URL, 429 too many calls: about how we call.
+CALLER_PROBLEMS = frozenset({401, 403, 404, 405, 429})
+
+
+class SmsError(Exception):
+    """Base of everything the SMS client raises."""
+
+
+class SmsNotConfigured(SmsError):
+    """No URL or no secret: nothing was sent."""
+
+
+class SmsUnavailable(SmsError):
+    """No usable answer after the bounded retries: the outcome is unknown, and the same message
+    with the same id is safe to send again later."""
+
+
+class SmsBadAnswer(SmsUnavailable):
+    """An answer outside the contract: the message may or may not have been taken."""
+
+
+class SmsRefused(SmsError):
+    """A 4xx: the gateway will not send this message as asked."""
+
+    def __init__(self, status: int, code: str | None) -> None:
+        super().__init__(f"the SMS gateway refused the message: HTTP {status} {code or ''}".strip())
+        self.status = status
+        self.code = code
+
+    @property
+    def about_us(self) -> bool:
+        """About how we call (signature, URL, rate), not about this message: wait, fix the
+        setting, and send it again rather than fail it."""
+        return self.status in CALLER_PROBLEMS
+
+
+@dataclass(frozen=True)
+class SmsConfig:
+    base_url: str
+    secret: bytes
+    timeout_seconds: float = 5.0
+    retries: int = 2
+    backoff_seconds: float = BACKOFF_SECONDS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SmsConfig:
+        secret = settings.sms_secret_bytes()
+        if not settings.sms_url or not secret:
+            raise SmsNotConfigured("MUTUALAID_SMS_URL or MUTUALAID_SMS_SECRET is not set")
+        return cls(
+            base_url=settings.sms_url.rstrip("/"),
+            secret=secret,
+            timeout_seconds=settings.sms_timeout_seconds,
+            retries=settings.sms_retries,
+        )
+
+
+class SmsClient:
+    """Uses the given `httpx.AsyncClient` (the process's pool) or its own, closed by `aclose`."""
+
+    def __init__(self, config: SmsConfig, http: httpx.AsyncClient | None = None) -> None:
+        self._config = config
+        self._owned = http is None
+        self._http = http or httpx.AsyncClient(follow_redirects=False)
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime) -> SmsClient:
+        return cls(SmsConfig.from_settings(runtime.settings), runtime.http)
+
+    async def aclose(self) -> None:
+        if self._owned:
+            await self._http.aclose()
+
+    async def send(self, message: MessageIn) -> Accepted:
+        body = message.model_dump_json().encode()
+        response = await self._post(body, message.message_id)
+        if 400 <= response.status_code < 500:
+            try:
+                code = Refusal.model_validate_json(response.content).code
+            except ValidationError:
+                code = None
+            raise SmsRefused(response.status_code, code)
+        if response.status_code != 200:
+            raise SmsBadAnswer(f"{MESSAGES_PATH} answered HTTP {response.status_code}")
+        try:
+            accepted = Accepted.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise SmsBadAnswer(f"{MESSAGES_PATH} answer is not the contract's") from exc
+        if accepted.id != message.message_id:
+            raise SmsBadAnswer(f"{MESSAGES_PATH} answered about another message")
+        return accepted
+
+    async def _post(self, body: bytes, key: str) -> httpx.Response:
+        """One call, retried with backoff on timeouts, refused connections and 5xx, each attempt
+        within a hard deadline (httpx's timeout is per read; a trickle would never trip it)."""
+        config = self._config
+        attempts = config.retries + 1
+        problem = "no attempt made"
+        for attempt in range(1, attempts + 1):
+            headers = {
+                # Signed per attempt: a retry after a long timeout must not carry a stale one.
+                "X-Signature": signature_header(config.secret, int(time.time()), body),
+                "Content-Type": "application/json",
+                "Idempotency-Key": key,
+            }
+            try:
+                async with asyncio.timeout(config.timeout_seconds):
+                    response = await self._http.post(
+                        config.base_url + MESSAGES_PATH,
+                        content=body,
+                        headers=headers,
+                        timeout=config.timeout_seconds,
+                    )
+                if response.status_code < 500:
+                    return response
+                problem = f"HTTP {response.status_code}"
+            except (TimeoutError, httpx.TimeoutException):
+                problem = "timed out"
+            except httpx.ConnectError:
+                problem = "could not connect"
+            except httpx.TransportError as exc:  # broke mid-call: unknown outcome
+                raise SmsUnavailable(f"{MESSAGES_PATH}: {type(exc).__name__}") from exc
+            if attempt < attempts:
+                await asyncio.sleep(config.backoff_seconds * 2 ** (attempt - 1))
+        logger.warning("SMS gateway unavailable after %d attempts: %s", attempts, problem)
+        raise SmsUnavailable(f"{MESSAGES_PATH}: {problem} after {attempts} attempts")
