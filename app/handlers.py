@@ -16,6 +16,8 @@ from app.coverage.endings import sweep_ended_periods
 from app.coverage.renewals import announce_open_renewals
 from app.idempotency.service import purge_older_than
 from app.jobs.worker import Handler, Periodic
+from app.notifications.outbox import SEND_JOB
+from app.notifications.sending import purge_phone_days, run_send_job
 from app.payments.purposes import EnrolmentPayment, PaidOrders, Purpose
 from app.payments.refund_jobs import run_refund_job
 from app.payments.refunds import INSTRUCT_REFUND_JOB
@@ -37,6 +39,7 @@ JOB_HANDLERS: dict[str, Handler] = {
     INSTRUCT_JOB: run_instruct_job,
     INSTRUCT_REFUND_JOB: run_refund_job,
     RECONCILE_JOB: run_reconciliation_job,
+    SEND_JOB: run_send_job,
 }
 
 
@@ -53,6 +56,7 @@ PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("claims_expiry", 3600.0, expire_overdue_claims),
     Periodic("privacy_erasure", 86400.0, erase_expired),
     Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),
+    Periodic("notification_counts_purge", 3600.0, purge_phone_days),
 )
 
 PAID_ORDERS: PaidOrders = {

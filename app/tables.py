@@ -27,6 +27,7 @@ def import_all_models() -> MetaData:
     import app.ledger.models
     import app.members.models
     import app.members.reads
+    import app.notifications.models
     import app.payments.models
     import app.payouts.models
     import app.platforms.models
