@@ -33,6 +33,8 @@ from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, CLAIMS_FILED, a
 from app.core.policy import Caller
 from app.coverage import usage
 from app.coverage.endings import record_death
+from app.notifications.events import claim_decided, claim_filed
+from app.notifications.outbox import notify
 from app.payouts import accounts, lifecycle
 from app.payouts.models import PayeeKind, Payout
 from app.rules.assessment import Outlook
@@ -109,6 +111,9 @@ async def record_filed(
     if outlook.final:
         verdict = Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE, claim.filed_on)
         decided = await record_decision(session, context, claim, verdict, caller, None)
+    else:
+        missing = outlook.missing_documents
+        await notify(session, claim_filed(claim.member_id, claim.id, claim.status, missing))
     await session.flush()
     after_commit(session, CLAIMS_FILED.labels(claim.benefit, claim.status).inc)
     return Recorded(documents, decided.decision, decided.payout)
@@ -209,6 +214,10 @@ async def record_decision(
     claim.updated_at = utc_now()
     row = _decision_row(claim, verdict, caller, period_id)
     session.add(row)
+    told = claim_decided(
+        claim.member_id, claim.id, row.round, decision.approved, decision.payable_fen
+    )
+    await notify(session, [told])
     after_commit(session, lambda: _count(claim.benefit, decision, verdict.decided_by))
     record(
         session,

@@ -21,6 +21,9 @@ from app.core.clock import utc_now
 from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
+from app.notifications.events import period_notice
+from app.notifications.models import Kind
+from app.notifications.outbox import notify
 from app.rules.calendar import ONE_DAY
 from app.rules.plan import Plan
 from app.webhooks.models import EventType
@@ -129,6 +132,10 @@ async def _sweep_chunk(session: AsyncSession, today: date) -> int:
         and died.get(p.member_id, date.max) > p.ends_on
     ]
     await emit(session, changes)
+    await notify(
+        session,
+        [period_notice(Kind.COVER_ENDED, c.member_id, c.starts_on, c.ends_on) for c in changes],
+    )
     await session.execute(
         update(CoveragePeriodRecord)
         .where(CoveragePeriodRecord.id.in_([p.id for p in periods]))

@@ -25,6 +25,9 @@ from app.core.runtime import Runtime
 from app.coverage.models import CoveragePeriodRecord
 from app.members.models import Member
 from app.members.service import ID_NUMBER
+from app.notifications.events import period_notice
+from app.notifications.models import Kind
+from app.notifications.outbox import notify
 from app.rules.coverage import CoveragePeriod, RenewalNotice, renewal_notice
 from app.rules.id_numbers import IdNumber, parse_id_number
 from app.webhooks.models import EventType
@@ -124,6 +127,10 @@ async def _sweep_chunk(
                 )
             )
     await emit(session, changes)
+    await notify(
+        session,
+        [period_notice(Kind.RENEWAL_OPEN, c.member_id, c.starts_on, c.ends_on) for c in changes],
+    )
     if dealt:
         await session.execute(
             update(CoveragePeriodRecord)

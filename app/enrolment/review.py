@@ -18,6 +18,8 @@ from app.enrolment.schemas import EnrolmentOut
 from app.enrolment.service import out
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
+from app.notifications.events import application_outcome
+from app.notifications.outbox import notify
 
 
 async def review(
@@ -64,6 +66,7 @@ async def review(
     )
     enrolment = await session.get(Enrolment, enrolment_id, populate_existing=True)
     assert enrolment is not None
+    await notify(session, application_outcome(enrolment.member_id, enrolment_id, new_status))
     member = await session.get(Member, enrolment.member_id)
     assert member is not None
     return out(enrolment, MemberIdentity.of(member))

@@ -39,6 +39,8 @@ from app.members import service as members
 from app.members.districts import District
 from app.members.models import Member
 from app.members.schemas import MemberIdentity
+from app.notifications.events import application_outcome
+from app.notifications.outbox import notify
 from app.platforms import service as platforms
 from app.platforms.models import Platform
 from app.platforms.verification import (
@@ -258,6 +260,7 @@ async def _store(
                 },
             ),
         )
+        await notify(session, application_outcome(member_id, enrolment.id, enrolment.status))
         return out(enrolment, shown)
 
 

@@ -28,6 +28,8 @@ from app.coverage.models import CoveragePeriodRecord
 from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
 from app.members.models import Member, PlatformWorker
 from app.members.service import ID_NUMBER, apply_contact
+from app.notifications.events import cover_started
+from app.notifications.outbox import notify
 from app.payments.models import PaymentOrder
 from app.payments.schemas import CoverageOut
 from app.rules.coverage import CoveragePeriod, application_lapsed, period_for_payment
@@ -85,6 +87,14 @@ async def activate_many(
             )
     await session.flush()
     await emit(session, changes)  # platforms hear of it in this same transaction
+    await notify(
+        session,
+        [
+            cover_started(e.member_id, e.id, s.coverage.starts_on, s.coverage.ends_on)
+            for e, s in zip(enrolments, started, strict=True)
+            if s.coverage is not None
+        ],
+    )
     return started
 
 

@@ -17,7 +17,7 @@ from app.jobs import queue
 from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
 from app.payments.models import Refund, RefundNotification, RefundStatus
-from app.payments.refunds import audit, settle
+from app.payments.refunds import audit, settle, tell_payer
 from app.payments.schemas import RefundNotificationIn, RefundNotificationOut
 
 NOT_CONFIGURED_RETRY_SECONDS = 300.0
@@ -88,4 +88,6 @@ async def apply_notification(
         outcome = settle(session, refund, body.status == "succeeded", body.reason)
         if outcome != "already_settled":
             refund.settled_at = body.occurred_at  # the gateway's moment: the day its bill lists it
+        if outcome == "refunded":
+            await tell_payer(session, refund)
     return RefundNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))

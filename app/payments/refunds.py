@@ -17,9 +17,12 @@ from app.audit.service import Change, record
 from app.core.clock import utc_now
 from app.core.cursors import oldest_first
 from app.core.errors import Conflict, NotFound
+from app.enrolment.models import Enrolment
 from app.jobs import queue
 from app.ledger.postings import Movement
 from app.ledger.service import Source, post
+from app.notifications.events import refund_paid
+from app.notifications.outbox import notify
 from app.payments.models import PaymentOrder, Refund, RefundStatus
 from app.payments.schemas import RefundOut, RefundPage
 
@@ -124,6 +127,18 @@ def settle(session: AsyncSession, refund: Refund, succeeded: bool, reason: str |
     refund.failure_reason = (reason or "failed")[:64]
     audit(session, refund, "failed", before)
     return "failed_recorded"
+
+
+async def tell_payer(session: AsyncSession, refund: Refund) -> None:
+    """A refund paid on the government app's order: its member hears of it. A union's invoice
+    was paid by the union, which is not sent messages."""
+    member_id = await session.scalar(
+        select(Enrolment.member_id)
+        .join(PaymentOrder, PaymentOrder.enrolment_id == Enrolment.id)
+        .where(PaymentOrder.id == refund.payment_order_id)
+    )
+    if member_id is not None:
+        await notify(session, [refund_paid(member_id, refund.id)])
 
 
 def refund_out(refund: Refund) -> RefundOut:

@@ -22,7 +22,7 @@ from app.jobs.worker import Heartbeat
 from app.ledger.postings import Movement
 from app.ledger.service import post
 from app.payouts import accounts
-from app.payouts.lifecycle import audit, source
+from app.payouts.lifecycle import audit, source, tell_member
 from app.payouts.models import Payout, PayoutInstruction, PayoutStatus
 
 NOT_CONFIGURED_RETRY_SECONDS = 300.0
@@ -112,4 +112,5 @@ async def _refused(runtime: Runtime, instruction_id: uuid.UUID, reason: str) -> 
             payout.failure_reason = reason[:64]
             payout.updated_at = utc_now()
             audit(session, payout, "refused_by_gateway", from_status=PayoutStatus.READY.value)
+            await tell_member(session, payout)
         await session.commit()

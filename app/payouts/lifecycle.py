@@ -18,10 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
-from app.core.clock import utc_now
+from app.core.clock import shanghai_date, utc_now
 from app.jobs import queue
 from app.ledger.postings import Movement
 from app.ledger.service import Source, post
+from app.notifications.events import payout_failed, payout_paid
+from app.notifications.outbox import notify
 from app.payouts import accounts
 from app.payouts.models import PayeeKind, Payout, PayoutInstruction, PayoutStatus
 
@@ -166,3 +168,21 @@ async def account_set(session: AsyncSession, owner: str, account: accounts.Seale
         advance(session, payout)
         audit(session, payout, "account_set", from_status=PayoutStatus.AWAITING_ACCOUNT.value)
     return len(waiting)
+
+
+async def tell_member(session: AsyncSession, payout: Payout) -> None:
+    """The member hears what became of their payout's current transfer (paid, or failed or
+    returned); a beneficiary's or a union's payout is not sent to the member's phone."""
+    instruction_id = payout.current_instruction_id
+    if payout.payee_kind != PayeeKind.MEMBER.value or instruction_id is None:
+        return
+    if payout.status == PayoutStatus.PAID.value and payout.paid_at is not None:
+        paid_on = shanghai_date(payout.paid_at)
+        notice = payout_paid(
+            payout.member_id, payout.claim_id, instruction_id, payout.amount_fen, paid_on
+        )
+    elif payout.status in (PayoutStatus.FAILED.value, PayoutStatus.RETURNED.value):
+        notice = payout_failed(payout.member_id, payout.claim_id, instruction_id)
+    else:
+        return
+    await notify(session, [notice])

@@ -15,7 +15,7 @@ from app.core.errors import NotFound
 from app.core.inbox import DUPLICATE, take_in
 from app.ledger.postings import Movement
 from app.ledger.service import post
-from app.payouts.lifecycle import audit, source
+from app.payouts.lifecycle import audit, source, tell_member
 from app.payouts.models import Payout, PayoutInstruction, PayoutNotification, PayoutStatus
 from app.payouts.schemas import PayoutNotificationIn, PayoutNotificationOut
 
@@ -43,6 +43,8 @@ async def apply_notification(
     payout = received.subject
     before = payout.status
     outcome = await _apply(session, payout, body)
+    if outcome in ("paid", "failed_recorded", "returned_recorded"):
+        await tell_member(session, payout)
     audit(
         session,
         payout,

@@ -12,9 +12,8 @@ from typing import Any
 
 import httpx
 
-from app.handlers import JOB_HANDLERS
-from app.jobs.worker import Worker
 from tests.support.enrolment import WORKERS, close_app, make_enrol_app, worker
+from tests.support.jobs import run_jobs_but_messages
 from tests.support.rules import id_number
 from tests.support.service import asgi_client
 
@@ -100,8 +99,5 @@ def apps_at(settings, var_dir, db, **overrides):
 
 
 async def drain(application: Any) -> int:
-    worker_ = Worker(application.state.runtime, JOB_HANDLERS)
-    ran = 0
-    while await worker_.run_once():
-        ran += 1
-    return ran
+    """Run every due job; how many ran, messages to workers not counted (tests/support/jobs)."""
+    return await run_jobs_but_messages(application)

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.handlers import JOB_HANDLERS
-from app.jobs.worker import Worker
 from tests.support.enrolment import enrolment_app
+from tests.support.jobs import run_jobs_but_messages
 from tests.support.webhooks import TEST_SETTINGS
 
 
@@ -28,13 +27,10 @@ async def app(settings, test_var_dir, db, slow_platform_url, webhook_settings):
 
 @pytest.fixture
 def run_jobs(app):
-    """`await run_jobs()` runs every due job until none is left; the number run."""
+    """`await run_jobs()` runs every due job until none is left; the number run (messages to
+    workers set aside, not counted: tests/support/jobs.py)."""
 
     async def run(limit: int = 50) -> int:
-        worker = Worker(app.state.runtime, JOB_HANDLERS, lease_seconds=30)
-        done = 0
-        while done < limit and await worker.run_once():
-            done += 1
-        return done
+        return await run_jobs_but_messages(app, limit, lease_seconds=30)
 
     return run
