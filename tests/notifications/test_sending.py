@@ -20,7 +20,7 @@ from app.jobs.worker import Worker
 from app.members.models import Member
 from app.notifications.events import cover_started, period_notice
 from app.notifications.models import Kind, Notification, PhoneDay
-from app.notifications.outbox import SEND_JOB, notify
+from app.notifications.outbox import SEND_JOB, forget_member, notify
 from app.notifications.sending import purge_phone_days, retry_delay
 from tests.support.enrolment import NOW
 from tests.support.processes import wait_for
@@ -262,3 +262,14 @@ async def test_counts_of_past_days_are_purged(app, db, runtime):
 
 async def _async(value):
     return value
+
+
+async def test_a_forgotten_members_messages_are_gone_and_never_sent(sms, db, runtime, member):
+    await write(runtime, cover_started(member, member, STARTS, ENDS))
+    async with db.writer() as session:
+        forgotten = await forget_member(session, member)
+        await session.commit()
+
+    await run_all(runtime)
+
+    assert (forgotten, await stored(db), sms.calls) == (1, [], [])
