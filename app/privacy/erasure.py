@@ -5,10 +5,11 @@ less `MUTUALAID_RETENTION_DAYS`), no application, claim or cover later than it, 
 application or claim, and no money owed either way (a payout not yet paid, a refund not yet
 paid). Erasure removes who they were and what happened to their health: the ID number, name and
 phone (each replaced by the ciphertext of nothing, their look-up hashes by values that match no
-one), the platform accounts, the application contacts, the claims' facts, beneficiaries and
-accounts, the decisions' facts and explanations, and the dates of death and disability grades
-in the usage counters. It keeps the money: periods, orders, refunds, decisions' amounts,
-payouts and the ledger stay under the member's opaque id, so every fund figure is unchanged.
+one), the platform accounts, the application contacts, the messages sent or waiting, the
+claims' facts, beneficiaries and accounts, the decisions' facts and explanations, and the dates
+of death and disability grades in the usage counters. It keeps the money: periods, orders,
+refunds, decisions' amounts, payouts and the ledger stay under the member's opaque id, so every
+fund figure is unchanged.
 Each erasure is audited.
 """
 
@@ -30,6 +31,7 @@ from app.coverage.models import CoveragePeriodRecord, EventUsageRecord, PeriodUs
 from app.enrolment.models import OPEN_STATUSES, Enrolment, EnrolmentStatus
 from app.members import service as members
 from app.members.models import Member, PlatformWorker
+from app.notifications import outbox
 from app.payments.models import PaymentOrder, Refund, RefundStatus
 from app.payouts import accounts
 from app.payouts.models import Payout, PayoutAccount, PayoutStatus
@@ -149,6 +151,7 @@ async def erase(
     await session.execute(
         delete(PayoutAccount).where(PayoutAccount.owner == accounts.member_owner(member_id))
     )
+    await outbox.forget_member(session, member_id)
     record(
         session,
         Change(entity="member", entity_id=member_id, action="erased", client_id=None),

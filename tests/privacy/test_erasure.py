@@ -15,6 +15,7 @@ from app.core.policy import Role
 from app.demo.cover import SEED_NAME, Seed, add_covered_members, synthetic_id_number
 from app.members import service as members
 from app.members.models import Member, PlatformWorker
+from app.notifications.models import Notification
 from app.payouts.models import Payout
 from app.privacy.erasure import ERASED, erase_expired
 from tests.support.claims import ACCOUNT, PLAN, claim, documents, filed, notify_payout, seed
@@ -105,6 +106,11 @@ async def test_a_lapsed_member_is_erased_and_the_fund_is_unchanged(
             .where(PlatformWorker.member_id == made[LAPSED])
         )
         payout = await session.get(Payout, uuid.UUID(paid["payout"]["id"]))
+        messages = await session.scalar(
+            select(func.count())
+            .select_from(Notification)
+            .where(Notification.member_id == made[LAPSED])
+        )
         audited = await session.scalar(
             select(func.count())
             .select_from(AuditEvent)
@@ -119,6 +125,7 @@ async def test_a_lapsed_member_is_erased_and_the_fund_is_unchanged(
     assert (gone.name_masked, gone.id_number_masked, gone.phone_masked) == (ERASED,) * 3
     assert gone.erased_at is not None
     assert (links, payout.account_cipher, payout.amount_fen, audited) == (0, None, 30_000, 1)
+    assert messages == 0
     for kept in (CURRENT, OPEN_CLAIM, OWED):
         assert rows[made[kept]].erased_at is None
         assert rows[made[kept]].name_masked != ERASED
