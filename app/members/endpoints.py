@@ -23,8 +23,8 @@ router = APIRouter(prefix="/members", tags=["members"], responses=AUTHENTICATED)
     response_model=reads.ReadsPage,
     responses=problems(404),
     summary="Every read of a member's personal data: who, which operation, when (examiner)",
-    description="Lookups, coverage views, claims, enrolments, payouts and batch rows that "
-    "showed this member, oldest first, cursor-paginated.",
+    description="Lookups, coverage views, claims, enrolments, payouts, batch rows and unions' "
+    "member lists that showed this member, oldest first, cursor-paginated.",
 )
 async def access_log(
     member_id: uuid.UUID,

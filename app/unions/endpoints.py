@@ -9,6 +9,7 @@ from app.core.db import ReadSessionDep
 from app.core.deps import ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
+from app.members.reads import ReadLogDep
 from app.unions import members
 from app.unions.schemas import UnionMembersPage
 
@@ -25,6 +26,7 @@ async def list_members(
     caller: Annotated[Caller, Authorized(Action.UNION_MEMBERS)],
     session: ReadSessionDep,
     clock: ClockDep,
+    reads: ReadLogDep,
     cursor: Annotated[
         str | None, Query(max_length=128, description="`next_cursor` of the last page.")
     ] = None,
@@ -32,4 +34,6 @@ async def list_members(
 ) -> UnionMembersPage:
     """Members bound to the calling union's org code (joined through the app in its district,
     or enrolled by its batches), oldest first. No other union's member ever appears."""
-    return await members.page(session, caller, cursor, limit, clock.today())
+    page = await members.page(session, caller, cursor, limit, clock.today())
+    reads.note(caller, (m.member_id for m in page.members), "union.members")
+    return page

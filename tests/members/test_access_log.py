@@ -19,11 +19,15 @@ async def test_each_read_is_logged_with_its_client_and_operation(
     seeder = await seed(db, runtime)
     async with db.writer() as session:
         [member] = await add_covered_members(
-            session, runtime.cipher, Seed(PLAN, date(2026, 1, 1), seeder, "demo-delivery"), [NUMBER]
+            session,
+            runtime.cipher,
+            Seed(PLAN, date(2026, 1, 1), seeder, "demo-delivery", "SH-PUDONG"),
+            [NUMBER],
         )
         await session.commit()
     rider = member.member_id
     finance = bearer(await api_key(Role.FINANCE, None, "finance"))
+    union = bearer(await api_key(Role.UNION, "SH-PUDONG", "pudong"))
     condolence = await filed(
         http, citizen, claim(rider, "accident_condolence", "accident", date(2026, 3, 1), "slip")
     )
@@ -43,12 +47,13 @@ async def test_each_read_is_logged_with_its_client_and_operation(
         await http.get(f"/v1/claims/{condolence['id']}", headers=examiner),
         await http.get(f"/v1/claims?member_id={rider}", headers=citizen),
         await http.get(f"/v1/payouts/{condolence['payout']['id']}", headers=finance),
+        await http.get("/v1/union/members", headers=union),
     ]
     log = await http.get(f"/v1/members/{rider}/access-log", headers=examiner)
     refused = await http.get(f"/v1/members/{rider}/access-log", headers=citizen)
 
     assert (lookup.status_code, wrong_name.status_code) == (200, 404)
-    assert [r.status_code for r in reads] == [200] * 4
+    assert [r.status_code for r in reads] == [200] * 5
     assert log.status_code == 200, log.text
     shown = [(r["role"], r["operation"]) for r in log.json()["reads"]]
     assert shown == [
@@ -57,6 +62,7 @@ async def test_each_read_is_logged_with_its_client_and_operation(
         ("examiner", "claims.read"),
         ("citizen_app", "claims.read"),
         ("finance", "payouts.read"),
+        ("union", "union.members"),
     ]
     assert refused.status_code == 403
 
