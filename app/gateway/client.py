@@ -12,9 +12,7 @@ Account numbers and holder names are in the body only: never in logs or exceptio
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from datetime import date
 from types import TracebackType
@@ -23,7 +21,12 @@ from typing import TYPE_CHECKING
 import httpx
 from pydantic import ValidationError
 
-from app.core.signing import signature_header
+from app.core.partner_calls import (
+    BACKOFF_SECONDS,
+    CALLER_PROBLEMS,
+    PartnerUnavailable,
+    signed_call,
+)
 from app.gateway.contract import BILL_COLUMNS, Accepted, RefundIn, Refusal, TransferIn
 
 if TYPE_CHECKING:
@@ -31,8 +34,6 @@ if TYPE_CHECKING:
     from app.core.runtime import Runtime
 
 logger = logging.getLogger(__name__)
-
-BACKOFF_SECONDS = 0.2
 
 
 class GatewayError(Exception):
@@ -66,10 +67,6 @@ class GatewayRefused(GatewayError):
         """The refusal is about how we call (our signature, the URL, too many calls), not about
         the instruction: the money must not be marked failed; fix the setting and repeat."""
         return self.status in CALLER_PROBLEMS
-
-
-# 401 signature, 403 not allowed, 404/405 wrong URL, 429 too many calls.
-CALLER_PROBLEMS = frozenset({401, 403, 404, 405, 429})
 
 
 class BillNotReady(GatewayError):
@@ -160,45 +157,12 @@ class GatewayClient:
         return accepted
 
     async def _send(self, method: str, path: str, body: bytes, key: str | None) -> httpx.Response:
-        """One call, retried with backoff on timeouts, refused connections and 5xx, within a
-        hard deadline per attempt (httpx's timeout is per read; a trickle would never trip it)."""
-        config = self._config
-        attempts = config.retries + 1
-        problem = "no attempt made"
-        for attempt in range(1, attempts + 1):
-            try:
-                async with asyncio.timeout(config.timeout_seconds):
-                    response = await self._http.request(
-                        method,
-                        config.base_url + path,
-                        content=body,
-                        headers=self._headers(body, key),
-                        timeout=config.timeout_seconds,
-                    )
-                if response.status_code < 500:
-                    return response
-                problem = f"HTTP {response.status_code}"
-            except (TimeoutError, httpx.TimeoutException):
-                problem = "timed out"
-            except httpx.ConnectError:
-                problem = "could not connect"
-            except httpx.TransportError as exc:  # the connection broke mid-call: unknown outcome
-                raise GatewayUnavailable(f"{path}: {type(exc).__name__}") from exc
-            if attempt < attempts:
-                await asyncio.sleep(config.backoff_seconds * 2 ** (attempt - 1))
-        logger.warning(
-            "gateway %s %s unavailable after %d attempts: %s", method, path, attempts, problem
-        )
-        raise GatewayUnavailable(f"{path}: {problem} after {attempts} attempts")
-
-    def _headers(self, body: bytes, key: str | None) -> dict[str, str]:
-        # Signed per attempt: a retry after a long timeout must not carry a stale signature.
-        headers = {"X-Signature": signature_header(self._config.secret, int(time.time()), body)}
-        if body:
-            headers["Content-Type"] = "application/json"
-        if key is not None:
-            headers["Idempotency-Key"] = key
-        return headers
+        """One signed call, retried within bounds (`app.core.partner_calls`)."""
+        try:
+            return await signed_call(self._http, self._config, method, path, body, key)
+        except PartnerUnavailable as exc:
+            logger.warning("gateway %s %s unavailable: %s", method, path, exc)
+            raise GatewayUnavailable(f"{path}: {exc}") from exc
 
 
 def _refuse_4xx(path: str, response: httpx.Response) -> None:

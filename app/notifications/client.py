@@ -11,16 +11,19 @@ The phone number and the text are in the body only: never in logs or exception m
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import ValidationError
 
-from app.core.signing import signature_header
+from app.core.partner_calls import (
+    BACKOFF_SECONDS,
+    CALLER_PROBLEMS,
+    PartnerUnavailable,
+    signed_call,
+)
 from app.notifications.contract import MESSAGES_PATH, Accepted, MessageIn, Refusal
 
 if TYPE_CHECKING:
@@ -28,10 +31,6 @@ if TYPE_CHECKING:
     from app.core.runtime import Runtime
 
 logger = logging.getLogger(__name__)
-
-BACKOFF_SECONDS = 0.2
-# 401 signature, 403 not allowed, 404/405 wrong URL, 429 too many calls: about how we call.
-CALLER_PROBLEMS = frozenset({401, 403, 404, 405, 429})
 
 
 class SmsError(Exception):
@@ -123,36 +122,9 @@ class SmsClient:
         return accepted
 
     async def _post(self, body: bytes, key: str) -> httpx.Response:
-        """One call, retried with backoff on timeouts, refused connections and 5xx, each attempt
-        within a hard deadline (httpx's timeout is per read; a trickle would never trip it)."""
-        config = self._config
-        attempts = config.retries + 1
-        problem = "no attempt made"
-        for attempt in range(1, attempts + 1):
-            headers = {
-                # Signed per attempt: a retry after a long timeout must not carry a stale one.
-                "X-Signature": signature_header(config.secret, int(time.time()), body),
-                "Content-Type": "application/json",
-                "Idempotency-Key": key,
-            }
-            try:
-                async with asyncio.timeout(config.timeout_seconds):
-                    response = await self._http.post(
-                        config.base_url + MESSAGES_PATH,
-                        content=body,
-                        headers=headers,
-                        timeout=config.timeout_seconds,
-                    )
-                if response.status_code < 500:
-                    return response
-                problem = f"HTTP {response.status_code}"
-            except (TimeoutError, httpx.TimeoutException):
-                problem = "timed out"
-            except httpx.ConnectError:
-                problem = "could not connect"
-            except httpx.TransportError as exc:  # broke mid-call: unknown outcome
-                raise SmsUnavailable(f"{MESSAGES_PATH}: {type(exc).__name__}") from exc
-            if attempt < attempts:
-                await asyncio.sleep(config.backoff_seconds * 2 ** (attempt - 1))
-        logger.warning("SMS gateway unavailable after %d attempts: %s", attempts, problem)
-        raise SmsUnavailable(f"{MESSAGES_PATH}: {problem} after {attempts} attempts")
+        """One signed call, retried within bounds (`app.core.partner_calls`)."""
+        try:
+            return await signed_call(self._http, self._config, "POST", MESSAGES_PATH, body, key)
+        except PartnerUnavailable as exc:
+            logger.warning("SMS gateway unavailable: %s", exc)
+            raise SmsUnavailable(f"{MESSAGES_PATH}: {exc}") from exc
