@@ -42,7 +42,14 @@ typecheck: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi_export openapi/openapi.json
 
+# HTTP numbers are driven by wrk, installed from the distribution's packages when missing (the
+# benchmarks fall back to a Python load generator, and say so, when that is not possible).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y wrk \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk) \
+		|| echo "wrk could not be installed: the Python load generator stands in"
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.coverage

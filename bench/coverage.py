@@ -1,7 +1,7 @@
 """Coverage queries: a platform asking about one worker at a time, through the HTTP API on
-PostgreSQL with 64 concurrent clients; beside it, a bare FastAPI endpoint doing one SELECT on
-the same unique index with the same driver, measured in the same run with the same load
-generator, in alternating rounds so that the machine's changing load falls on both alike.
+PostgreSQL with 64 concurrent connections driven by wrk; beside it, a bare FastAPI endpoint
+doing one SELECT on the same unique index with the same driver, measured in the same run in
+alternating rounds so that the machine's changing load falls on both alike.
 Target: the service reaches at least 60% of the bare endpoint's throughput.
 
     make bench            # or: python -m bench.coverage [--seconds S] [--workers N]
@@ -16,49 +16,53 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections import Counter
 
 from bench.harness import Service, fresh_database
 from bench.http_bench import (
     CLOCK,
     CONNECTIONS,
     PLATFORM,
-    TABLE_HEAD,
+    Endpoint,
     Rounds,
+    load_generator,
     measure_interleaved,
     prepare,
-    report,
     seed,
 )
 from bench.load import get
+from bench.results import TABLE_HEAD, report
+from bench.wrk import WrkLoad
 
 TARGET_SHARE = 0.60
+SPREAD = 7919  # as bench/lua/coverage.lua
+UNKNOWN_EVERY = 10
 
 
 def worker_id(workers: list[str], n: int) -> str:
-    return f"unknown-{n}" if n % 10 == 9 else workers[(n * 7919) % len(workers)]
+    if n % UNKNOWN_EVERY == UNKNOWN_EVERY - 1:
+        return f"unknown-{n}"
+    return workers[(n * SPREAD) % len(workers)]
 
 
-def coverage_requests(workers: list[str], api_key: str):
+def _covered(body: bytes) -> str:
+    return str(json.loads(body).get("covered")).lower()
+
+
+def lookups(workers: list[str], workers_file: str, api_key: str) -> Endpoint:
     headers = {"Authorization": f"Bearer {api_key}"}
 
-    def for_run(run: str):
-        def request(n: int) -> bytes:
-            return get(f"/v1/platform/workers/{worker_id(workers, n)}/coverage", headers)
+    def request(n: int) -> bytes:
+        return get(f"/v1/platform/workers/{worker_id(workers, n)}/coverage", headers)
 
-        return request
-
-    return for_run
+    args = (workers_file, "/v1/platform/workers/", "/coverage", api_key)
+    return Endpoint(WrkLoad("coverage.lua", args), request, outcome=_covered)
 
 
-def bare_requests(workers: list[str]):
-    def for_run(run: str):
-        def request(n: int) -> bytes:
-            return get(f"/bare/workers/{worker_id(workers, n)}", {})
+def bare_lookups(workers: list[str], workers_file: str) -> Endpoint:
+    def request(n: int) -> bytes:
+        return get(f"/bare/workers/{worker_id(workers, n)}", {})
 
-        return request
-
-    return for_run
+    return Endpoint(WrkLoad("coverage.lua", (workers_file, "/bare/workers/", "")), request)
 
 
 def main() -> None:
@@ -76,22 +80,23 @@ def main() -> None:
         workers = [
             m.platform_worker_id for m in asyncio.run(seed(service, created["id"], args.members))
         ]
-        print(f"seeded {len(workers)} covered workers of {PLATFORM}")
+        workers_file = service.var_dir / "bench-workers.txt"
+        workers_file.write_text("\n".join(workers) + "\n")
+        print(f"seeded {len(workers)} covered workers of {PLATFORM}; load from {load_generator()}")
         service_result, bare_result = measure_interleaved(
             service,
             args.workers,
-            coverage_requests(workers, created["api_key"]),
-            bare_requests(workers),
+            lookups(workers, str(workers_file), created["api_key"]),
+            bare_lookups(workers, str(workers_file)),
             Rounds(args.rounds, args.seconds / args.rounds, args.warmup),
         )
-        answers = Counter(json.loads(body).get("covered") for body in service_result.bodies)
 
     share = service_result.per_second / bare_result.per_second
-    print(f"\n{CONNECTIONS} concurrent clients, {args.workers} API workers, {args.seconds:.0f} s")
+    print(f"\n{CONNECTIONS} connections, {args.workers} API workers, {args.seconds:.0f} s each")
     print(TABLE_HEAD)
     print(report("GET /v1/platform/workers/{id}/coverage", service_result))
     print(report("bare FastAPI, one indexed SELECT", bare_result))
-    print(f"covered answers: {dict(answers)}")
+    print(f"covered answers: {dict(service_result.outcomes)}")
     print(
         f"coverage lookups reach {share:.0%} of the bare endpoint; target "
         f"{TARGET_SHARE:.0%}: " + ("met" if share >= TARGET_SHARE else "NOT met")

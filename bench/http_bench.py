@@ -1,6 +1,6 @@
 """What the HTTP benchmarks share: covered members seeded straight into the database, the
-service and the bare baseline started and measured with the same load generator, and the
-report lines."""
+service and the bare baseline started side by side and driven by the same load generator (wrk,
+or the Python one when wrk is missing) in alternating rounds."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import contextlib
 import json
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -23,7 +24,9 @@ from app.plans import DEFAULT_PLAN_CODE, in_force
 from app.tables import import_all_models
 from bench import bare
 from bench.harness import Service, free_port, wait_until_serving
-from bench.load import LoadResult, run_load
+from bench.load import run_load
+from bench.results import Measurement, quantile_samples
+from bench.wrk import WrkLoad, run_wrk, wrk_path
 
 CLOCK = "2026-11-23T10:00:00+08:00"
 COVER_STARTS = date(2026, 1, 1)
@@ -68,19 +71,44 @@ async def seed(service: Service, client_id: str, members: int) -> list[CoveredMe
     return seeded
 
 
-def measure(
-    port: int, request: Callable[[int], bytes], seconds: float, *, keep_bodies: bool = False
-) -> LoadResult:
-    return asyncio.run(
+@dataclass(frozen=True)
+class Endpoint:
+    """What to send to one endpoint: its wrk script, and the same requests for the Python
+    fallback (`request(n)` for request number n) with what to count in an answer's body."""
+
+    wrk: WrkLoad
+    request: Callable[[int], bytes]
+    outcome: Callable[[bytes], str] | None = None
+
+
+def drive(port: int, endpoint: Endpoint, seconds: float, offset: int) -> tuple[Measurement, int]:
+    """One run against `port`: wrk when installed, else the Python generator. Request numbers
+    start at `offset`; returns the measurement and the next run's offset."""
+    if wrk_path() is not None:
+        return run_wrk(port, endpoint.wrk, connections=CONNECTIONS, seconds=seconds, offset=offset)
+    result = asyncio.run(
         run_load(
             "127.0.0.1",
             port,
-            request,
+            lambda n: endpoint.request(offset + n),
             connections=CONNECTIONS,
             seconds=seconds,
-            keep_bodies=keep_bodies,
+            keep_bodies=endpoint.outcome is not None,
         )
     )
+    count = endpoint.outcome
+    measured = Measurement(
+        requests=result.requests,
+        seconds=result.seconds,
+        statuses=result.statuses,
+        outcomes=Counter(count(body) for body in result.bodies) if count else Counter(),
+        samples=quantile_samples([seconds * 1000 for seconds in result.latencies]),
+    )
+    return measured, offset + result.requests
+
+
+def load_generator() -> str:
+    return "wrk" if wrk_path() is not None else "the Python load generator (wrk not installed)"
 
 
 @contextlib.contextmanager
@@ -113,27 +141,6 @@ def serving_bare(service: Service, workers: int) -> Iterator[int]:
         baseline.stop()
 
 
-Requests = Callable[[str], Callable[[int], bytes]]
-
-
-def measure_service(
-    service: Service, workers: int, request: Requests, seconds: float, warmup: float
-) -> LoadResult:
-    """The service warmed up, then measured with bodies kept. `request(run)` builds the
-    requests of one run ("warm" or "run")."""
-    with serving(service, workers) as port:
-        measure(port, request("warm"), warmup)
-        return measure(port, request("run"), seconds, keep_bodies=True)
-
-
-def measure_bare(
-    service: Service, workers: int, request: Requests, seconds: float, warmup: float
-) -> LoadResult:
-    with serving_bare(service, workers) as port:
-        measure(port, request("warm"), warmup)
-        return measure(port, request("run"), seconds)
-
-
 @dataclass(frozen=True)
 class Rounds:
     """Alternating rounds of `seconds` each, after a `warmup` of each server."""
@@ -144,30 +151,21 @@ class Rounds:
 
 
 def measure_interleaved(
-    service: Service,
-    workers: int,
-    requests: Requests,
-    bare_requests: Requests,
-    timing: Rounds,
-) -> tuple[LoadResult, LoadResult]:
+    service: Service, workers: int, ours: Endpoint, floor: Endpoint, timing: Rounds
+) -> tuple[Measurement, Measurement]:
     """Both servers up at once (the idle one costs nothing), measured in alternating rounds, so
-    that a shared machine's changing load falls on both alike."""
+    that a shared machine's changing load falls on both alike. Request numbers go on from one
+    run to the next: no request is sent twice."""
     with serving(service, workers) as port, serving_bare(service, workers) as bare_port:
-        measure(port, requests("warm"), timing.warmup)
-        measure(bare_port, bare_requests("warm"), timing.warmup)
-        ours, theirs = LoadResult(), LoadResult()
-        for n in range(timing.rounds):
-            _add(ours, measure(port, requests(f"run{n}"), timing.seconds, keep_bodies=True))
-            _add(theirs, measure(bare_port, bare_requests(f"run{n}"), timing.seconds))
-        return ours, theirs
-
-
-def _add(total: LoadResult, part: LoadResult) -> None:
-    total.requests += part.requests
-    total.seconds += part.seconds
-    total.statuses.update(part.statuses)
-    total.latencies += part.latencies
-    total.bodies += part.bodies
+        _, our_offset = drive(port, ours, timing.warmup, 0)
+        _, floor_offset = drive(bare_port, floor, timing.warmup, 0)
+        our_total, floor_total = Measurement(), Measurement()
+        for _ in range(timing.rounds):
+            measured, our_offset = drive(port, ours, timing.seconds, our_offset)
+            our_total.add(measured)
+            measured, floor_offset = drive(bare_port, floor, timing.seconds, floor_offset)
+            floor_total.add(measured)
+        return our_total, floor_total
 
 
 def _create_bare_table(database_url: str) -> None:
@@ -183,16 +181,3 @@ def _create_bare_table(database_url: str) -> None:
             await conn.close()
 
     asyncio.run(run())
-
-
-def report(name: str, result: LoadResult) -> str:
-    return (
-        f"| {name} | {result.requests} | {result.per_second:,.0f} | "
-        f"{result.percentile_ms(0.5):.1f} | {result.percentile_ms(0.99):.1f} | "
-        f"{dict(result.statuses)} |"
-    )
-
-
-TABLE_HEAD = (
-    "| endpoint | requests | per second | p50 ms | p99 ms | statuses |\n|---|---|---|---|---|---|"
-)
