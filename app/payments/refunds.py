@@ -111,9 +111,17 @@ def audit(session: AsyncSession, refund: Refund, action: str, from_status: str |
     )
 
 
+_SETTLED = frozenset(
+    {RefundStatus.SUCCEEDED.value, RefundStatus.FAILED.value, RefundStatus.RETRIED.value}
+)
+
+
 def settle(session: AsyncSession, refund: Refund, succeeded: bool, reason: str | None) -> str:
-    """The gateway's word on an instructed (or still pending) refund; the outcome recorded."""
-    if refund.status in (RefundStatus.SUCCEEDED.value, RefundStatus.FAILED.value):
+    """The gateway's word on an instructed (or still pending) refund; the outcome recorded.
+
+    A refund's first outcome is final: a failed one that was retried is owed by its successor,
+    so a late success for it must not post the money as paid a second time."""
+    if refund.status in _SETTLED:
         return "already_settled"
     before = refund.status
     now = utc_now()

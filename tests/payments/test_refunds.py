@@ -164,3 +164,30 @@ async def test_an_application_paid_after_its_validity_is_refunded_not_activated(
     assert (refund.amount_fen, refund.reason) == (7200, "paid_when_not_open")
     async with db.reader() as session:
         assert (await session.scalars(select(CoveragePeriodRecord))).all() == []
+
+
+async def test_a_late_success_for_a_retried_refund_pays_nothing_twice(http, citizen, db, api_key):
+    """The gateway said a refund failed, the finance office retried it as a new refund, then a
+    late word says the first one succeeded after all: the new refund is what is owed, and the
+    books must not count the money as paid while it is still owed."""
+    finance = bearer(await api_key(Role.FINANCE))
+    _, order = await enrol_and_order(http, citizen)
+    await notify(http, notification(order))
+    await notify(http, notification(order))
+    [refund] = await stored_refunds(db)
+    word = {
+        "refund_id": str(refund.id),
+        "amount_fen": 7200,
+        "occurred_at": "2026-11-24T02:00:00+00:00",
+    }
+    failed = word | {"event_id": "late-1", "status": "failed", "reason": "card_closed"}
+    assert (await notify_refund(http, failed)).json()["outcome"] == "failed_recorded"
+    assert (await http.post(f"/v1/refunds/{refund.id}/retry", headers=finance)).status_code == 200
+
+    late = await notify_refund(http, word | {"event_id": "late-2", "status": "succeeded"})
+
+    assert (late.status_code, late.json()["outcome"]) == (200, "already_settled")
+    assert [r.status for r in await stored_refunds(db)] == ["retried", "pending"]
+    assert "refund_paid" not in await movements(db)
+    fund = (await http.get(f"/v1/reports/fund?{WHOLE_RANGE}", headers=finance)).json()["fund"]
+    assert (fund["refunds_paid_fen"], fund["refunds_outstanding_fen"]) == (0, 7200)
