@@ -46,3 +46,24 @@ def test_authenticated_operations_declare_the_bearer_scheme():
             for operation in item.values():
                 assert operation.get("security") == [{"HTTPBearer": []}], path
     assert "security" not in spec["paths"]["/v1/payment-notifications"]["post"]
+
+
+SIGNED_OPERATIONS = (
+    "/v1/payment-notifications",
+    "/v1/payout-notifications",
+    "/v1/refund-notifications",
+)
+
+
+def test_signed_operations_require_x_signature_and_say_what_their_401_means():
+    """The gateway's integrator reads the spec: the header is required, its format given, and
+    the 401 is about the signature (these take no API key)."""
+    spec = json.loads(render())
+    for path in SIGNED_OPERATIONS:
+        operation = spec["paths"][path]["post"]
+        [header] = [p for p in operation.get("parameters", []) if p["in"] == "header"]
+        assert (header["name"], header["required"]) == ("X-Signature", True), path
+        assert "t=<unix seconds>,v1=" in header["description"], path
+        assert "signature" in operation["responses"]["401"]["description"].lower(), path
+        assert "API key" not in operation["responses"]["401"]["description"], path
+        assert operation["requestBody"]["required"] is True, path

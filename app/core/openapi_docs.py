@@ -46,6 +46,41 @@ _RETRY_AFTER = {
 # Every authenticated route can answer these.
 AUTHENTICATED = problems(400, 401, 403, 422, 429, 500, 503)
 
+# What a route the payment gateway signs (app.core.signing) can answer: it takes no API key, so
+# its 401 is about the signature.
+SIGNED = problems(404, 422, 500, 503) | {
+    401: {
+        "description": "`X-Signature` missing, malformed, stale (over 300 s) or not made with "
+        "the gateway's secret",
+        "model": Problem,
+    }
+}
+
+
+def signed_json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra=` for a route that verifies the signature over its raw body before reading
+    it as `model`: the header is declared here because the route reads it itself, to answer 401
+    (not FastAPI's 422) when it is missing."""
+    return {
+        "parameters": [
+            {
+                "name": "X-Signature",
+                "in": "header",
+                "required": True,
+                "description": '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` '
+                "with the gateway's secret; during a secret rotation `v1=` may appear once per "
+                "secret.",
+                "schema": {"type": "string"},
+                "example": "t=1764561600,"
+                "v1=9c4f0b1e6a2d47c3b5e8f1a0d2c4e6f8a1b3c5d7e9f0a2b4c6d8e0f1a3b5c7d9",
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        },
+    }
+
 
 # Schemas referenced by hand-written request bodies, merged into the spec's components.
 EXTRA_SCHEMAS: dict[str, dict[str, Any]] = {}

@@ -62,11 +62,16 @@ def verify(header: str | None, body: bytes, secrets: list[bytes], now: float) ->
         raise Unauthorized("the signature does not match", code="invalid_signature")
 
 
-async def signed_body(request: Request, header: str | None, model: type[Body]) -> Body:
-    """The request's body as `model`, once the signature over the raw bytes is verified (401
+async def signed_body(request: Request, model: type[Body]) -> Body:
+    """The request's body as `model`, once the `X-Signature` over the raw bytes is verified (401
     before any parsing); a body that does not fit the model is the usual 422."""
     raw = await request.body()
-    verify(header, raw, request.app.state.settings.payment_secrets(), time.time())
+    verify(
+        request.headers.get("X-Signature"),
+        raw,
+        request.app.state.settings.payment_secrets(),
+        time.time(),
+    )
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

@@ -3,13 +3,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from app.clients.auth import Authorized
 from app.core import inbox, signing
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep, ClockDep
-from app.core.openapi_docs import AUTHENTICATED, problems
+from app.core.openapi_docs import AUTHENTICATED, SIGNED, problems, signed_json_body
 from app.core.policy import Action, Caller
 from app.idempotency.deps import Idempotency
 from app.payments import refund_jobs, refunds, service
@@ -59,17 +59,12 @@ async def create_payment_order(
 @router.post(
     "/payment-notifications",
     response_model=PaymentNotificationOut,
-    responses=problems(401, 404, 422, 500),
+    responses=SIGNED,
     summary="The payment gateway tells us an order was paid (HMAC-signed)",
     description='`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "t.rawbody">`. Stale '
     "(over 300 s), unsigned or wrongly signed notifications get 401; a wrong amount 422. A "
     "repeated `event_id` changes nothing. Success starts cover the next Shanghai day.",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": PaymentNotificationIn.model_json_schema()}},
-        }
-    },
+    openapi_extra=signed_json_body(PaymentNotificationIn),
 )
 async def payment_notification(
     request: Request,
@@ -77,9 +72,8 @@ async def payment_notification(
     session: SessionDep,
     cipher: CipherDep,
     clock: ClockDep,
-    x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    body = await signing.signed_body(request, x_signature, PaymentNotificationIn)
+    body = await signing.signed_body(request, PaymentNotificationIn)
     result = await service.apply_notification(session, cipher, clock, body, paid_orders)
     return inbox.answer(result, service.REFUSED, "Payment")
 
@@ -119,22 +113,16 @@ async def retry_refund(
 @router.post(
     "/refund-notifications",
     response_model=RefundNotificationOut,
-    responses=problems(401, 404, 422, 500),
+    responses=SIGNED,
     summary="The payment gateway tells us a refund was made or failed (HMAC-signed)",
     description="Signed like `/v1/payment-notifications`. A repeated `event_id` changes nothing; "
     "a wrong amount is recorded and answered 422 `amount_mismatch`.",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": RefundNotificationIn.model_json_schema()}},
-        }
-    },
+    openapi_extra=signed_json_body(RefundNotificationIn),
 )
 async def refund_notification(
     request: Request,
     session: SessionDep,
-    x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    body = await signing.signed_body(request, x_signature, RefundNotificationIn)
+    body = await signing.signed_body(request, RefundNotificationIn)
     result = await refund_jobs.apply_notification(session, body)
     return inbox.answer(result, refund_jobs.REFUSED, "Refund")

@@ -6,13 +6,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from app.clients.auth import Authorized
 from app.core import inbox, signing
 from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep
-from app.core.openapi_docs import AUTHENTICATED, problems
+from app.core.openapi_docs import AUTHENTICATED, SIGNED, problems, signed_json_body
 from app.core.policy import Action, Caller
 from app.members.models import Member
 from app.members.reads import ReadLogDep
@@ -122,23 +122,17 @@ async def set_payout_account(
 @notifications.post(
     "/payout-notifications",
     response_model=PayoutNotificationOut,
-    responses=problems(401, 404, 422, 500),
+    responses=SIGNED,
     summary="The gateway tells us a transfer was paid, failed, or came back (HMAC-signed)",
     description="Signed like `/v1/payment-notifications`. A repeated `event_id` changes nothing; "
     "a wrong amount is recorded and answered 422 `amount_mismatch`; word about an instruction "
     "that was since replaced is recorded as `not_current`.",
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": PayoutNotificationIn.model_json_schema()}},
-        }
-    },
+    openapi_extra=signed_json_body(PayoutNotificationIn),
 )
 async def payout_notification(
     request: Request,
     session: SessionDep,
-    x_signature: Annotated[str | None, Header()] = None,
 ) -> object:
-    body = await signing.signed_body(request, x_signature, PayoutNotificationIn)
+    body = await signing.signed_body(request, PayoutNotificationIn)
     result = await payout_notifications.apply_notification(session, body)
     return inbox.answer(result, payout_notifications.REFUSED, "Payout")
