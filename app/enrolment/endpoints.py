@@ -15,7 +15,7 @@ from app.enrolment import review as examiners
 from app.enrolment import service
 from app.enrolment.models import EnrolmentStatus
 from app.enrolment.schemas import EnrolmentIn, EnrolmentOut, EnrolmentReviewIn
-from app.idempotency.deps import Idempotency
+from app.idempotency.deps import IdempotencyReservedFirst
 from app.members.reads import ReadLogDep
 
 router = APIRouter(prefix="/enrolments", tags=["enrolments"], responses=AUTHENTICATED)
@@ -35,7 +35,7 @@ router = APIRouter(prefix="/enrolments", tags=["enrolments"], responses=AUTHENTI
 async def apply(
     body: EnrolmentIn,
     caller: Annotated[Caller, Authorized(Action.ENROLMENTS_CREATE)],
-    idempotency: Idempotency,
+    idempotency: IdempotencyReservedFirst,
     session: SessionDep,
     runtime: RuntimeDep,
 ) -> object:

@@ -29,6 +29,13 @@ class StoredResponse:
     headers: dict[str, str]
 
 
+class Replay(Exception):
+    """Raised to answer a request with the stored response of the first one."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        self.stored = stored
+
+
 @dataclass(frozen=True)
 class Reservation:
     client_id: uuid.UUID
@@ -62,7 +69,8 @@ def request_fingerprint(
 async def reserve(
     db: Database, client_id: uuid.UUID, key: str, fingerprint: str, lock_seconds: int
 ) -> Reservation | StoredResponse:
-    """Reservation the key for this request, or return the response to replay.
+    """Reserve the key for this request, or return the response to replay (SQLite: see the
+    package docstring).
 
     Raises 409 while another request holds the key and 422 when the key was used for a
     different request. The key is looked up in a read transaction first: on SQLite a writer may
@@ -74,7 +82,7 @@ async def reserve(
         async with db.reader() as session:
             record = await session.get(IdempotencyRecord, (client_id, key))
         if record is not None:
-            stored = _settled(record, fingerprint, now)
+            stored = settled(KeyRow.of(record), fingerprint, now)
             if stored is not None:
                 return stored
             taken = await _take_over(db, record, lock_seconds)
@@ -98,10 +106,33 @@ async def reserve(
                 return Reservation(client_id, key, token)
             except IntegrityError:
                 await session.rollback()  # claimed between our read and our write: look again
-    raise _in_flight()
+    raise in_flight()
 
 
-def _settled(record: IdempotencyRecord, fingerprint: str, now: datetime) -> StoredResponse | None:
+@dataclass(frozen=True)
+class KeyRow:
+    """A stored key as both ways of claiming it read it."""
+
+    request_hash: str
+    state: str
+    locked_until: datetime | None
+    response_status: int | None
+    response_body: str | None
+    response_headers: dict[str, str] | None
+
+    @classmethod
+    def of(cls, record: IdempotencyRecord) -> KeyRow:
+        return cls(
+            record.request_hash,
+            record.state,
+            record.locked_until,
+            record.response_status,
+            record.response_body,
+            record.response_headers,
+        )
+
+
+def settled(record: KeyRow, fingerprint: str, now: datetime) -> StoredResponse | None:
     """The response to replay; raises for a mismatch or a live reservation; None for a dead one."""
     if record.request_hash != fingerprint:
         raise Unprocessable(
@@ -116,7 +147,7 @@ def _settled(record: IdempotencyRecord, fingerprint: str, now: datetime) -> Stor
         )
     assert record.locked_until is not None
     if record.locked_until > now:
-        raise _in_flight()
+        raise in_flight()
     return None
 
 
@@ -168,7 +199,7 @@ async def complete(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         # Our lock expired and another request took the key over: let it win, undo our effect.
-        raise _in_flight()
+        raise in_flight()
 
 
 async def release(db: Database, reservation: Reservation) -> None:
@@ -224,7 +255,7 @@ async def find(session: AsyncSession, client_id: uuid.UUID, key: str) -> Idempot
     return result.first()
 
 
-def _in_flight() -> Conflict:
+def in_flight() -> Conflict:
     return Conflict(
         "a request with this Idempotency-Key is still being processed; retry later",
         code="idempotency_key_in_flight",
