@@ -33,7 +33,7 @@ from app.payments.schemas import (
     PaymentNotificationOut,
     PaymentOrderOut,
 )
-from app.rules.calendar import ONE_DAY
+from app.rules.calendar import within_gateway_bounds
 from app.rules.coverage import application_expired
 
 
@@ -137,7 +137,7 @@ async def apply_notification(
         order.failed_attempts += 1
         return await refuse("failed_recorded", "payment_failed")
     paid_on = shanghai_date(body.paid_at)
-    if paid_on < await purpose.applied_on(session, order) or paid_on > clock.today() + ONE_DAY:
+    if not within_gateway_bounds(paid_on, await purpose.applied_on(session, order), clock.today()):
         # A payment dated before the application, or in the future, would put cover in the wrong
         # place: a person must look at it.
         return await refuse("paid_at_out_of_range", "payment_refused_date")

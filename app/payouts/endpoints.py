@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from app.clients.auth import Authorized
 from app.core import inbox, signing
 from app.core.db import ReadSessionDep, SessionDep
-from app.core.deps import CipherDep
+from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, SIGNED, problems, signed_json_body
 from app.core.policy import Action, Caller
 from app.members.models import Member
@@ -125,14 +125,12 @@ async def set_payout_account(
     responses=SIGNED,
     summary="The gateway tells us a transfer was paid, failed, or came back (HMAC-signed)",
     description="Signed like `/v1/payment-notifications`. A repeated `event_id` changes nothing; "
-    "a wrong amount is recorded and answered 422 `amount_mismatch`; word about an instruction "
-    "that was since replaced is recorded as `not_current`.",
+    "a wrong amount is recorded and answered 422 `amount_mismatch`, a `paid_at` before the "
+    "cover began or after tomorrow (Shanghai) 422 `paid_at_out_of_range`; word about an "
+    "instruction that was since replaced is recorded as `not_current`.",
     openapi_extra=signed_json_body(PayoutNotificationIn),
 )
-async def payout_notification(
-    request: Request,
-    session: SessionDep,
-) -> object:
+async def payout_notification(request: Request, session: SessionDep, clock: ClockDep) -> object:
     body = await signing.signed_body(request, PayoutNotificationIn)
-    result = await payout_notifications.apply_notification(session, body)
+    result = await payout_notifications.apply_notification(session, clock, body)
     return inbox.answer(result, payout_notifications.REFUSED, "Payout")

@@ -8,23 +8,26 @@ beat the instructing job's commit: it is instructed and paid in one step.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.clock import utc_now
+from app.core.clock import Clock, shanghai_date, utc_now
 from app.core.errors import NotFound
 from app.core.inbox import DUPLICATE, take_in
+from app.coverage.models import CoveragePeriodRecord
 from app.ledger.postings import Movement
 from app.ledger.service import post
 from app.payouts.lifecycle import audit, source, tell_member
 from app.payouts.models import Payout, PayoutInstruction, PayoutNotification, PayoutStatus
 from app.payouts.schemas import PayoutNotificationIn, PayoutNotificationOut
+from app.rules.calendar import within_gateway_bounds
 
-REFUSED = frozenset({"amount_mismatch"})
+REFUSED = frozenset({"amount_mismatch", "paid_at_out_of_range"})
 SENT = (PayoutStatus.READY.value, PayoutStatus.INSTRUCTED.value)
 
 
 async def apply_notification(
-    session: AsyncSession, body: PayoutNotificationIn
+    session: AsyncSession, clock: Clock, body: PayoutNotificationIn
 ) -> PayoutNotificationOut:
     received = await take_in(
         session,
@@ -42,7 +45,11 @@ async def apply_notification(
         return PayoutNotificationOut(event_id=body.event_id, outcome=DUPLICATE)
     payout = received.subject
     before = payout.status
-    outcome = await _apply(session, payout, body)
+    outcome = (
+        await _apply(session, payout, body)
+        if await _plausibly_dated(session, clock, payout, body)
+        else "paid_at_out_of_range"
+    )
     if outcome in ("paid", "failed_recorded", "returned_recorded"):
         await tell_member(session, payout)
     audit(
@@ -54,6 +61,20 @@ async def apply_notification(
         notified_fen=body.amount_fen,
     )
     return PayoutNotificationOut(event_id=body.event_id, outcome=received.conclude(outcome))
+
+
+async def _plausibly_dated(
+    session: AsyncSession, clock: Clock, payout: Payout, body: PayoutNotificationIn
+) -> bool:
+    """The bounds a premium's `paid_at` has: money for a benefit cannot move before the cover
+    it is paid under began, nor after tomorrow."""
+    cover_began = await session.scalar(
+        select(CoveragePeriodRecord.starts_on).where(
+            CoveragePeriodRecord.id == payout.coverage_period_id
+        )
+    )
+    assert cover_began is not None  # a foreign key
+    return within_gateway_bounds(shanghai_date(body.paid_at), cover_began, clock.today())
 
 
 async def _apply(session: AsyncSession, payout: Payout, body: PayoutNotificationIn) -> str:

@@ -72,5 +72,6 @@ class PayoutNotificationOut(BaseModel):
         "duplicate",
         "already_paid",
         "amount_mismatch",
+        "paid_at_out_of_range",
         "not_current",
     ]

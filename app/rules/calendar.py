@@ -36,3 +36,10 @@ def is_under(birth: date, years: int, on: date) -> bool:
     """`未满N周岁`: `on` is before the N-th birthday; on the birthday itself one is no longer
     under N (Civil Code art. 1259: 不满 excludes the number)."""
     return on < anniversary(birth, years)
+
+
+def within_gateway_bounds(day: date, earliest: date, today: date) -> bool:
+    """Whether the day the gateway says money moved can be believed: not before what it pays
+    for began (the application, the cover), not after tomorrow (its clock may run ahead of ours
+    across midnight). Any other day would put the money where no report looks."""
+    return earliest <= day <= today + ONE_DAY

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from sqlalchemy import func, select
 
 from app.core.policy import Role
@@ -209,3 +210,37 @@ async def test_the_payout_queue_pages_by_cursor_and_filters_by_status(
     assert {p["member_id"] for p in first["items"] + second["items"]} == set(map(str, riders))
     assert {p["member_id"] for p in waiting["items"]} == {str(riders[1]), str(riders[2])}
     assert_problem(broken, 400, "invalid_cursor")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2099-12-31T03:00:00+00:00",  # the future: the payout would be on no report
+        "2026-11-24T17:00:00+00:00",  # the day after tomorrow in Shanghai (clock: 23 November)
+        "2025-12-31T15:59:00+00:00",  # before the cover it pays under began (1 January 2026)
+    ],
+)
+async def test_a_transfer_dated_outside_its_bounds_is_refused_and_pays_nothing(
+    http, covered, citizen, api_key, db, moment
+):
+    """The same bounds as a premium's `paid_at`: not before what is paid for, not after
+    tomorrow. Refused and recorded (422), the payout still waiting for a plausible word."""
+    finance = bearer(await api_key(Role.FINANCE))
+    [rider] = await covered()
+    await set_account(http, citizen, rider)
+    payout = (
+        await filed(
+            http, citizen, claim(rider, "accident_condolence", "accident", date(2026, 4, 1), "d")
+        )
+    )["payout"]
+
+    refused = await notify_payout(http, paid_event(payout, 1, occurred_at=moment))
+    tomorrow = await notify_payout(
+        http, paid_event(payout, 2, occurred_at="2026-11-24T15:59:00+00:00")
+    )
+
+    assert_problem(refused, 422, "paid_at_out_of_range")
+    assert tomorrow.json()["outcome"] == "paid"  # 23:59 on the 24th in Shanghai is tomorrow
+    shown = (await http.get(f"/v1/payouts/{payout['id']}", headers=finance)).json()
+    assert (shown["status"], shown["paid_at"][:10]) == ("paid", "2026-11-24")
+    assert await movements(db) == ["benefit_approved", "transfer_instructed", "transfer_paid"]
