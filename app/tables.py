@@ -18,6 +18,7 @@ def import_all_models() -> MetaData:
     """Import every table-defining module; the complete metadata."""
     import app.audit.models
     import app.batches.models
+    import app.breakers.models
     import app.claims.models
     import app.clients.models
     import app.coverage.models

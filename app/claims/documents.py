@@ -12,6 +12,7 @@ from app.claims import context, recording
 from app.claims.models import PENDING, ClaimStatus, DecidedBy
 from app.claims.schemas import ClaimOut, DocumentIn
 from app.claims.views import claim_out
+from app.core import writes
 from app.core.errors import Conflict
 from app.core.policy import Caller
 from app.rules.assessment import assess
@@ -35,5 +36,5 @@ async def add_documents(
     if loaded is not None and outlook is not None and outlook.final:
         verdict = recording.Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE, today)
         await recording.record_decision(session, loaded, claim, verdict, caller, from_status)
-    await session.flush()
+    await writes.flush(session)
     return await claim_out(session, claim)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
@@ -28,13 +29,14 @@ from app.claims.models import (
     DecidedBy,
 )
 from app.claims.schemas import DocumentIn
+from app.core import writes
 from app.core.clock import utc_now
 from app.core.metrics import CLAIM_DECISIONS, CLAIM_PAYABLE_FEN, CLAIMS_FILED, after_commit
 from app.core.policy import Caller
 from app.coverage import usage
 from app.coverage.endings import record_death
 from app.notifications.events import claim_decided, claim_filed
-from app.notifications.outbox import notify
+from app.notifications.outbox import notify, notify_new
 from app.payouts import accounts, lifecycle
 from app.payouts.models import PayeeKind, Payout
 from app.rules.assessment import Outlook
@@ -91,30 +93,35 @@ async def record_filed(
     outlook: Outlook,
     caller: Caller,
 ) -> Recorded:
-    """A new claim, its documents and, when the facts decide it, its decision."""
-    session.add(claim)
-    documents = _document_rows(claim, caller, given)
-    session.add_all(documents)
-    record(
-        session,
-        Change(
-            entity="claim",
-            entity_id=claim.id,
-            action="filed",
-            client_id=caller.client_id,
-            to_status=None if outlook.final else outlook.status.value,
-            details={"benefit": claim.benefit, "member_id": str(claim.member_id)}
-            | ({"review_because": outlook.review_because} if outlook.review_because else {}),
-        ),
-    )
-    decided = Recorded()
-    if outlook.final:
-        verdict = Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE, claim.filed_on)
-        decided = await record_decision(session, context, claim, verdict, caller, None)
-    else:
-        missing = outlook.missing_documents
-        await notify(session, claim_filed(claim.member_id, claim.id, claim.status, missing))
-    await session.flush()
+    """A new claim, its documents and, when the facts decide it, its decision.
+
+    Nothing here waits for the database: every row is queued (`app.core.writes`) and goes in
+    one statement with the stored answer to the request, the usage counters' checks with it.
+    """
+    with session.no_autoflush:
+        session.add(claim)
+        documents = _document_rows(claim, caller, given)
+        session.add_all(documents)
+        record(
+            session,
+            Change(
+                entity="claim",
+                entity_id=claim.id,
+                action="filed",
+                client_id=caller.client_id,
+                to_status=None if outlook.final else outlook.status.value,
+                details={"benefit": claim.benefit, "member_id": str(claim.member_id)}
+                | ({"review_because": outlook.review_because} if outlook.review_because else {}),
+            ),
+        )
+        decided = Recorded()
+        if outlook.final:
+            verdict = Verdict(outlook.decision, claim.facts, DecidedBy.ENGINE, claim.filed_on)
+            decided = await record_decision(session, context, claim, verdict, caller, None)
+        else:
+            missing = outlook.missing_documents
+            notify_new(session, claim_filed(claim.member_id, claim.id, claim.status, missing))
+        writes.pending(session).adopt(session)
     after_commit(session, CLAIMS_FILED.labels(claim.benefit, claim.status).inc)
     return Recorded(documents, decided.decision, decided.payout)
 
@@ -217,7 +224,10 @@ async def record_decision(
     told = claim_decided(
         claim.member_id, claim.id, row.round, decision.approved, decision.payable_fen
     )
-    await notify(session, [told])
+    if inspect(claim).pending:  # filed in this transaction: no message about it exists yet
+        notify_new(session, [told])
+    else:
+        await notify(session, [told])
     after_commit(session, lambda: _count(claim.benefit, decision, verdict.decided_by))
     record(
         session,

@@ -17,6 +17,7 @@ from app.claims.context import ClaimContext
 from app.claims.models import Claim, ClaimStatus, DecidedBy
 from app.claims.schemas import ClaimOut, ReviewIn
 from app.claims.views import claim_out
+from app.core import writes
 from app.core.errors import Conflict, Unprocessable
 from app.core.policy import Caller
 from app.rules.assessment import decide_on_record, refusal, refused_on_cover
@@ -40,7 +41,7 @@ async def review(
         else _approve(loaded, claim, body, today)
     )
     await recording.record_decision(session, loaded, claim, verdict, caller, claim.status)
-    await session.flush()
+    await writes.flush(session)
     return await claim_out(session, claim)
 
 

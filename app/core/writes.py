@@ -12,7 +12,9 @@ network, the same rows are written table by table in the metadata's dependency o
 What can be queued:
 
 - `add`: new rows, given as model instances (column defaults and sealed values are filled in as
-  the ORM would, so the instance can answer the request afterwards);
+  the ORM would, so the instance can answer the request afterwards); `adopt` queues the
+  instances a use case added to the session (through the modules that record audit events,
+  ledger entries, jobs...) instead of leaving them to the ORM's flush;
 - `add_new`: a row that must not exist yet: one that does refuses the whole transaction with
   the given error;
 - `upsert`: a counter row inserted or added to (`add` columns are summed, `keep` columns keep
@@ -101,6 +103,15 @@ class Writes:
                 self.entries.append(_Entry(shape, [row]))
             else:
                 same.rows.append(row)
+
+    def adopt(self, session: AsyncSession) -> None:
+        """Queue the rows the session's next flush would insert (its new instances, added by
+        whichever module wrote them), and take them out of that flush."""
+        sync = session.sync_session
+        new = list(sync.new)
+        for instance in new:
+            sync.expunge(instance)
+        self.add(session, *new)
 
     def add_new(
         self,

@@ -1,27 +1,26 @@
 """The usage counters: what each member's period, benefit and event has paid.
 
 Read under the member's row lock, handed to the rules core as `Usage`, and changed in the same
-transaction by conditional UPDATEs: the period row only if no other decision changed it since it
-was read (`decisions` is the version) and only within the ceiling; each benefit and event row
-only within its limit. A stale or excessive change matches no row and the whole transaction
-fails, so no interleaving of requests, connections or processes can pay past a cap.
+transaction by upserts whose written values are checked: the period row only if no other
+decision changed it since it was read (`decisions` is the version) and only within the ceiling;
+each benefit and event row only within its limit. A stale or excessive change fails the whole
+transaction, so no interleaving of requests, connections or processes can pay past a cap.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, func, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import sealing
+from app.core import writes
 from app.core.errors import Conflict
 from app.coverage.models import (
     BenefitUsageRecord,
@@ -145,11 +144,6 @@ async def usage_of_period(session: AsyncSession, period_id: uuid.UUID) -> Usage:
     return _usage(row, benefits, [], set())
 
 
-def _upsert(session: AsyncSession, model: type[Any]) -> Any:
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(model)
-
-
 def _changes(delta: UsageDelta) -> dict[str, int]:
     """How much each benefit's counter moves; a deducted condolence moves to the new benefit."""
     changes = {delta.benefit: delta.paid_fen + delta.absorbed_condolence_fen}
@@ -172,134 +166,124 @@ class Consumption:
     delta: UsageDelta
 
 
-async def consume(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
-    """Add an approved decision's payment to the counters, or fail with `UsageConflict`.
+# How each counter row is written: inserted by a first payment, added to by a later one.
+_PERIOD = writes.Counter(
+    conflict=("coverage_period_id",),
+    add=("total_paid_fen", "hospital_days", "decisions"),
+    keep=("died_on_cipher",),
+    returning=("decisions", "total_paid_fen", "hospital_days"),
+)
+_BENEFIT = writes.Counter(
+    conflict=("coverage_period_id", "benefit"),
+    add=("paid_fen", "payments"),
+    returning=("paid_fen",),
+)
+_EVENT = writes.Counter(
+    conflict=("coverage_period_id", "event_ref", "benefit"),
+    add=("paid_fen",),
+    replace=("disability_grade_cipher",),
+    returning=("paid_fen",),
+)
 
-    Each counter is one conditional upsert: a first payment inserts the row; a later one
-    updates it only where the condition holds, and an update that does not hold returns no row.
+
+async def consume(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
+    """Add an approved decision's payment to the counters; the transaction fails with
+    `UsageConflict` if that passes a cap or the period's usage changed since it was read.
+
+    Each counter is one upsert queued with the decision's other rows (`app.core.writes`): a
+    first payment inserts the row, a later one adds to it, and the values it leaves are checked
+    as written (the stored values plus this payment, whatever committed meanwhile). A check
+    that fails refuses the whole transaction: nothing of the decision is stored.
     """
-    await _consume_period(session, plan, paid)
+    _consume_period(session, plan, paid)
     for benefit, amount in _changes(paid.delta).items():
         if amount < 0:
             await _deduct(session, paid, benefit, amount)
             continue
-        await _consume_benefit(session, plan, paid, benefit, amount)
-        await _consume_event(session, plan, paid, benefit, amount)
+        _consume_benefit(session, plan, paid, benefit, amount)
+        grade = await _best_grade(session, paid, benefit)
+        _consume_event(session, plan, paid, benefit, amount, grade)
     if paid.delta.hospital_dates:
         # The primary key (member, day) refuses a day paid twice, whatever the race.
-        session.add_all(
-            PaidHospitalDay(
-                member_id=paid.member_id,
-                day=day,
-                coverage_period_id=paid.period_id,
-                claim_id=paid.claim_id,
-            )
-            for day in sorted(paid.delta.hospital_dates)
+        writes.pending(session).add(
+            session,
+            *(
+                PaidHospitalDay(
+                    member_id=paid.member_id,
+                    day=day,
+                    coverage_period_id=paid.period_id,
+                    claim_id=paid.claim_id,
+                )
+                for day in sorted(paid.delta.hospital_dates)
+            ),
         )
 
 
-async def _consume_period(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
+def _consume_period(session: AsyncSession, plan: Plan, paid: Consumption) -> None:
     """The period's totals: only if no other decision changed them since they were read, and
     only within the ceiling and the hospital days' cap."""
     delta = paid.delta
     max_days = plan.benefit(HOSPITAL_ALLOWANCE).int_param("max_days_per_period")
-    period = _upsert(session, PeriodUsage).values(
+    row = PeriodUsage(
         coverage_period_id=paid.period_id,
         member_id=paid.member_id,
         total_paid_fen=delta.paid_fen,
         hospital_days=delta.hospital_days,
         decisions=1,
-        died_on_cipher=PeriodUsage.died_on.sealed(delta.died_on, sealing.cipher_of(session)),
     )
-    await _expect_row(
-        session,
-        period.on_conflict_do_update(
-            index_elements=[PeriodUsage.coverage_period_id],
-            set_={
-                "total_paid_fen": PeriodUsage.total_paid_fen + delta.paid_fen,
-                "hospital_days": PeriodUsage.hospital_days + delta.hospital_days,
-                "decisions": PeriodUsage.decisions + 1,
-                "died_on_cipher": func.coalesce(
-                    PeriodUsage.died_on_cipher, period.excluded.died_on_cipher
-                ),
-            },
-            where=and_(
-                PeriodUsage.decisions == paid.seen_version,
-                PeriodUsage.total_paid_fen + delta.paid_fen <= plan.ceiling_fen.value,
-                PeriodUsage.hospital_days + delta.hospital_days <= max_days,
-            ),
-        ).returning(PeriodUsage.decisions),
-        "the period's usage changed, or the ceiling would be crossed",
-    )
+    row.died_on = delta.died_on
+
+    def check(written: Sequence[Any]) -> Exception | None:
+        decisions, total_paid_fen, hospital_days = written
+        if (
+            decisions == paid.seen_version + 1
+            and total_paid_fen <= plan.ceiling_fen.value
+            and hospital_days <= max_days
+        ):
+            return None
+        return UsageConflict("the period's usage changed, or the ceiling would be crossed")
+
+    writes.pending(session).upsert(session, row, _PERIOD, check)
 
 
-async def _consume_benefit(
+def _consume_benefit(
     session: AsyncSession, plan: Plan, paid: Consumption, benefit: str, amount: int
 ) -> None:
     """One benefit's total for the period, within its limit per period."""
     payments = 1 if benefit == paid.delta.benefit and paid.delta.paid_fen > 0 else 0
-    row = _upsert(session, BenefitUsageRecord).values(
+    row = BenefitUsageRecord(
         coverage_period_id=paid.period_id,
         benefit=benefit,
         member_id=paid.member_id,
         paid_fen=amount,
         payments=payments,
     )
-    await _expect_row(
-        session,
-        row.on_conflict_do_update(
-            index_elements=[BenefitUsageRecord.coverage_period_id, BenefitUsageRecord.benefit],
-            set_={
-                "paid_fen": BenefitUsageRecord.paid_fen + amount,
-                "payments": BenefitUsageRecord.payments + payments,
-            },
-            where=and_(
-                true(),
-                *_within(BenefitUsageRecord.paid_fen, amount, plan, benefit, per_event=False),
-            ),
-        ).returning(BenefitUsageRecord.paid_fen),
-        f"{benefit} would pass its limit for the period",
-    )
+    limit = _limit(amount, plan, benefit, per_event=False)
+    problem = f"{benefit} would pass its limit for the period"
+    writes.pending(session).upsert(session, row, _BENEFIT, _within(limit, problem))
 
 
-async def _consume_event(
-    session: AsyncSession, plan: Plan, paid: Consumption, benefit: str, amount: int
+def _consume_event(
+    session: AsyncSession,
+    plan: Plan,
+    paid: Consumption,
+    benefit: str,
+    amount: int,
+    grade: int | None,
 ) -> None:
     """One benefit's total for the event, within its limit per accident; the best disability
     grade reached keeps the lowest number."""
-    grade = await _best_grade(session, paid, benefit)
-    event = _upsert(session, EventUsageRecord).values(
+    row = EventUsageRecord(
         coverage_period_id=paid.period_id,
         event_ref=paid.delta.event_ref,
         benefit=benefit,
         member_id=paid.member_id,
         paid_fen=amount,
-        disability_grade_cipher=EventUsageRecord.disability_grade.sealed(
-            grade, sealing.cipher_of(session)
-        ),
     )
-    await _expect_row(
-        session,
-        event.on_conflict_do_update(
-            index_elements=[
-                EventUsageRecord.coverage_period_id,
-                EventUsageRecord.event_ref,
-                EventUsageRecord.benefit,
-            ],
-            set_={
-                "paid_fen": EventUsageRecord.paid_fen + amount,
-                "disability_grade_cipher": func.coalesce(
-                    event.excluded.disability_grade_cipher,
-                    EventUsageRecord.disability_grade_cipher,
-                ),
-            },
-            where=and_(
-                true(),
-                *_within(EventUsageRecord.paid_fen, amount, plan, benefit, per_event=True),
-            ),
-        ).returning(EventUsageRecord.paid_fen),
-        f"{benefit} would pass its limit for the accident",
-    )
+    row.disability_grade = grade
+    limit = _limit(amount, plan, benefit, per_event=True)
+    problem = f"{benefit} would pass its limit for the accident"
+    writes.pending(session).upsert(session, row, _EVENT, _within(limit, problem))
 
 
 async def _best_grade(session: AsyncSession, paid: Consumption, benefit: str) -> int | None:
@@ -337,13 +321,22 @@ async def _deduct(session: AsyncSession, paid: Consumption, benefit: str, amount
         )
 
 
-def _within(
-    column: Any, amount: int, plan: Plan, benefit: str, *, per_event: bool
-) -> Iterable[Any]:
-    """The limit condition for a counter that grows: per period, or per accident."""
+def _limit(amount: int, plan: Plan, benefit: str, *, per_event: bool) -> int | None:
+    """The limit a growing counter must stay within: per period, or per accident; None when
+    this counter has none (or does not grow)."""
     if amount <= 0 or (benefit in PER_ACCIDENT) != per_event:
-        return ()
-    return (column + amount <= benefit_limit_fen(plan, benefit),)
+        return None
+    return benefit_limit_fen(plan, benefit)
+
+
+def _within(limit: int | None, problem: str) -> Callable[[Sequence[Any]], Exception | None]:
+    def check(written: Sequence[Any]) -> Exception | None:
+        (paid_fen,) = written
+        if limit is None or paid_fen <= limit:
+            return None
+        return UsageConflict(problem)
+
+    return check
 
 
 async def _expect_row(session: AsyncSession, statement: Any, problem: str) -> None:

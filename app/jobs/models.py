@@ -27,9 +27,14 @@ class Job(UUIDPrimaryKey, CreatedAt, Base):
     __table_args__ = (
         CheckConstraint(f"status IN ({_STATUSES})", name="status"),
         Index(None, "status", "run_after"),
+        # A lane claims among its own kinds, however many jobs the other lanes hold.
+        Index(None, "kind", "status", "run_after"),
     )
 
     kind: Mapped[str] = mapped_column(String(48))
+    # Whose work this is, for fair claims within the kind (a union's batch chunks, one webhook
+    # receiver's deliveries); none: the kind is one group.
+    fair_key: Mapped[str | None] = mapped_column(String(80))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)

@@ -82,6 +82,27 @@ async def notify(session: AsyncSession, notices: Sequence[Notice]) -> int:
     return len(added)
 
 
+def notify_new(session: AsyncSession, notices: Sequence[Notice]) -> None:
+    """`notify` for events about a record this transaction creates (a claim filed now): no
+    message can exist for them yet, so their rows and jobs are added to the session like the
+    record's own, with no statement of their own."""
+    book = templates()
+    for notice in {notice.event_key: notice for notice in notices}.values():
+        message = Notification(
+            id=uuid.uuid4(),
+            event_key=notice.event_key,
+            member_id=notice.member_id,
+            kind=notice.kind.value,
+            text=book.render(notice.kind, notice.values),
+            status=Status.PENDING.value,
+            attempts=0,
+        )
+        session.add(message)
+        enqueue(
+            session, SEND_JOB, {"message_id": str(message.id)}, max_attempts=SEND_JOB_MAX_ATTEMPTS
+        )
+
+
 async def forget_member(session: AsyncSession, member_id: uuid.UUID) -> int:
     """Remove a member's messages (for erasure): their texts say nothing about the person, but
     they are about one. Messages not yet sent are simply never sent."""
