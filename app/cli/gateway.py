@@ -27,11 +27,18 @@ def gateway_sim(
     sends the service its signed notifications; steer it through /_sim/."""
     import uvicorn
 
+    from app.core.clock import Clock
     from app.gateway.simulator import create_gateway_simulator
 
-    # The service's own secret unless told otherwise, so a demo's two processes agree.
-    key = secret.encode() if secret is not None else settings_or_exit().payment_secrets()[0]
+    settings = settings_or_exit()
+    # The service's own secret unless told otherwise, and its clock (`MUTUALAID_CLOCK`), so that
+    # a demo's two processes agree on both: a transfer is paid on the service's today.
+    key = secret.encode() if secret is not None else settings.payment_secrets()[0]
+    clock = Clock(settings.clock)
     typer.echo(f"payment gateway simulator on http://{host}:{port}, notifying {notify_url}")
     uvicorn.run(
-        create_gateway_simulator(notify_url, key), host=host, port=port, log_level="warning"
+        create_gateway_simulator(notify_url, key, now=clock.now),
+        host=host,
+        port=port,
+        log_level="warning",
     )

@@ -79,6 +79,19 @@ class Settings(BaseSettings):
     platform_bulk_timeout_seconds: float = Field(
         30.0, gt=0, validation_alias="MUTUALAID_PLATFORM_BULK_TIMEOUT_SECONDS"
     )
+    # A platform's breaker opens after this many failed calls in a row (timeouts, 5xx,
+    # connection errors), and stays open this long before one call probes it (ADR 0009).
+    platform_breaker_threshold: int = Field(
+        5, ge=1, validation_alias="MUTUALAID_PLATFORM_BREAKER_THRESHOLD"
+    )
+    platform_breaker_cooldown_seconds: float = Field(
+        30.0, gt=0, validation_alias="MUTUALAID_PLATFORM_BREAKER_COOLDOWN_SECONDS"
+    )
+    # After this long asking the platforms, a batch chunk starts no new call: its rows not yet
+    # answered are left to a later job (ADR 0009).
+    batch_chunk_budget_seconds: float = Field(
+        30.0, gt=0, validation_alias="MUTUALAID_BATCH_CHUNK_BUDGET_SECONDS"
+    )
     in_process_worker: bool = Field(True, validation_alias="MUTUALAID_IN_PROCESS_WORKER")
     # Days after a member's last cover, application or claim before their identity and health
     # facts are erased; unset: never (the operator decides).
