@@ -1,10 +1,15 @@
 """Load: everything a claim's decision reads, read once in the request's transaction.
 
 The member, their periods and usage (only what this claim needs), the plan of the period the
-event falls in, and what the records say (documents given, a duplicate, the event as other
-claims gave it). Every path that may decide (filing, documents, review) locks the member's row
-first, then the claim's, so one member's decisions are taken one at a time and the usage read
-here is the usage the record step changes (`app.coverage.usage.consume` re-checks it).
+event falls in, what the records say (documents given, a duplicate, the event as other claims
+gave it) and the payee's account on file. Every path that may decide (filing, documents,
+review) locks the member's row first, then the claim's, so one member's decisions are taken one
+at a time and the usage read here is the usage the record step changes
+(`app.coverage.usage.consume` re-checks it).
+
+Two round trips: the lock, then every read in one (`app.core.reads`). The reads come after the
+lock on purpose: read in the same statement, they would see the database as it was before the
+lock was granted, without the decision of the request that held it.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,14 +29,19 @@ from app.claims import facts as claim_facts
 from app.claims.models import Claim, ClaimDecision, ClaimDocument, ClaimStatus
 from app.claims.schemas import ClaimIn
 from app.claims.views import visible_claim
+from app.core import reads, sealing
+from app.core.crypto import PersonalDataCipher
 from app.core.errors import NotFound
 from app.core.policy import Caller, Role
+from app.core.reads import Query
+from app.coverage import usage
 from app.coverage.models import CoveragePeriodRecord
 from app.coverage.usage import MemberUsage
-from app.coverage.usage import load as load_usage
 from app.coverage.versions import plan_on
 from app.members.models import Member
 from app.members.service import visible_member
+from app.payouts import accounts as payout_accounts
+from app.payouts.models import PayoutAccount
 from app.plans import DEFAULT_PLAN_CODE
 from app.rules.assessment import OnRecord
 from app.rules.coverage import CoveragePeriod, MemberCover
@@ -57,6 +69,8 @@ class ClaimContext:
     plan: Plan
     # The key a new claim holds while pending or approved (see `dedup_key`).
     dedup_key: str | None = None
+    # The accounts on file a payout may go to, by owner, when read with the rest (filing).
+    accounts_on_file: Mapping[str, payout_accounts.Sealed] | None = None
 
 
 def dedup_key(body: ClaimIn) -> str:
@@ -84,13 +98,8 @@ async def for_filing(
             )
         ).first(),
     )
-    key = dedup_key(body)
-    on_record = OnRecord(
-        documents=frozenset(d.type for d in body.documents),
-        duplicate=await holds_key(session, key),
-        event=await _event_on_record(session, body),
-    )
-    return await _load(session, member, facts, on_record, key)
+    given = OnRecord(documents=frozenset(d.type for d in body.documents))
+    return await _load(session, member, facts, given, _Filing(dedup_key(body), deciding=True))
 
 
 async def for_quote(
@@ -98,11 +107,8 @@ async def for_quote(
 ) -> ClaimContext:
     """What filing would read, without locking anything: a quote stores nothing."""
     member = visible_member(caller, await session.get(Member, body.member_id))
-    on_record = OnRecord(
-        documents=frozenset(d.type for d in body.documents),
-        duplicate=await holds_key(session, dedup_key(body)),
-    )
-    return await _load(session, member, facts, on_record)
+    given = OnRecord(documents=frozenset(d.type for d in body.documents))
+    return await _load(session, member, facts, given, _Filing(dedup_key(body), deciding=False))
 
 
 async def lock_claim(session: AsyncSession, caller: Caller, claim_id: uuid.UUID) -> Claim:
@@ -141,7 +147,7 @@ async def for_stored(
     assert member is not None
     filed = stored_body(claim)
     facts = claim_facts.rules_claim(filed, filed.facts, claim.filed_on, today)
-    return await _load(session, member, facts, OnRecord(documents=frozenset(documents)))
+    return await _load(session, member, facts, OnRecord(documents=frozenset(documents)), None)
 
 
 def stored_body(claim: Claim) -> ClaimIn:
@@ -160,62 +166,89 @@ def stored_body(claim: Claim) -> ClaimIn:
     )
 
 
+@dataclass(frozen=True)
+class _Filing:
+    """What a claim not stored yet also reads: whether its key is held (a duplicate) and, to
+    file it, the event as other claims gave it and the accounts on file (a quote does not)."""
+
+    key: str
+    deciding: bool
+
+
 async def _load(
     session: AsyncSession,
     member: Member,
     facts: ClaimFacts,
     on_record: OnRecord,
-    key: str | None = None,
+    filing: _Filing | None,
 ) -> ClaimContext:
-    periods = list(
-        (
-            await session.scalars(
-                select(CoveragePeriodRecord)
-                .where(CoveragePeriodRecord.member_id == member.id)
-                .order_by(CoveragePeriodRecord.starts_on)
-            )
-        ).all()
+    """Every read after the member's: one round trip."""
+    stay = facts.facts.admitted_on if isinstance(facts.facts, HospitalStay) else None
+    usage_reads = usage.reads(
+        member.id, event_ref=facts.event.ref, hospital_days=facts.benefit == HOSPITAL_ALLOWANCE
     )
-    usage = await load_usage(
-        session,
-        member.id,
-        {p.id: p.starts_on for p in periods},
-        event_ref=facts.event.ref,
-        hospital_days=facts.benefit == HOSPITAL_ALLOWANCE,
-    )
-    cover = MemberCover(
-        tuple(CoveragePeriod(p.starts_on, p.ends_on, p.continues_previous) for p in periods),
-        member.died_on,
-    )
-    if isinstance(facts.facts, HospitalStay) and await _stay_refused_for_waiting(
-        session, member.id, facts.facts.admitted_on
-    ):
+    statements = [_periods(member.id), *usage_reads]
+    if stay is not None:
+        statements.append(_stays_refused(member.id))
+    if filing is not None:
+        statements.append(_holders(filing.key))
+        if filing.deciding:
+            statements += [_event_given(member.id, facts.event.ref), _accounts(member)]
+    answers = await reads.fetch_all(session, statements)
+    periods = answers[0]
+    usage_rows = answers[1 : 1 + len(usage_reads)]
+    rest = iter(answers[1 + len(usage_reads) :])
+    cipher = sealing.cipher_of(session)
+    if stay is not None and _refused_for_waiting(next(rest), stay, cipher):
         on_record = replace(on_record, stay_refused_for_waiting=True)
+    on_file = None
+    if filing is not None:
+        on_record = replace(on_record, duplicate=bool(next(rest)))
+        if filing.deciding:
+            events = next(rest)
+            if events:
+                on_record = replace(
+                    on_record, event=(events[0].event_kind, events[0].event_occurred_on)
+                )
+            on_file = {row.owner: payout_accounts.Sealed(*row[1:]) for row in next(rest)}
     return ClaimContext(
         facts=facts,
         member=member,
-        cover=cover,
+        cover=MemberCover(
+            tuple(CoveragePeriod(p.starts_on, p.ends_on, p.continues_previous) for p in periods),
+            member.died_on,
+        ),
         period_ids={p.starts_on: p.id for p in periods},
-        usage=usage,
+        usage=usage.built(
+            usage_rows, {p.id: p.starts_on for p in periods}, facts.event.ref, cipher
+        ),
         on_record=on_record,
-        plan=_plan_on(periods, facts.event.occurred_on),
-        dedup_key=key,
+        plan=plan_on(periods, facts.event.occurred_on, DEFAULT_PLAN_CODE),
+        dedup_key=filing.key if filing is not None else None,
+        accounts_on_file=on_file,
     )
 
 
-def _plan_on(periods: list[CoveragePeriodRecord], day: date) -> Plan:
-    """The plan version of the period `day` falls in (a period keeps the version it was bought
-    under); else of the latest period; else the default plan's version of that day."""
-    return plan_on(periods, day, DEFAULT_PLAN_CODE)
+def _periods(member_id: uuid.UUID) -> Query:
+    period = CoveragePeriodRecord
+    return (
+        select(
+            period.id,
+            period.starts_on,
+            period.ends_on,
+            period.continues_previous,
+            period.plan_code,
+            period.plan_version,
+        )
+        .where(period.member_id == member_id)
+        .order_by(period.starts_on)
+    )
 
 
-async def _stay_refused_for_waiting(
-    session: AsyncSession, member_id: uuid.UUID, admitted_on: date
-) -> bool:
-    """Whether a claim of the member for a stay admitted that day (any benefit paid on hospital
-    stays) was refused for the waiting period."""
-    rows = await session.execute(
-        select(Claim, ClaimDecision)
+def _stays_refused(member_id: uuid.UUID) -> Query:
+    """The member's refused claims on hospital stays, with their facts and reasons (sealed)."""
+    return (
+        select(Claim.facts_cipher, ClaimDecision.reasons_cipher)
         .join(ClaimDecision, ClaimDecision.claim_id == Claim.id)
         .where(
             Claim.member_id == member_id,
@@ -223,25 +256,47 @@ async def _stay_refused_for_waiting(
             Claim.status == ClaimStatus.REJECTED.value,
         )
     )
-    return any(
-        claim.facts.get("admitted_on") == admitted_on.isoformat()
-        and any(r.get("code") == ReasonCode.WAITING_PERIOD.value for r in decision.reasons)
-        for claim, decision in rows
+
+
+def _refused_for_waiting(
+    refused: Sequence[Any], admitted_on: date, cipher: PersonalDataCipher
+) -> bool:
+    """Whether a claim of the member for a stay admitted that day (any benefit paid on hospital
+    stays) was refused for the waiting period."""
+    for facts_cipher, reasons_cipher in refused:
+        facts = Claim.facts.opened(facts_cipher, cipher)
+        reasons = ClaimDecision.reasons.opened(reasons_cipher, cipher)
+        if facts.get("admitted_on") == admitted_on.isoformat() and any(
+            r.get("code") == ReasonCode.WAITING_PERIOD.value for r in reasons
+        ):
+            return True
+    return False
+
+
+def _holders(key: str) -> Query:
+    return select(Claim.id).where(Claim.dedup_key == key).limit(1)
+
+
+def _event_given(member_id: uuid.UUID, event_ref: str) -> Query:
+    return (
+        select(Claim.event_kind, Claim.event_occurred_on)
+        .where(Claim.member_id == member_id, Claim.event_ref == event_ref)
+        .limit(1)
     )
+
+
+def _accounts(member: Member) -> Query:
+    """The accounts on file a payout of the member's may go to: theirs, their union's."""
+    owners = [payout_accounts.member_owner(member.id)]
+    if member.union_org_code:
+        owners.append(payout_accounts.union_owner(member.union_org_code))
+    account = PayoutAccount
+    return select(
+        account.owner, account.kind, account.account_cipher, account.account_masked
+    ).where(account.owner.in_(owners))
 
 
 async def holds_key(session: AsyncSession, key: str) -> bool:
     return (
         await session.scalars(select(Claim.id).where(Claim.dedup_key == key))
     ).first() is not None
-
-
-async def _event_on_record(session: AsyncSession, body: ClaimIn) -> tuple[str, date] | None:
-    other = (
-        await session.execute(
-            select(Claim.event_kind, Claim.event_occurred_on)
-            .where(Claim.member_id == body.member_id, Claim.event_ref == body.event.ref)
-            .limit(1)
-        )
-    ).first()
-    return None if other is None else (other[0], other[1])

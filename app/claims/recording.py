@@ -270,6 +270,7 @@ async def _owe(
         decided_by_client_id=caller.client_id,
         four_eyes_from_fen=context.plan.claims.four_eyes_from_fen.value,
         given_account=_given_account(claim),
+        on_file=context.accounts_on_file,
     )
     return await lifecycle.owe(session, owed)
 

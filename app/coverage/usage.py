@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
@@ -21,7 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import writes
+from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict
+from app.core.reads import Query
 from app.coverage.models import (
     BenefitUsageRecord,
     EventUsageRecord,
@@ -49,84 +51,99 @@ class MemberUsage:
     versions: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
-async def load(
-    session: AsyncSession,
-    member_id: uuid.UUID,
-    period_starts: dict[uuid.UUID, date],
-    *,
+def reads(member_id: uuid.UUID, *, event_ref: str, hospital_days: bool) -> list[Query]:
+    """What a claim's decision reads of the member's usage: every period's totals and
+    benefits, the claim's own event, and the paid hospital days only for a hospital claim (no
+    other rule reads another event or the days). The caller sends them with its other reads,
+    in one round trip (`app.core.reads`), and hands their rows to `built`."""
+    statements: list[Query] = [
+        select(
+            PeriodUsage.coverage_period_id,
+            PeriodUsage.hospital_days,
+            PeriodUsage.decisions,
+            PeriodUsage.died_on_cipher,
+        ).where(PeriodUsage.member_id == member_id),
+        select(
+            BenefitUsageRecord.coverage_period_id,
+            BenefitUsageRecord.benefit,
+            BenefitUsageRecord.paid_fen,
+            BenefitUsageRecord.payments,
+        ).where(BenefitUsageRecord.member_id == member_id),
+        select(
+            EventUsageRecord.coverage_period_id,
+            EventUsageRecord.benefit,
+            EventUsageRecord.paid_fen,
+            EventUsageRecord.disability_grade_cipher,
+        ).where(EventUsageRecord.member_id == member_id, EventUsageRecord.event_ref == event_ref),
+    ]
+    if hospital_days:
+        statements.append(
+            select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
+                PaidHospitalDay.member_id == member_id
+            )
+        )
+    return statements
+
+
+def built(
+    answers: Sequence[Sequence[Any]],
+    period_starts: Mapping[uuid.UUID, date],
     event_ref: str,
-    hospital_days: bool,
+    cipher: PersonalDataCipher,
 ) -> MemberUsage:
-    """The member's usage as one claim needs it: every period's totals and benefits, the
-    claim's own event, and the paid hospital days only for a hospital claim (no other rule
-    reads another event or the days)."""
-    periods = (
-        await session.scalars(select(PeriodUsage).where(PeriodUsage.member_id == member_id))
-    ).all()
-    result = MemberUsage()
-    if not periods:
-        return result
-    benefits = (
-        await session.scalars(
-            select(BenefitUsageRecord).where(BenefitUsageRecord.member_id == member_id)
-        )
-    ).all()
-    events = (
-        await session.scalars(
-            select(EventUsageRecord).where(
-                EventUsageRecord.member_id == member_id, EventUsageRecord.event_ref == event_ref
-            )
-        )
-    ).all()
-    days = (
-        (
-            await session.execute(
-                select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
-                    PaidHospitalDay.member_id == member_id
-                )
-            )
-        ).all()
-        if hospital_days
-        else []
-    )
+    """`MemberUsage` from the rows of `reads`, in its order."""
+    periods, benefits, events, *more = answers
     days_by_period: dict[uuid.UUID, set[date]] = defaultdict(set)
-    for period_id, day in days:
+    for period_id, day in more[0] if more else ():
         days_by_period[period_id].add(day)
-    for row in periods:
-        result.versions[row.coverage_period_id] = row.decisions
-        result.by_start[period_starts[row.coverage_period_id]] = _usage(
-            row,
-            [b for b in benefits if b.coverage_period_id == row.coverage_period_id],
-            [e for e in events if e.coverage_period_id == row.coverage_period_id],
-            days_by_period[row.coverage_period_id],
+    grade = EventUsageRecord.disability_grade
+    result = MemberUsage()
+    for period_id, hospital_days, decisions, died_on_cipher in periods:
+        result.versions[period_id] = decisions
+        result.by_start[period_starts[period_id]] = _usage(
+            hospital_days,
+            PeriodUsage.died_on.opened(died_on_cipher, cipher),
+            [(b, paid, payments) for p, b, paid, payments in benefits if p == period_id],
+            {
+                event_ref: [
+                    (b, paid, grade.opened(sealed, cipher))
+                    for p, b, paid, sealed in events
+                    if p == period_id
+                ]
+            },
+            days_by_period[period_id],
         )
     return result
 
 
+# (benefit, paid_fen, payments) of a period; (benefit, paid_fen, disability grade) by event.
+_Benefits = Iterable[tuple[str, int, int]]
+_Events = Mapping[str, list[tuple[str, int, int | None]]]
+
+
 def _usage(
-    row: PeriodUsage,
-    benefits: Sequence[BenefitUsageRecord],
-    events: Sequence[EventUsageRecord],
+    hospital_days: int,
+    died_on: date | None,
+    benefits: _Benefits,
+    events: _Events,
     days: set[date],
 ) -> Usage:
-    by_event: dict[str, list[EventUsageRecord]] = defaultdict(list)
-    for event in events:
-        by_event[event.event_ref].append(event)
+    benefits = list(benefits)
     return Usage(
-        paid_fen=MappingProxyType({b.benefit: b.paid_fen for b in benefits}),
-        payments=MappingProxyType({b.benefit: b.payments for b in benefits}),
-        hospital_days=row.hospital_days,
+        paid_fen=MappingProxyType({benefit: paid for benefit, paid, _ in benefits}),
+        payments=MappingProxyType({benefit: payments for benefit, _, payments in benefits}),
+        hospital_days=hospital_days,
         hospital_dates=frozenset(days),
-        died_on=row.died_on,
+        died_on=died_on,
         events={
             ref: EventUsage(
-                paid_fen=MappingProxyType({r.benefit: r.paid_fen for r in rows}),
+                paid_fen=MappingProxyType({benefit: paid for benefit, paid, _ in rows}),
                 disability_grade=min(
-                    (r.disability_grade for r in rows if r.disability_grade is not None),
-                    default=None,
+                    (grade for _, _, grade in rows if grade is not None), default=None
                 ),
             )
-            for ref, rows in by_event.items()
+            for ref, rows in events.items()
+            if rows
         },
     )
 
@@ -141,7 +158,13 @@ async def usage_of_period(session: AsyncSession, period_id: uuid.UUID) -> Usage:
             select(BenefitUsageRecord).where(BenefitUsageRecord.coverage_period_id == period_id)
         )
     ).all()
-    return _usage(row, benefits, [], set())
+    return _usage(
+        row.hospital_days,
+        row.died_on,
+        [(b.benefit, b.paid_fen, b.payments) for b in benefits],
+        {},
+        set(),
+    )
 
 
 def _changes(delta: UsageDelta) -> dict[str, int]:

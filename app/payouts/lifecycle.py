@@ -12,6 +12,7 @@ ledger entry in the same transaction.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -75,6 +76,9 @@ class Owed:
     four_eyes_from_fen: int
     # The account given with the claim, which goes before the one on file.
     given_account: accounts.Sealed | None = None
+    # The accounts on file by owner, when the caller read them with its other reads (the
+    # payee's missing: none on file); None: `owe` reads the payee's.
+    on_file: Mapping[str, accounts.Sealed] | None = None
 
 
 async def owe(session: AsyncSession, owed: Owed) -> Payout:
@@ -93,7 +97,14 @@ async def owe(session: AsyncSession, owed: Owed) -> Payout:
         four_eyes=owed.amount_fen >= owed.four_eyes_from_fen,
         decided_by_client_id=owed.decided_by_client_id,
     )
-    account = owed.given_account or await accounts.stored(session, _owner(payout))
+    account = owed.given_account
+    if account is None:
+        owner = _owner(payout)
+        account = (
+            owed.on_file.get(owner)
+            if owed.on_file is not None
+            else await accounts.stored(session, owner)
+        )
     if account is not None:
         _use(payout, account)
     session.add(payout)

@@ -37,7 +37,9 @@ def counted(engine) -> Iterator[dict[str, int]]:
         event.remove(sync, "before_cursor_execute", sent)
 
 
-async def test_an_approved_claim_is_one_transaction(app, http, covered, citizen, db):
+async def test_an_approved_claim_is_one_transaction_of_four_statements(
+    app, http, covered, citizen, db
+):
     [rider] = await covered()
     warm = await file(
         http, citizen, claim(rider, "accident_condolence", "accident", date(2026, 3, 1), "a1")
@@ -53,7 +55,8 @@ async def test_an_approved_claim_is_one_transaction(app, http, covered, citizen,
         )
 
     assert (filed.status_code, filed.json()["status"]) == (201, "approved")
-    assert seen["transactions"] == 1, seen
+    # The key claimed, the member locked, every read, every write: four statements.
+    assert seen == {"transactions": 1, "statements": 4}
     async with db.reader() as session:
         stored = await session.scalar(
             select(func.count())
