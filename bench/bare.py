@@ -1,8 +1,10 @@
-"""The baselines: bare FastAPI endpoints that do one statement through SQLAlchemy's asyncio
-engine on asyncpg, the service's own driver, with the same pool size: one INSERT (against
-claims) and one SELECT on the platform-worker unique index (against coverage queries). What
-the service does per request beyond that (authentication, tenancy, idempotency, locking,
-adjudication, ledger, audit) is the difference between the numbers.
+"""The baselines: bare FastAPI endpoints that do one statement each, with the service's pool
+size. Against claims, one INSERT through SQLAlchemy's asyncio engine on asyncpg. Against the
+coverage look-up, the floor of the read path: the look-up's own SELECT (the platform-worker
+unique index joined to the member and the periods not yet ended) on an asyncpg pool used
+directly, no SQLAlchemy. What the service does per request beyond that (authentication,
+tenancy, idempotency, locking, adjudication, ledger, audit, logs, metrics) is the difference
+between the numbers.
 
     python -m uvicorn bench.bare:app --workers 2   # with DATABASE_URL set
 """
@@ -13,9 +15,13 @@ import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+import asyncpg
 from fastapi import FastAPI, Request
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core.db import async_database_url
@@ -27,14 +33,48 @@ CREATE_TABLE = (
 )
 
 
+# What app/partners/coverage.py sends for one worker, as SQLAlchemy compiles it for asyncpg.
+COVERAGE_SELECT = (
+    "SELECT platform_workers.platform_worker_id, members.died_on_cipher, "
+    "coverage_periods.plan_code, coverage_periods.plan_version, coverage_periods.starts_on, "
+    "coverage_periods.ends_on FROM platform_workers "
+    "JOIN members ON members.id = platform_workers.member_id "
+    "LEFT OUTER JOIN coverage_periods ON coverage_periods.member_id = platform_workers.member_id "
+    "AND coverage_periods.ends_on >= $1::DATE "
+    "WHERE platform_workers.platform_code = $2::VARCHAR "
+    "AND platform_workers.platform_worker_id = $3::VARCHAR"
+)
+PLATFORM = "bench-delivery"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _today() -> date:
+    """The service's day under the bench's fixed clock, so both read the same periods."""
+    clock = os.environ.get("MUTUALAID_CLOCK")
+    now = datetime.fromisoformat(clock) if clock else datetime.now(SHANGHAI)
+    return now.astimezone(SHANGHAI).date()
+
+
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
-    engine = create_async_engine(
-        async_database_url(os.environ["DATABASE_URL"]),
-        pool_size=int(os.environ.get("MUTUALAID_DB_POOL_SIZE", "10")),
+    pool_size = int(os.environ.get("MUTUALAID_DB_POOL_SIZE", "10"))
+    url = os.environ["DATABASE_URL"]
+    engine = create_async_engine(async_database_url(url), pool_size=pool_size)
+    parsed = make_url(url)
+    pool = await asyncpg.create_pool(
+        host=parsed.host,
+        port=parsed.port or 5432,
+        user=parsed.username,
+        password=parsed.password,
+        database=parsed.database,
+        min_size=pool_size,
+        max_size=pool_size,
     )
     application.state.engine = engine
+    application.state.pool = pool
+    application.state.today = _today()
     yield
+    await pool.close()
     await engine.dispose()
 
 
@@ -54,13 +94,12 @@ async def bare(request: Request) -> dict[str, str]:
 
 
 @app.get("/bare/workers/{worker_id}")
-async def bare_worker(worker_id: str, request: Request) -> dict[str, str | None]:
-    async with request.app.state.engine.connect() as conn:
-        member_id = await conn.scalar(
-            text(
-                "SELECT member_id FROM platform_workers "
-                "WHERE platform_code = :code AND platform_worker_id = :worker_id"
-            ),
-            {"code": "bench-delivery", "worker_id": worker_id},
-        )
-    return {"platform_worker_id": worker_id, "member_id": str(member_id) if member_id else None}
+async def bare_worker(worker_id: str, request: Request) -> dict[str, object]:
+    pool: asyncpg.Pool = request.app.state.pool
+    today: date = request.app.state.today
+    rows = await pool.fetch(COVERAGE_SELECT, today, PLATFORM, worker_id)
+    return {
+        "platform_worker_id": worker_id,
+        "covered": any(row["starts_on"] <= today for row in rows),
+        "periods": len(rows),
+    }

@@ -127,7 +127,7 @@ def serving(service: Service, workers: int) -> Iterator[int]:
 def serving_bare(service: Service, workers: int) -> Iterator[int]:
     """The bare baseline app (`bench.bare`) on the same database, started alike."""
     _create_bare_table(service.database_url)
-    baseline = Service(service.database_url, var_dir=service.var_dir)
+    baseline = Service(service.database_url, var_dir=service.var_dir, extra_env=service.extra_env)
     port = free_port()
     baseline.start(
         "-m", "uvicorn", "bench.bare:app", "--port", str(port),
