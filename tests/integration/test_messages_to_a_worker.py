@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 import httpx
 
-from app.core.clock import SHANGHAI, shanghai_date, utc_now
+from app.core.clock import SHANGHAI
 from app.core.policy import Role
 from app.notifications.templates import short_ref
 from app.platforms.schemas import PlatformIn
@@ -77,12 +77,13 @@ class World:
         env = self.env(ENROLS_AT)
         return (
             start(["sms-sim", "--port", str(self.ports["sms"]), "--secret", SECRET], env),
+            # The gateway only pays the payout, on the claim's day: it keeps that clock.
             start(
                 [
                     *("gateway-sim", "--port", str(self.ports["gateway"])),
                     *("--notify-url", self.url["service"], "--secret", TEST_PAYMENT_SECRET),
                 ],
-                env,
+                self.env(CLAIMS_AT),
             ),
             start(
                 [
@@ -129,7 +130,7 @@ async def test_one_riders_year_in_messages(settings, db, runtime, api_key, tmp_p
             calls = (await http.get(f"{world.url['sms']}/_sim/calls")).json()
 
     claim_ref = short_ref(uuid.UUID(claim_id))
-    paid_on = shanghai_date(utc_now())  # the gateway pays at its own (real) time
+    paid_on = CLAIMS_AT.date()  # the gateway pays on its clock, the claim's day
     assert [m["text"] for m in messages] == [
         f"【职工互助保障】您的参保申请（编号{short_ref(uuid.UUID(enrolment['id']))}）已通过审核，"
         "请在随申办完成缴费，保障自缴费次日起生效。",
