@@ -13,6 +13,10 @@ import re
 _ID_18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _ID_15 = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{6})(\d{3})(?![0-9A-Za-z])")
 _MOBILE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})(?![0-9])")
+# Every pattern above holds three digits, at most one space or dash, then four digits: text
+# without that holds nothing to mask. Every log line goes through `redact`; most hold no such
+# run, and one search for it costs a fraction of the three patterns' lookbehinds.
+_MAYBE_PERSONAL = re.compile(r"\d{3}[ -]?\d{4}")
 
 
 def mask_id_number(value: str) -> str:
@@ -36,6 +40,8 @@ def mask_name(value: str) -> str:
 
 def redact(text: str) -> str:
     """Mask anything in free text that looks like an ID number or a mobile number."""
+    if _MAYBE_PERSONAL.search(text) is None:
+        return text
     text = _ID_18.sub(lambda m: m.group(1) + "********" + m.group(3)[-4:], text)
     text = _ID_15.sub(lambda m: m.group(1) + "*****" + m.group(3)[-4:], text)
     return _MOBILE.sub(lambda m: m.group(1) + "****" + m.group(3), text)
