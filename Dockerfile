@@ -9,20 +9,22 @@ WORKDIR /src
 RUN python -m venv /opt/venv
 COPY pyproject.toml README.md ./
 COPY app ./app
-RUN /opt/venv/bin/pip install --upgrade pip && /opt/venv/bin/pip install .
+COPY migrations ./migrations
+# The wheel is what is installed: it carries the code, its migrations and every data file, so the
+# image holds nothing the wheel does not.
+RUN /opt/venv/bin/pip install --upgrade pip \
+    && /opt/venv/bin/pip wheel --no-deps -w /src/dist . \
+    && /opt/venv/bin/pip install /src/dist/mutualaid-*.whl
 
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MUTUALAID_ENV=production \
-    MUTUALAID_MIGRATIONS_DIR=/app/migrations \
     MUTUALAID_VAR_DIR=/app/var
 RUN groupadd --system mutualaid && useradd --system --gid mutualaid --home-dir /app mutualaid
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
-COPY migrations ./migrations
-COPY alembic.ini ./alembic.ini
 RUN mkdir -p /app/var && chown mutualaid:mutualaid /app/var
 USER mutualaid
 EXPOSE 8000

@@ -49,3 +49,13 @@ def test_the_image_is_multi_stage_slim_non_root_and_health_checked():
 def test_the_image_runs_in_production_mode():
     # Development mode would generate keys inside the container and lose them on restart.
     assert "MUTUALAID_ENV=production" in DOCKERFILE
+
+
+def test_the_image_installs_the_wheel_and_nothing_beside_it():
+    """What runs is what the wheel carries (migrations and data included), as tests/test_wheel.py
+    checks outside the tree: no source directory is copied into the runtime stage."""
+    build, runtime = DOCKERFILE.split("\nFROM ", 2)[1:]
+    assert "pip wheel" in build
+    assert re.search(r"pip install \S*\.whl", build)
+    assert not re.findall(r"^COPY\s+(?!--from)", runtime, flags=re.MULTILINE)
+    assert "MUTUALAID_MIGRATIONS_DIR" not in DOCKERFILE

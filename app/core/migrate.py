@@ -1,7 +1,8 @@
 """Alembic, driven from code: `mutualaid migrate`, `serve`, readiness and the tests use this.
 
-The migrations live in the top-level `migrations/` directory; an installed copy (the container
-image) points at them with `MUTUALAID_MIGRATIONS_DIR`.
+The migrations live in the top-level `migrations/` directory of the source tree; the wheel
+carries them as `app/migrations`, so an installed copy finds them beside its code.
+`MUTUALAID_MIGRATIONS_DIR` points elsewhere when an operator must.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ def migrations_dir() -> Path:
     candidates = []
     if configured := os.environ.get("MUTUALAID_MIGRATIONS_DIR"):
         candidates.append(Path(configured))
-    candidates += [Path(__file__).resolve().parents[2] / "migrations", Path.cwd() / "migrations"]
+    package = Path(__file__).resolve().parents[1]
+    candidates += [package / "migrations", package.parent / "migrations", Path.cwd() / "migrations"]
     for candidate in candidates:
         if (candidate / "env.py").is_file():
             return candidate
