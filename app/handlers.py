@@ -15,7 +15,8 @@ from app.core.runtime import Runtime
 from app.coverage.endings import sweep_ended_periods
 from app.coverage.renewals import announce_open_renewals
 from app.idempotency.service import purge_older_than
-from app.jobs.worker import Handler, Periodic
+from app.jobs.queue import lanes
+from app.jobs.worker import Duties, Handler, Periodic
 from app.notifications.outbox import SEND_JOB
 from app.notifications.sending import purge_phone_days, run_send_job
 from app.payments.purposes import EnrolmentPayment, PaidOrders, Purpose
@@ -58,6 +59,18 @@ PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),
     Periodic("notification_counts_purge", 3600.0, purge_phone_days),
 )
+
+# A lane per partner a job waits on, so that one that hangs holds only its own lane; the
+# invoice's activation (the database only) and any other kind share the default lane.
+JOB_LANES = lanes(
+    {
+        "verification": [CHUNK_JOB],
+        "webhooks": [DELIVERY_JOB],
+        "messages": [SEND_JOB],
+        "gateway": [INSTRUCT_JOB, INSTRUCT_REFUND_JOB, RECONCILE_JOB],
+    }
+)
+WORKER_DUTIES = Duties(PERIODIC_TASKS, JOB_LANES)
 
 PAID_ORDERS: PaidOrders = {
     Purpose.ENROLMENT: EnrolmentPayment(),

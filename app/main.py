@@ -24,7 +24,7 @@ from app.core.openapi_docs import EXTRA_SCHEMAS
 from app.core.problems import PROBLEM_MEDIA_TYPE, install_problem_handlers
 from app.core.runtime import Runtime
 from app.core.url_guard import NulInUrlMiddleware
-from app.handlers import JOB_HANDLERS, PAID_ORDERS, PERIODIC_TASKS
+from app.handlers import JOB_HANDLERS, PAID_ORDERS, WORKER_DUTIES
 from app.idempotency.deps import install_idempotency
 from app.jobs.worker import Worker
 from app.plans import install as install_plans
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop = asyncio.Event()
         worker_task = (
             asyncio.create_task(
-                Worker(app.state.runtime, JOB_HANDLERS, periodic=PERIODIC_TASKS).run(stop)
+                Worker(app.state.runtime, JOB_HANDLERS, duties=WORKER_DUTIES).run(stop)
             )
             if settings.is_sqlite and settings.in_process_worker
             else None

@@ -88,7 +88,7 @@ def worker(
 
     from app.core.logging import configure_logging
     from app.core.runtime import Runtime
-    from app.handlers import JOB_HANDLERS, PERIODIC_TASKS
+    from app.handlers import JOB_HANDLERS, WORKER_DUTIES
     from app.jobs.worker import Worker
 
     settings = settings_or_exit()
@@ -110,7 +110,7 @@ def worker(
                 JOB_HANDLERS,
                 poll_seconds=poll_seconds,
                 lease_seconds=lease_seconds,
-                periodic=PERIODIC_TASKS,
+                duties=WORKER_DUTIES,
             ).run(stop)
         finally:
             await runtime.http.aclose()

@@ -4,6 +4,9 @@
 SQLite, `mutualaid serve` runs one inside the API process. A handler receives a `heartbeat`
 to call between steps: it renews the lease and answers False when the job was taken over,
 in which case the handler must stop.
+
+A worker runs one loop per lane (`app.jobs.queue.Lane`), each one job at a time, and its timed
+tasks in a loop of their own: a job waiting on a slow partner holds its lane only.
 """
 
 from __future__ import annotations
@@ -39,6 +42,15 @@ class Periodic:
     run: Callable[[Runtime], Awaitable[int]]
 
 
+@dataclass(frozen=True)
+class Duties:
+    """What a worker does besides running handlers: its timed tasks, and the lanes it claims
+    jobs in (one loop each; by default a single loop for every kind)."""
+
+    periodic: Sequence[Periodic] = ()
+    lanes: Sequence[queue.Lane] = (queue.ANY_LANE,)
+
+
 def worker_name() -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -56,20 +68,23 @@ class Worker:
         name: str | None = None,
         lease_seconds: float = 60.0,
         poll_seconds: float = 1.0,
-        periodic: Sequence[Periodic] = (),
+        duties: Duties = Duties(),
     ) -> None:
         self.runtime = runtime
         self.db = runtime.db
         self.handlers = handlers
-        self.periodic = periodic
-        self._next_run = {task.name: 0.0 for task in periodic}
+        self.periodic = duties.periodic
+        self.lanes = duties.lanes
+        self._turns: dict[str, queue.Turns] = {}
+        self._next_run = {task.name: 0.0 for task in self.periodic}
         self.name = name or worker_name()
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
 
-    async def run_once(self) -> bool:
-        """Run one job if there is one; True when a job was claimed."""
-        job = await queue.claim(self.db, self.name, self.lease_seconds)
+    async def run_once(self, lane: queue.Lane = queue.ANY_LANE) -> bool:
+        """Run one job of the lane if there is one; True when a job was claimed."""
+        turns = self._turns.setdefault(lane.name, queue.Turns())
+        job = await queue.claim(self.db, self.name, self.lease_seconds, lane, turns)
         if job is None:
             return False
         handler = self.handlers.get(job.kind)
@@ -130,16 +145,31 @@ class Worker:
                     logger.info("periodic task ran", extra={"task": task.name, "done": done})
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Work until `stop` is set; idle polling waits `poll_seconds` between looks."""
+        """Work until `stop` is set: a loop per lane and one for the timed tasks."""
         logger.info("job worker started", extra={"worker": self.name})
+        await asyncio.gather(
+            self._run_periodic_until(stop), *(self._run_lane(lane, stop) for lane in self.lanes)
+        )
+        logger.info("job worker stopped", extra={"worker": self.name})
+
+    async def _run_lane(self, lane: queue.Lane, stop: asyncio.Event) -> None:
+        """Claim and run the lane's jobs; idle polling waits `poll_seconds` between looks."""
         while not stop.is_set():
-            await self.run_periodic()
             try:
-                busy = await self.run_once()
+                busy = await self.run_once(lane)
             except Exception as exc:  # the database went away: wait and try again
-                logger.warning("job worker error", extra={"error": type(exc).__name__})
+                logger.warning(
+                    "job worker error", extra={"lane": lane.name, "error": type(exc).__name__}
+                )
                 busy = False
             if not busy:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)
-        logger.info("job worker stopped", extra={"worker": self.name})
+                await self._idle(stop)
+
+    async def _run_periodic_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await self.run_periodic()
+            await self._idle(stop)
+
+    async def _idle(self, stop: asyncio.Event) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self.poll_seconds)

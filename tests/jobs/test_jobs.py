@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app.core.clock import utc_now
 from app.jobs import queue
 from app.jobs.models import Job, JobStatus
-from app.jobs.worker import Worker
+from app.jobs.worker import Duties, Worker
 
 
 async def jobs(db) -> list[Job]:
@@ -250,7 +250,7 @@ async def test_periodic_tasks_run_when_due_and_one_failing_stops_no_other(db, ru
         raise RuntimeError("database away")
 
     worker = Worker(
-        runtime, {}, periodic=[Periodic("broken", 60, broken), Periodic("sweep", 60, sweep)]
+        runtime, {}, duties=Duties([Periodic("broken", 60, broken), Periodic("sweep", 60, sweep)])
     )
     await worker.run_periodic()
     await worker.run_periodic()  # nothing is due again within the minute
