@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 UNIT_TESTS := tests/rules tests/architecture tests/core/test_clock.py tests/core/test_crypto.py \
               tests/core/test_masking.py tests/core/test_policy.py
 
-.PHONY: run test unit lint typecheck openapi bench clean
+.PHONY: run test browser unit lint typecheck openapi bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/mutualaid demo
 	$(BIN)/mutualaid serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -45,6 +45,12 @@ openapi: $(STAMP)
 # HTTP numbers are driven by wrk, installed from the distribution's packages when missing (the
 # benchmarks fall back to a Python load generator, and say so, when that is not possible).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# The /docs test drives Debian's chromium (Playwright, pointed at it: no browser download).
+browser:
+	@command -v chromium >/dev/null 2>&1 || $(SUDO) apt-get install -y chromium \
+		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium) \
+		|| echo "chromium could not be installed: the /docs browser test will say so"
 
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y wrk \

@@ -16,6 +16,7 @@ from app.api import mount_routers
 from app.batches.endpoints import UPLOAD_PATH as BATCH_UPLOAD_PATH
 from app.clients.caller_cache import CallerCache
 from app.clients.rate_limit import RateLimiter
+from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -74,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
+        docs_url=None,  # served without a CDN by install_api_docs
+        redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.settings = settings
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(NulInUrlMiddleware)
     app.add_middleware(RequestContextMiddleware)
     mount_routers(app)
+    install_api_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
