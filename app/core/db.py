@@ -26,7 +26,6 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
-    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -34,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from app.core.config import Settings
+from app.core.direct_reads import DirectReads
 
 logger = logging.getLogger(__name__)
 
@@ -131,6 +131,8 @@ class Database:
 
     engine: AsyncEngine
     is_sqlite: bool
+    # PostgreSQL: the hottest one-statement reads, straight on asyncpg (`direct_reads`).
+    direct: DirectReads | None = None
     writer: async_sessionmaker[AsyncSession] = field(init=False)
     reader: async_sessionmaker[AsyncSession] = field(init=False)
     read_engine: AsyncEngine = field(init=False)
@@ -146,9 +148,16 @@ class Database:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Database:
-        return cls(create_engine(settings), settings.is_sqlite)
+        direct = (
+            None
+            if settings.is_sqlite
+            else DirectReads(settings.database_url, settings.db_pool_size)
+        )
+        return cls(create_engine(settings), settings.is_sqlite, direct)
 
     async def dispose(self) -> None:
+        if self.direct is not None:
+            await self.direct.close()
         await self.engine.dispose()
 
 
@@ -198,17 +207,8 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-async def read_connection(request: Request) -> AsyncIterator[AsyncConnection]:
-    """A bare connection for the hottest reads (one Core statement, no ORM session): returned
-    to the pool, its read-only transaction rolled back, when the endpoint is done."""
-    db: Database = request.app.state.runtime.db
-    async with db.read_engine.connect() as connection:
-        yield connection
-
-
 SessionDep = Annotated[AsyncSession, Depends(request_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(read_session, scope="function")]
-ReadConnectionDep = Annotated[AsyncConnection, Depends(read_connection, scope="function")]
 
 
 async def get_database(request: Request) -> Database:

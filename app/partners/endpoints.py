@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 
 from app.clients.auth import Authorized
-from app.core.db import ReadConnectionDep
-from app.core.deps import CipherDep, ClockDep
+from app.core.deps import RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED
 from app.core.policy import Action, Caller
+from app.core.runtime import Runtime
 from app.partners.coverage import workers_coverage
 from app.partners.schemas import (
     CoverageQuery,
@@ -31,11 +31,9 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def worker_coverage(
     platform_worker_id: Annotated[PlatformWorkerId, Path()],
     caller: PlatformCaller,
-    connection: ReadConnectionDep,
-    clock: ClockDep,
-    cipher: CipherDep,
+    runtime: RuntimeDep,
 ) -> Response:
-    [answer] = await _coverage(connection, caller, [platform_worker_id], clock, cipher)
+    [answer] = await _coverage(runtime, caller, [platform_worker_id])
     return _json(answer)
 
 
@@ -47,11 +45,9 @@ async def worker_coverage(
 async def coverage_queries(
     body: CoverageQuery,
     caller: PlatformCaller,
-    connection: ReadConnectionDep,
-    clock: ClockDep,
-    cipher: CipherDep,
+    runtime: RuntimeDep,
 ) -> Response:
-    answers = await _coverage(connection, caller, body.worker_ids, clock, cipher)
+    answers = await _coverage(runtime, caller, body.worker_ids)
     return _json(CoverageResults(results=answers))
 
 
@@ -62,13 +58,15 @@ def _json(answer: WorkerCoverage | CoverageResults) -> Response:
 
 
 async def _coverage(
-    connection: ReadConnectionDep,
-    caller: Caller,
-    worker_ids: list[str],
-    clock: ClockDep,
-    cipher: CipherDep,
+    runtime: Runtime, caller: Caller, worker_ids: list[str]
 ) -> list[WorkerCoverage]:
+    """The look-up opens its own connection (see `app.partners.coverage`): few dependencies to
+    resolve on the service's most frequent request."""
     tenant = caller.tenant  # None only for a platform client bound to nothing: it sees nothing
     return await workers_coverage(
-        connection, cipher, tenant.code if tenant else None, worker_ids, clock.today()
+        runtime.db,
+        runtime.cipher,
+        tenant.code if tenant else None,
+        worker_ids,
+        runtime.clock.today(),
     )
