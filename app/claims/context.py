@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.claims import facts as claim_facts
@@ -184,17 +184,23 @@ async def _load(
 ) -> ClaimContext:
     """Every read after the member's: one round trip."""
     stay = facts.facts.admitted_on if isinstance(facts.facts, HospitalStay) else None
-    usage_reads = usage.reads(
-        member.id, event_ref=facts.event.ref, hospital_days=facts.benefit == HOSPITAL_ALLOWANCE
-    )
-    statements = [_periods(member.id), *usage_reads]
+    usage_reads = usage.reads(hospital_days=facts.benefit == HOSPITAL_ALLOWANCE)
+    statements = [_PERIODS, *usage_reads]
     if stay is not None:
-        statements.append(_stays_refused(member.id))
+        statements.append(_STAYS_REFUSED)
     if filing is not None:
-        statements.append(_holders(filing.key))
+        statements.append(_HOLDERS)
         if filing.deciding:
-            statements += [_event_given(member.id, facts.event.ref), _accounts(member)]
-    answers = await reads.fetch_all(session, statements)
+            statements += [_EVENT_GIVEN, _ACCOUNTS]
+    union = member.union_org_code
+    params = {
+        "member_id": member.id,
+        "event_ref": facts.event.ref,
+        "dedup_key": filing.key if filing is not None else None,
+        "member_owner": payout_accounts.member_owner(member.id),
+        "union_owner": payout_accounts.union_owner(union) if union else None,
+    }
+    answers = await reads.fetch_all(session, statements, params)
     periods = answers[0]
     usage_rows = answers[1 : 1 + len(usage_reads)]
     rest = iter(answers[1 + len(usage_reads) :])
@@ -229,33 +235,44 @@ async def _load(
     )
 
 
-def _periods(member_id: uuid.UUID) -> Query:
-    period = CoveragePeriodRecord
-    return (
-        select(
-            period.id,
-            period.starts_on,
-            period.ends_on,
-            period.continues_previous,
-            period.plan_code,
-            period.plan_version,
-        )
-        .where(period.member_id == member_id)
-        .order_by(period.starts_on)
+# The reads of `_load`, built once; their values come as bind parameters. (A key column's type
+# is known only once the table it refers to is, hence the type given here.)
+_MEMBER_ID = bindparam("member_id", type_=Uuid())
+_PERIODS: Query = (
+    select(
+        CoveragePeriodRecord.id,
+        CoveragePeriodRecord.starts_on,
+        CoveragePeriodRecord.ends_on,
+        CoveragePeriodRecord.continues_previous,
+        CoveragePeriodRecord.plan_code,
+        CoveragePeriodRecord.plan_version,
     )
-
-
-def _stays_refused(member_id: uuid.UUID) -> Query:
-    """The member's refused claims on hospital stays, with their facts and reasons (sealed)."""
-    return (
-        select(Claim.facts_cipher, ClaimDecision.reasons_cipher)
-        .join(ClaimDecision, ClaimDecision.claim_id == Claim.id)
-        .where(
-            Claim.member_id == member_id,
-            Claim.benefit.in_(STAY_BENEFITS),
-            Claim.status == ClaimStatus.REJECTED.value,
-        )
+    .where(CoveragePeriodRecord.member_id == _MEMBER_ID)
+    .order_by(CoveragePeriodRecord.starts_on)
+)
+# The member's refused claims on hospital stays, with their facts and reasons (sealed).
+_STAYS_REFUSED: Query = (
+    select(Claim.facts_cipher, ClaimDecision.reasons_cipher)
+    .join(ClaimDecision, ClaimDecision.claim_id == Claim.id)
+    .where(
+        Claim.member_id == _MEMBER_ID,
+        Claim.benefit.in_(STAY_BENEFITS),
+        Claim.status == ClaimStatus.REJECTED.value,
     )
+)
+_HOLDERS: Query = select(Claim.id).where(Claim.dedup_key == bindparam("dedup_key")).limit(1)
+_EVENT_GIVEN: Query = (
+    select(Claim.event_kind, Claim.event_occurred_on)
+    .where(Claim.member_id == _MEMBER_ID, Claim.event_ref == bindparam("event_ref"))
+    .limit(1)
+)
+# The accounts on file a payout of the member's may go to: theirs, their union's.
+_ACCOUNTS: Query = select(
+    PayoutAccount.owner,
+    PayoutAccount.kind,
+    PayoutAccount.account_cipher,
+    PayoutAccount.account_masked,
+).where(PayoutAccount.owner.in_([bindparam("member_owner"), bindparam("union_owner")]))
 
 
 def _refused_for_waiting(
@@ -271,29 +288,6 @@ def _refused_for_waiting(
         ):
             return True
     return False
-
-
-def _holders(key: str) -> Query:
-    return select(Claim.id).where(Claim.dedup_key == key).limit(1)
-
-
-def _event_given(member_id: uuid.UUID, event_ref: str) -> Query:
-    return (
-        select(Claim.event_kind, Claim.event_occurred_on)
-        .where(Claim.member_id == member_id, Claim.event_ref == event_ref)
-        .limit(1)
-    )
-
-
-def _accounts(member: Member) -> Query:
-    """The accounts on file a payout of the member's may go to: theirs, their union's."""
-    owners = [payout_accounts.member_owner(member.id)]
-    if member.union_org_code:
-        owners.append(payout_accounts.union_owner(member.union_org_code))
-    account = PayoutAccount
-    return select(
-        account.owner, account.kind, account.account_cipher, account.account_masked
-    ).where(account.owner.in_(owners))
 
 
 async def holds_key(session: AsyncSession, key: str) -> bool:

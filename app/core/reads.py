@@ -13,14 +13,19 @@ kept. On SQLite, where a query costs no network, they run one after another. Eit
 statement's rows come back as named tuples of its columns, through the columns' result
 processors (aware timestamps), as a plain `execute` would give them.
 
+The statements are templates, built once (at import) with named bind parameters, and the
+values come in `params`: building a statement and its subqueries costs more than sending it,
+and the combined statement is built once per combination of templates.
+
 All of them read one snapshot: a read that must see what another transaction committed
 while this one waited for a lock belongs after that lock, in a later call.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -32,24 +37,31 @@ from sqlalchemy.types import NullType
 Query = Select[*tuple[Any, ...]]
 
 
-async def fetch_all(session: AsyncSession, statements: Sequence[Query]) -> list[list[Any]]:
-    """The rows of each statement, in the order given."""
+async def fetch_all(
+    session: AsyncSession, statements: Sequence[Query], params: Mapping[str, Any]
+) -> list[list[Any]]:
+    """The rows of each statement (with `params` for their bind parameters), in the order
+    given."""
     if not statements:
         return []
     if session.get_bind().dialect.name != "postgresql":
-        return [list((await session.execute(statement)).all()) for statement in statements]
-    combined = select(
-        *(
-            func.array(_as_records(statement, n), type_=NullType).label(f"r{n}")
-            for n, statement in enumerate(statements)
-        )
-    )
-    answers = (await session.execute(combined)).one()
+        return [list((await session.execute(s, params)).all()) for s in statements]
+    answers = (await session.execute(_combined(tuple(statements)), params)).one()
     dialect = session.get_bind().dialect
     return [
         _rows(statement, records, dialect)
         for statement, records in zip(statements, answers, strict=True)
     ]
+
+
+@functools.lru_cache(maxsize=64)
+def _combined(statements: tuple[Query, ...]) -> Query:
+    return select(
+        *(
+            func.array(_as_records(statement, n), type_=NullType).label(f"r{n}")
+            for n, statement in enumerate(statements)
+        )
+    )
 
 
 def _as_records(statement: Query, n: int) -> Any:
@@ -58,11 +70,7 @@ def _as_records(statement: Query, n: int) -> Any:
 
 
 def _rows(statement: Query, records: list[tuple[Any, ...]], dialect: Dialect) -> list[Any]:
-    columns = list(statement.selected_columns)
-    shape = _shape([c.key or f"c{n}" for n, c in enumerate(columns)])
-    processors: list[Callable[[Any], Any] | None] = [
-        column.type._cached_result_processor(dialect, None) for column in columns
-    ]
+    shape, processors = _reader(statement, dialect)
     if not any(processors):
         return [shape(*record) for record in records]
     return [
@@ -74,6 +82,16 @@ def _rows(statement: Query, records: list[tuple[Any, ...]], dialect: Dialect) ->
         )
         for record in records
     ]
+
+
+@functools.lru_cache(maxsize=256)
+def _reader(
+    statement: Query, dialect: Dialect
+) -> tuple[type[Any], tuple[Callable[[Any], Any] | None, ...]]:
+    """The row type of a statement's answers, and each column's result processor."""
+    columns = list(statement.selected_columns)
+    shape = _shape([c.key or f"c{n}" for n, c in enumerate(columns)])
+    return shape, tuple(c.type._cached_result_processor(dialect, None) for c in columns)
 
 
 _SHAPES: dict[tuple[str, ...], type[Any]] = {}

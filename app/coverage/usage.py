@@ -17,7 +17,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Uuid, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import writes
@@ -51,38 +51,43 @@ class MemberUsage:
     versions: dict[uuid.UUID, int] = field(default_factory=dict)
 
 
-def reads(member_id: uuid.UUID, *, event_ref: str, hospital_days: bool) -> list[Query]:
-    """What a claim's decision reads of the member's usage: every period's totals and
-    benefits, the claim's own event, and the paid hospital days only for a hospital claim (no
-    other rule reads another event or the days). The caller sends them with its other reads,
-    in one round trip (`app.core.reads`), and hands their rows to `built`."""
-    statements: list[Query] = [
-        select(
-            PeriodUsage.coverage_period_id,
-            PeriodUsage.hospital_days,
-            PeriodUsage.decisions,
-            PeriodUsage.died_on_cipher,
-        ).where(PeriodUsage.member_id == member_id),
-        select(
-            BenefitUsageRecord.coverage_period_id,
-            BenefitUsageRecord.benefit,
-            BenefitUsageRecord.paid_fen,
-            BenefitUsageRecord.payments,
-        ).where(BenefitUsageRecord.member_id == member_id),
-        select(
-            EventUsageRecord.coverage_period_id,
-            EventUsageRecord.benefit,
-            EventUsageRecord.paid_fen,
-            EventUsageRecord.disability_grade_cipher,
-        ).where(EventUsageRecord.member_id == member_id, EventUsageRecord.event_ref == event_ref),
-    ]
-    if hospital_days:
-        statements.append(
-            select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
-                PaidHospitalDay.member_id == member_id
-            )
-        )
-    return statements
+# (A key column's type is known only once the table it refers to is, hence the type given.)
+_MEMBER_ID = bindparam("member_id", type_=Uuid())
+_USAGE_READS: tuple[Query, ...] = (
+    select(
+        PeriodUsage.coverage_period_id,
+        PeriodUsage.hospital_days,
+        PeriodUsage.decisions,
+        PeriodUsage.died_on_cipher,
+    ).where(PeriodUsage.member_id == _MEMBER_ID),
+    select(
+        BenefitUsageRecord.coverage_period_id,
+        BenefitUsageRecord.benefit,
+        BenefitUsageRecord.paid_fen,
+        BenefitUsageRecord.payments,
+    ).where(BenefitUsageRecord.member_id == _MEMBER_ID),
+    select(
+        EventUsageRecord.coverage_period_id,
+        EventUsageRecord.benefit,
+        EventUsageRecord.paid_fen,
+        EventUsageRecord.disability_grade_cipher,
+    ).where(
+        EventUsageRecord.member_id == _MEMBER_ID,
+        EventUsageRecord.event_ref == bindparam("event_ref"),
+    ),
+)
+_DAYS_READ = select(PaidHospitalDay.coverage_period_id, PaidHospitalDay.day).where(
+    PaidHospitalDay.member_id == _MEMBER_ID
+)
+
+
+def reads(*, hospital_days: bool) -> tuple[Query, ...]:
+    """What a claim's decision reads of the member's usage (bind parameters `member_id` and
+    `event_ref`): every period's totals and benefits, the claim's own event, and the paid
+    hospital days only for a hospital claim (no other rule reads another event or the days).
+    The caller sends them with its other reads, in one round trip (`app.core.reads`), and hands
+    their rows to `built`."""
+    return (*_USAGE_READS, _DAYS_READ) if hospital_days else _USAGE_READS
 
 
 def built(
