@@ -4,7 +4,9 @@
    `platform_worker_taken` for a platform account already used by an earlier row.
 2. Each row is screened on its own values and the rules core's eligibility (age on the batch's
    application date, city, work type, known platform).
-3. The platforms verify the rest, in bulk where they can, outside any write transaction.
+3. The platforms verify the rest, in bulk where they can, outside any write transaction,
+   within the chunk's time budget: rows not answered by then move to a new chunk with its own
+   job (`app.batches.deferral`) and this run writes the others.
 4. One write transaction: the chunk is claimed (a chunk done by another worker is left alone),
    and only then is what the service holds about the verified rows' people read: a person
    already holding a share is `duplicate`, a recorded death `member_deceased`, a platform
@@ -32,8 +34,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from app import plans
 from app.audit.service import Change, record
+from app.batches.deferral import Split, defer
 from app.batches.models import BatchChunk, BatchStatus, EnrolmentBatch, RowOutcome
 from app.batches.outcomes import RowResult
+from app.batches.queueing import CHUNK_JOB as CHUNK_JOB  # the kind, beside its handler
 from app.batches.screening import Candidate, screen
 from app.batches.upload import ChunkItem, read_chunk
 from app.batches.verifying import verify
@@ -48,7 +52,6 @@ from app.members import service as members
 from app.platforms.models import Platform
 from app.rules.plan import Plan
 
-CHUNK_JOB = "enrolment_batch.chunk"
 _WRITE_ATTEMPTS = 3
 logger = logging.getLogger(__name__)
 
@@ -81,12 +84,17 @@ async def process_chunk(
     if batch.status == BatchStatus.QUEUED.value:
         await _mark_running(runtime, batch_id)
     results, candidates = _screen(chunk)
-    verified, refused = await verify(runtime, plan, chunk.enabled, candidates)
-    results += refused
+    verdicts = await verify(runtime, plan, chunk.enabled, candidates)
+    results += verdicts.refused
     if heartbeat is not None and not await heartbeat():
         return  # the job was taken over while the platforms answered: the new owner writes
+    if verdicts.deferred:
+        later = {c.row_number for c in verdicts.deferred}
+        if not await defer(runtime, Split(batch_id, chunk_no, chunk.items, later)):
+            return
     sealed = [
-        seal(runtime, c, members.id_number_hash(runtime.cipher, c.id_number)) for c in verified
+        seal(runtime, c, members.id_number_hash(runtime.cipher, c.id_number))
+        for c in verdicts.verified
     ]
     work = ChunkWork(batch, chunk_no, plan, runtime.clock.now(), sealed, results)
     await _write(runtime, work)

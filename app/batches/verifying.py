@@ -1,28 +1,42 @@
 """Asking the platforms whether a chunk's people work for them, outside any write transaction.
 
 Each platform is asked once for its rows of the chunk (in bulk where it can, else row by row, a
-few at a time), all platforms at the same time. A row passes when the platform's answer meets
-the plan's conditions of platform work (`app.rules.eligibility.check_platform_work`).
+few at a time), all platforms at the same time, each through its breaker: a platform whose
+breaker is open is not called, its rows `platform_unavailable` at once. A row passes when the
+platform's answer meets the plan's conditions of platform work
+(`app.rules.eligibility.check_platform_work`).
+
+The chunk has a time budget (`MUTUALAID_BATCH_CHUNK_BUDGET_SECONDS`): once it is spent no call
+or retry starts, and the rows not yet answered are deferred, for a later job, instead of
+holding the worker. Calls already under way finish (each is bounded by its timeout), so every
+run decides some rows or counts failures towards the breaker: a chunk cannot be deferred for
+ever.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from dataclasses import dataclass, field
 
 from app.batches.outcomes import RowResult
 from app.batches.screening import Candidate
 from app.core.runtime import Runtime
+from app.platforms import asking
 from app.platforms import service as platforms
 from app.platforms.models import Platform
-from app.platforms.verification import (
-    Unavailable,
-    WorkerToVerify,
-    verifier_settings,
-    verify_workers,
-)
-from app.rules.eligibility import check_platform_work
+from app.platforms.verification import Answers, NotAsked, Unavailable, WorkerToVerify
+from app.rules.eligibility import PlatformWork, check_platform_work
 from app.rules.plan import Plan
+
+
+@dataclass
+class Verdicts:
+    """The candidates whose work is verified, the results of those refused, and the candidates
+    left for later (the budget was spent before their platform answered)."""
+
+    verified: list[Candidate] = field(default_factory=list)
+    refused: list[RowResult] = field(default_factory=list)
+    deferred: list[Candidate] = field(default_factory=list)
 
 
 async def verify(
@@ -30,40 +44,45 @@ async def verify(
     plan: Plan,
     enabled: dict[str, Platform],
     candidates: list[Candidate],
-) -> tuple[list[Candidate], list[RowResult]]:
-    """The candidates whose work is verified, and the results of the others."""
+) -> Verdicts:
     answers = await _ask(runtime, enabled, candidates)
     now = runtime.clock.now()
-    verified, refused = [], []
+    verdicts = Verdicts()
     for candidate in candidates:
         work = answers[(candidate.platform_code, candidate.platform_worker_id)]
+        if isinstance(work, NotAsked):
+            verdicts.deferred.append(candidate)
+            continue
         if isinstance(work, Unavailable):
             codes = ["platform_unavailable"]
         else:
             codes = [f.code for f in check_platform_work(plan, work, candidate.work_type, now)]
         if codes:
-            refused.append(RowResult.rejected(candidate.row_number, candidate.ref, codes))
+            verdicts.refused.append(RowResult.rejected(candidate.row_number, candidate.ref, codes))
         else:
-            verified.append(candidate)
-    return verified, refused
+            verdicts.verified.append(candidate)
+    return verdicts
 
 
 async def _ask(
     runtime: Runtime, enabled: dict[str, Platform], candidates: list[Candidate]
-) -> dict[tuple[str, str], Any]:
+) -> dict[tuple[str, str], PlatformWork | Unavailable]:
     by_platform: dict[str, list[Candidate]] = {}
     for candidate in candidates:
         by_platform.setdefault(candidate.platform_code, []).append(candidate)
-    codes = list(by_platform)
+    if not by_platform:
+        return {}
+    endpoints = [platforms.endpoint(enabled[code], runtime.cipher) for code in by_platform]
+    budget = runtime.settings.batch_chunk_budget_seconds
+    verifiers = await asking.for_many(runtime, endpoints, budget)
 
-    async def ask(code: str) -> dict[str, Any]:
-        endpoint = platforms.endpoint(enabled[code], runtime.cipher)
+    async def ask(code: str) -> Answers:
         workers = [
             WorkerToVerify(c.platform_worker_id, c.id_number, c.name) for c in by_platform[code]
         ]
-        settings = verifier_settings(runtime.settings, bulk=endpoint.bulk_verify_url is not None)
-        return await verify_workers(runtime.http, endpoint, workers, settings)
+        return await verifiers[code].many(workers)
 
+    codes = list(by_platform)
     answers = await asyncio.gather(*(ask(code) for code in codes))
     return {
         (code, worker_id): work

@@ -120,6 +120,8 @@ async def _claim(session: AsyncSession, work: ChunkWork) -> bool:
             BatchChunk.chunk_no == work.chunk_no,
             BatchChunk.processed_at.is_(None),
             BatchChunk.rows_cipher.is_not(None),  # erased when the batch failed
+            # Rows left for later since this worker read the chunk (app.batches.deferral).
+            BatchChunk.row_count == len(work.verified) + len(work.settled),
         )
         .values(processed_at=work.now, rows_cipher=None)
     )

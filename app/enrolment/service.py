@@ -41,14 +41,10 @@ from app.members.models import Member
 from app.members.schemas import MemberIdentity
 from app.notifications.events import application_outcome
 from app.notifications.outbox import notify
+from app.platforms import asking
 from app.platforms import service as platforms
 from app.platforms.models import Platform
-from app.platforms.verification import (
-    PlatformEndpoint,
-    Unavailable,
-    verifier_settings,
-    verify_worker,
-)
+from app.platforms.verification import PlatformEndpoint, Unavailable, WorkerToVerify
 from app.rules.coverage import period_for_payment
 from app.rules.eligibility import (
     DEFAULT_WORK_CITY,
@@ -114,13 +110,9 @@ async def apply(
         return await _store(
             runtime, session, caller, application.decided(EnrolmentStatus.AWAITING_PAYMENT, checks)
         )
-    work = await verify_worker(
-        runtime.http,
-        endpoint,
-        platform_worker_id=body.platform_worker_id,
-        id_number=application.id_number,
-        name=body.name,
-        settings=verifier_settings(runtime.settings),
+    verifier = await asking.for_one(runtime, endpoint)
+    work = await verifier.one(
+        WorkerToVerify(body.platform_worker_id, application.id_number, body.name)
     )
     checks = [Check(code="eligibility", passed=True)]
     if isinstance(work, Unavailable):

@@ -6,18 +6,25 @@ and a few retries with backoff for timeouts, connection errors and 5xx answers. 
 unusable (4xx, not JSON, missing or mistyped fields) is "unavailable": the application then
 waits for a person to check the uploaded proof (`pending_review`). An unavailable platform must
 never crash an application, and never verify a worker by default.
+
+Each platform has a circuit breaker (`app.breakers`, ADR 0009): every attempt asks it first, and
+a platform that keeps timing out or failing is not called at all for a while, its workers
+unavailable at once instead of after every attempt's timeout. A caller with a deadline (a batch
+chunk's time budget) starts no attempt after it: those workers are `NotAsked`, to be asked later.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from app.breakers.models import BreakerState
+from app.breakers.service import ASK, Breaker, BreakerSettings, Ticket
 from app.core.config import Settings
 from app.rules.eligibility import PlatformWork
 
@@ -53,6 +60,19 @@ class Unavailable:
 
 
 @dataclass(frozen=True)
+class NotAsked(Unavailable):
+    """The deadline passed before this worker's turn (or its next attempt): ask again later."""
+
+
+CIRCUIT_OPEN = Unavailable("not asked: the platform has been failing (its breaker is open)")
+PAST_DEADLINE = NotAsked("not asked within the time budget")
+BREAKER_PARTNER = "platform"
+# The probe of a half-open breaker is one attempt: this many of its timeouts before another
+# process may probe instead.
+PROBE_LEASE_TIMEOUTS = 2
+
+
+@dataclass(frozen=True)
 class VerifierSettings:
     timeout_seconds: float = 3.0
     attempts: int = 3
@@ -62,6 +82,15 @@ class VerifierSettings:
 def verifier_settings(settings: Settings, *, bulk: bool = False) -> VerifierSettings:
     timeout = settings.platform_bulk_timeout_seconds if bulk else settings.platform_timeout_seconds
     return VerifierSettings(timeout, settings.platform_attempts)
+
+
+def breaker_settings(settings: Settings) -> BreakerSettings:
+    longest = max(settings.platform_timeout_seconds, settings.platform_bulk_timeout_seconds)
+    return BreakerSettings(
+        threshold=settings.platform_breaker_threshold,
+        cooldown_seconds=settings.platform_breaker_cooldown_seconds,
+        probe_lease_seconds=longest * PROBE_LEASE_TIMEOUTS,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,15 +122,9 @@ async def verify_worker(
     name: str,
     settings: VerifierSettings | None = None,
 ) -> PlatformWork | Unavailable:
-    """Ask the platform about one worker."""
-    payload = {"platform_worker_id": platform_worker_id, "id_number": id_number, "name": name}
-    body = await _call(http, platform, platform.verify_url, payload, MAX_ANSWER_BYTES, settings)
-    if isinstance(body, Unavailable):
-        return body
-    try:
-        return VerificationAnswer.model_validate_json(body).as_work()
-    except ValidationError as exc:
-        return _unusable(platform, exc)
+    """Ask the platform about one worker, without a breaker or a deadline."""
+    worker = WorkerToVerify(platform_worker_id, id_number, name)
+    return await Verifier(http, platform, settings or VerifierSettings()).one(worker)
 
 
 class _BulkAnswer(VerificationAnswer):
@@ -114,49 +137,119 @@ class _BulkAnswers(BaseModel):
     results: list[_BulkAnswer]
 
 
-async def verify_workers(
-    http: httpx.AsyncClient,
-    platform: PlatformEndpoint,
-    workers: list[WorkerToVerify],
-    settings: VerifierSettings | None = None,
-    concurrency: int = 8,
-) -> dict[str, PlatformWork | Unavailable]:
-    """Ask about many workers: in one call when the platform offers bulk verification, else one
-    call each, at most `concurrency` at a time. Every worker asked about gets an answer; a worker
-    the platform left out of its bulk answer is unavailable, never verified."""
-    if not workers:
-        return {}
-    if platform.bulk_verify_url is None:
+Answers = dict[str, PlatformWork | Unavailable]
+
+
+@dataclass(frozen=True)
+class Verifier:
+    """How one platform is asked: within its limits, through its breaker, and starting no
+    attempt after `deadline` (the event loop's clock; None: no deadline)."""
+
+    http: httpx.AsyncClient
+    platform: PlatformEndpoint
+    settings: VerifierSettings = field(default_factory=VerifierSettings)
+    breaker: Breaker | None = None
+    deadline: float | None = None
+
+    async def one(self, worker: WorkerToVerify) -> PlatformWork | Unavailable:
+        """Ask about one worker."""
+        body = await self._call(self.platform.verify_url, worker.__dict__, MAX_ANSWER_BYTES)
+        if isinstance(body, Unavailable):
+            return body
+        try:
+            return VerificationAnswer.model_validate_json(body).as_work()
+        except ValidationError as exc:
+            return _unusable(self.platform, exc)
+
+    async def many(self, workers: list[WorkerToVerify], concurrency: int = 8) -> Answers:
+        """Ask about many workers: in one call when the platform offers bulk verification, else
+        one call each, at most `concurrency` at a time. Every worker asked about gets an answer;
+        a worker the platform left out of its bulk answer is unavailable, never verified."""
+        if not workers:
+            return {}
+        if self.platform.bulk_verify_url is not None:
+            return await self._bulk(self.platform.bulk_verify_url, workers)
+        answers: Answers = {}
+        if self.breaker is not None and self.breaker.state != BreakerState.CLOSED:
+            # One worker first, alone: the probe once the cool-down has passed. The others
+            # are asked after it has closed the breaker, or are unavailable at once.
+            first, workers = workers[0], workers[1:]
+            answers[first.platform_worker_id] = await self.one(first)
         gate = asyncio.Semaphore(concurrency)
 
         async def one(worker: WorkerToVerify) -> PlatformWork | Unavailable:
             async with gate:
-                return await verify_worker(
-                    http,
-                    platform,
-                    platform_worker_id=worker.platform_worker_id,
-                    id_number=worker.id_number,
-                    name=worker.name,
-                    settings=settings,
-                )
+                return await self.one(worker)
 
-        answers = await asyncio.gather(*(one(w) for w in workers))
-        return {w.platform_worker_id: a for w, a in zip(workers, answers, strict=True)}
-    payload = {"workers": [w.__dict__ for w in workers]}
-    limit = MAX_ANSWER_BYTES + MAX_BULK_ANSWER_BYTES_PER_WORKER * len(workers)
-    body = await _call(http, platform, platform.bulk_verify_url, payload, limit, settings)
-    results: dict[str, PlatformWork | Unavailable] = {}
-    if isinstance(body, Unavailable):
-        return dict.fromkeys((w.platform_worker_id for w in workers), body)
-    try:
-        parsed = _BulkAnswers.model_validate_json(body)
-    except ValidationError as exc:
-        problem = _unusable(platform, exc)
-        return dict.fromkeys((w.platform_worker_id for w in workers), problem)
-    for answer in parsed.results:
-        results.setdefault(answer.platform_worker_id, answer.as_work())
-    missing = Unavailable("the platform's bulk answer left this worker out")
-    return {w.platform_worker_id: results.get(w.platform_worker_id, missing) for w in workers}
+        found = await asyncio.gather(*(one(w) for w in workers))
+        return answers | {w.platform_worker_id: a for w, a in zip(workers, found, strict=True)}
+
+    async def _bulk(self, url: str, workers: list[WorkerToVerify]) -> Answers:
+        payload = {"workers": [w.__dict__ for w in workers]}
+        limit = MAX_ANSWER_BYTES + MAX_BULK_ANSWER_BYTES_PER_WORKER * len(workers)
+        body = await self._call(url, payload, limit)
+        results: Answers = {}
+        if isinstance(body, Unavailable):
+            return dict.fromkeys((w.platform_worker_id for w in workers), body)
+        try:
+            parsed = _BulkAnswers.model_validate_json(body)
+        except ValidationError as exc:
+            problem = _unusable(self.platform, exc)
+            return dict.fromkeys((w.platform_worker_id for w in workers), problem)
+        for answer in parsed.results:
+            results.setdefault(answer.platform_worker_id, answer.as_work())
+        missing = Unavailable("the platform's bulk answer left this worker out")
+        return {w.platform_worker_id: results.get(w.platform_worker_id, missing) for w in workers}
+
+    async def _call(self, url: str, payload: dict[str, Any], max_bytes: int) -> bytes | Unavailable:
+        """POST, with retries for timeouts, connection failures and 5xx answers, each attempt
+        let through by the breaker and started before the deadline."""
+        settings = self.settings
+        last_problem = "no attempt made"
+        for attempt in range(1, settings.attempts + 1):
+            if self.deadline is not None and asyncio.get_running_loop().time() >= self.deadline:
+                return PAST_DEADLINE
+            ticket = await self.breaker.allow() if self.breaker is not None else ASK
+            if ticket is None:
+                return CIRCUIT_OPEN
+            outcome = await self._attempt(url, payload, max_bytes, ticket)
+            if not isinstance(outcome, str):
+                return outcome
+            last_problem = outcome
+            if attempt < settings.attempts:
+                await asyncio.sleep(settings.backoff_seconds * 2 ** (attempt - 1))
+        logger.warning(
+            "platform %s unavailable after %d attempts: %s",
+            self.platform.code,
+            settings.attempts,
+            last_problem,
+        )
+        return Unavailable(last_problem)
+
+    async def _attempt(
+        self, url: str, payload: dict[str, Any], max_bytes: int, ticket: Ticket
+    ) -> bytes | Unavailable | str:
+        """One POST within a hard deadline (httpx's own timeout is per read, and a platform
+        trickling bytes would never trip it): the body, an unusable answer, or the problem
+        worth another attempt (told to the breaker)."""
+        credential = self.platform.credential
+        headers = {"Authorization": f"Bearer {credential}"} if credential else {}
+        timeout = self.settings.timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                body = await _post(self.http, url, payload, headers, timeout, max_bytes)
+        except (TimeoutError, _Retryable) as exc:
+            if self.breaker is not None:
+                await self.breaker.failed(ticket)
+            return "timed out" if isinstance(exc, TimeoutError) else str(exc)
+        except _Unusable as exc:
+            if self.breaker is not None:
+                await self.breaker.succeeded(ticket)
+            logger.warning("platform %s gave an unusable answer: %s", self.platform.code, exc)
+            return Unavailable(str(exc))
+        if self.breaker is not None:
+            await self.breaker.succeeded(ticket)
+        return body
 
 
 def _unusable(platform: PlatformEndpoint, exc: ValidationError) -> Unavailable:
@@ -164,42 +257,6 @@ def _unusable(platform: PlatformEndpoint, exc: ValidationError) -> Unavailable:
     problem = f"answer not in the contract's shape ({fields})"
     logger.warning("platform %s gave an unusable answer: %s", platform.code, problem)
     return Unavailable(problem)
-
-
-async def _call(
-    http: httpx.AsyncClient,
-    platform: PlatformEndpoint,
-    url: str,
-    payload: dict[str, Any],
-    max_bytes: int,
-    settings: VerifierSettings | None,
-) -> bytes | Unavailable:
-    """POST, within a hard deadline per attempt (httpx's own timeout is per read, and a
-    platform trickling bytes would never trip it), with retries for timeouts, connection
-    failures and 5xx answers."""
-    settings = settings or VerifierSettings()
-    headers = {"Authorization": f"Bearer {platform.credential}"} if platform.credential else {}
-    last_problem = "no attempt made"
-    for attempt in range(1, settings.attempts + 1):
-        try:
-            async with asyncio.timeout(settings.timeout_seconds):
-                return await _post(http, url, payload, headers, settings.timeout_seconds, max_bytes)
-        except TimeoutError:
-            last_problem = "timed out"
-        except _Retryable as exc:
-            last_problem = str(exc)
-        except _Unusable as exc:
-            logger.warning("platform %s gave an unusable answer: %s", platform.code, exc)
-            return Unavailable(str(exc))
-        if attempt < settings.attempts:
-            await asyncio.sleep(settings.backoff_seconds * 2 ** (attempt - 1))
-    logger.warning(
-        "platform %s unavailable after %d attempts: %s",
-        platform.code,
-        settings.attempts,
-        last_problem,
-    )
-    return Unavailable(last_problem)
 
 
 class _Retryable(Exception):
