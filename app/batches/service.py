@@ -19,14 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app import plans
 from app.audit.service import Change, record
 from app.batches import upload
-from app.batches.chunks import CHUNK_JOB
 from app.batches.models import BatchChunk, BatchRow, BatchStatus, EnrolmentBatch, RowOutcome
+from app.batches.queueing import enqueue_chunk
 from app.batches.schemas import BatchOut, BatchRowOut, BatchRowsPage, InvoiceOut
 from app.batches.screening import Candidate, Row, screen
 from app.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
 from app.core.policy import Caller, Tenant
 from app.core.runtime import Runtime
-from app.jobs import queue
 from app.payments.models import PaymentOrder
 from app.payments.schemas import PaymentOrderOut
 from app.platforms.models import Platform
@@ -100,7 +99,7 @@ async def submit(
         ],
     )
     for c in chunks:
-        queue.enqueue(session, CHUNK_JOB, {"batch_id": str(batch_id), "chunk_no": c.chunk_no})
+        enqueue_chunk(session, batch_id, c.chunk_no, union)
     record(
         session,
         Change(

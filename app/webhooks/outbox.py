@@ -105,5 +105,7 @@ async def emit(session: AsyncSession, changes: Sequence[CoverageChange]) -> int:
                 DELIVERY_JOB,
                 {"delivery_id": str(delivery["id"])},
                 max_attempts=DELIVERY_JOB_MAX_ATTEMPTS,
+                # Receivers take turns: one that hangs does not hold the others' deliveries.
+                fair_key=f"webhook:{delivery['endpoint_id']}",
             )
     return len(events)
