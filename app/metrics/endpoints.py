@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import logging
 import os
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import (
@@ -20,10 +22,11 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.breakers.models import STATE_LEVEL, BreakerState, CircuitBreaker
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.errors import Unauthorized
@@ -39,6 +42,11 @@ _JOBS_WAITING = (
     .group_by(Job.kind, Job.status)
 )
 
+_BREAKERS = select(
+    CircuitBreaker.partner, CircuitBreaker.name, CircuitBreaker.state, CircuitBreaker.trips
+)
+Family = GaugeMetricFamily | CounterMetricFamily
+
 
 @router.get("/metrics")
 async def metrics(request: Request) -> Response:
@@ -49,9 +57,10 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
 
 
-async def _from_database(db: Database) -> list[GaugeMetricFamily]:
-    """The queue gauge, and whether it could be read: during a database outage the scrape
-    still answers with every process counter (the 503s climbing are what matters then)."""
+async def _from_database(db: Database) -> list[Family]:
+    """The queue gauge and the partners' breakers, and whether they could be read: during a
+    database outage the scrape still answers with every process counter (the 503s climbing
+    are what matters then)."""
     up = GaugeMetricFamily(
         "mutualaid_database_up", "1 when this scrape could read the database, else 0."
     )
@@ -63,6 +72,7 @@ async def _from_database(db: Database) -> list[GaugeMetricFamily]:
     try:
         async with db.read_engine.connect() as connection:
             rows = (await connection.execute(_JOBS_WAITING)).all()
+            breakers = (await connection.execute(_BREAKERS)).all()
     except (OSError, SQLAlchemyError) as exc:
         logger.warning("metrics: database not readable", extra={"error": type(exc).__name__})
         up.add_metric([], 0)
@@ -70,7 +80,27 @@ async def _from_database(db: Database) -> list[GaugeMetricFamily]:
     up.add_metric([], 1)
     for kind, status, count in rows:
         waiting.add_metric([kind, status], count)
-    return [up, waiting]
+    return [up, waiting, *_breakers(breakers)]
+
+
+def _breakers(rows: Sequence[Any]) -> list[Family]:
+    """Every partner's breaker (a partner appears once it has been asked), shared by all
+    processes through the database, so any API process shows them all."""
+    state = GaugeMetricFamily(
+        "mutualaid_breaker_state",
+        "A partner's circuit breaker now: 0 closed, 1 half-open (one probe call), 2 open "
+        "(not called).",
+        labels=["partner", "name"],
+    )
+    trips = CounterMetricFamily(
+        "mutualaid_breaker_trips",
+        "Times a partner's circuit breaker opened.",
+        labels=["partner", "name"],
+    )
+    for partner, name, level, opened in rows:
+        state.add_metric([partner, name], STATE_LEVEL[BreakerState(level)])
+        trips.add_metric([partner, name], opened)
+    return [state, trips]
 
 
 def _check_token(request: Request) -> None:
@@ -95,8 +125,8 @@ def _process_registry() -> CollectorRegistry:
 class _Fixed:
     """A collector that yields metric families read just before."""
 
-    def __init__(self, families: list[GaugeMetricFamily]) -> None:
+    def __init__(self, families: list[Family]) -> None:
         self._families = families
 
-    def collect(self) -> list[GaugeMetricFamily]:
+    def collect(self) -> list[Family]:
         return self._families
