@@ -28,7 +28,7 @@ def platforms_add(
     from app.core.crypto import PersonalDataCipher
     from app.core.errors import ServiceError
     from app.platforms.schemas import PlatformIn
-    from app.platforms.service import add_platform
+    from app.platforms.service import add_platform, check_verification_urls
 
     settings = settings_or_exit()
     try:
@@ -46,6 +46,7 @@ def platforms_add(
     cipher = PersonalDataCipher.from_settings(settings)
 
     async def work(db: Database) -> None:
+        await check_verification_urls(settings, data.verify_url, data.bulk_verify_url)
         async with db.writer() as session:
             await add_platform(session, cipher, data, None)
             await session.commit()

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.clients.auth import Authorized
 from app.core.db import SessionDep
-from app.core.deps import CipherDep
+from app.core.deps import RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.idempotency.deps import Idempotency
@@ -23,15 +23,18 @@ Admin = Annotated[Caller, Authorized(Action.PLATFORMS_MANAGE)]
     response_model=PlatformOut,
     responses=problems(409),
     summary="Register a partner platform (admin)",
+    description="In production the verification URLs must be HTTPS on public addresses (422 "
+    "`verification_url_not_https`, `verification_url_not_allowed`, ...), as webhook URLs are.",
 )
 async def add_platform(
     body: PlatformIn,
     caller: Admin,
     idempotency: Idempotency,
     session: SessionDep,
-    cipher: CipherDep,
+    runtime: RuntimeDep,
 ) -> object:
-    platform = await service.add_platform(session, cipher, body, caller.client_id)
+    await service.check_verification_urls(runtime.settings, body.verify_url, body.bulk_verify_url)
+    platform = await service.add_platform(session, runtime.cipher, body, caller.client_id)
     return await idempotency.respond(service.out(platform))
 
 
@@ -52,6 +55,8 @@ async def get_platform(code: str, caller: Admin, session: SessionDep) -> Platfor
     summary="Change a platform's URLs, credential or enabled flag (admin)",
 )
 async def update_platform(
-    code: str, body: PlatformUpdate, caller: Admin, session: SessionDep, cipher: CipherDep
+    code: str, body: PlatformUpdate, caller: Admin, session: SessionDep, runtime: RuntimeDep
 ) -> PlatformOut:
-    return service.out(await service.update_platform(session, cipher, code, body, caller.client_id))
+    await service.check_verification_urls(runtime.settings, body.verify_url, body.bulk_verify_url)
+    platform = await service.update_platform(session, runtime.cipher, code, body, caller.client_id)
+    return service.out(platform)

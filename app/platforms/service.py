@@ -8,6 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
+from app.core import destinations
+from app.core.config import Settings
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, NotFound, Unprocessable
 from app.platforms.models import Platform
@@ -24,6 +26,26 @@ def _check_work_types(work_types: list[str]) -> None:
         raise Unprocessable(
             f"unknown work type(s): {', '.join(unknown)}", code="work_type_not_covered"
         )
+
+
+async def check_verification_urls(settings: Settings, *urls: object) -> None:
+    """In production, the URLs that receive workers' ID numbers and names obey the webhook URLs'
+    guard (public HTTPS only: app.core.destinations); a development service may ask a simulator
+    on this machine."""
+    if not settings.is_production:
+        return
+    for url in urls:
+        if url is None:
+            continue
+        try:
+            await destinations.check(
+                str(url),
+                allow_private=False,
+                resolve=destinations.system_resolver,
+                kind="verification",
+            )
+        except destinations.DestinationRefused as exc:
+            raise Unprocessable(str(exc), code=exc.code) from exc
 
 
 async def add_platform(

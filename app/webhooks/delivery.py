@@ -23,6 +23,7 @@ from datetime import timedelta
 import httpx
 from sqlalchemy import select, update
 
+from app.core import destinations
 from app.core.clock import utc_now
 from app.core.config import Settings
 from app.core.runtime import Runtime
@@ -30,7 +31,6 @@ from app.core.signing import sign
 from app.jobs.models import Job
 from app.jobs.queue import RetryLater
 from app.jobs.worker import Heartbeat
-from app.webhooks import destinations
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from app.webhooks.service import signing_secrets
 

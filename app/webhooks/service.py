@@ -14,12 +14,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.service import Change, record
+from app.core import destinations
 from app.core.clock import utc_now
 from app.core.config import Settings
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.platforms.models import Platform
-from app.webhooks import destinations
 from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from app.webhooks.schemas import EndpointIn, EndpointOut, EndpointWithSecret
 

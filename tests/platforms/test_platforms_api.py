@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
+from app.core import destinations
 from app.core.policy import Role
+from app.main import create_app
 from app.platforms.models import Platform
 from tests.support.clients import assert_problem
-from tests.support.service import bearer
+from tests.support.service import asgi_client, bearer, make_settings
 
 BODY = {
     "code": "demo-delivery",
@@ -94,3 +97,61 @@ async def test_the_cli_registers_a_platform(client, settings, api_key):
     [platform] = listed.json()
     assert platform["code"] == "cli-freight"
     assert platform["work_types"] == ["express_delivery", "same_city_freight"]
+
+
+@pytest.fixture
+async def production(settings, test_var_dir, db):
+    """The app in production mode on the test database (rate limit off, as in every test)."""
+    application = create_app(
+        make_settings(settings.database_url, test_var_dir, MUTUALAID_ENV="production")
+    )
+    async with asgi_client(application) as http:
+        yield http
+    await application.state.runtime.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "code"),
+    [
+        ("http://169.254.169.254/latest/meta-data", "verification_url_not_https"),
+        ("https://169.254.169.254/latest/meta-data", "verification_url_not_allowed"),
+        ("https://10.0.0.5/verify", "verification_url_not_allowed"),
+        ("https://127.0.0.1:8443/verify", "verification_url_not_allowed"),
+        ("https://user:pw@platform.example.com/verify", "verification_url_not_allowed"),
+    ],
+)
+async def test_in_production_a_verification_url_must_be_public_https(
+    production, api_key, db, monkeypatch, url, code
+):
+    """ID numbers and names are posted to these URLs: in production they obey the webhook
+    URLs' guard, on create and on change, for the single and the bulk URL alike."""
+
+    async def public(host: str, port: int) -> list[str]:
+        return ["93.184.215.14"] if host == "platform.example.com" else ["10.1.2.3"]
+
+    monkeypatch.setattr(destinations, "system_resolver", public)
+    admin = bearer(await api_key(Role.ADMIN))
+    good = BODY | {"verify_url": "https://platform.example.com/verify"}
+
+    refused = await production.post(
+        "/v1/platforms", json=good | {"verify_url": url}, headers=admin | {"Idempotency-Key": "a"}
+    )
+    bulk = await production.post(
+        "/v1/platforms",
+        json=good | {"bulk_verify_url": url},
+        headers=admin | {"Idempotency-Key": "b"},
+    )
+    created = await production.post(
+        "/v1/platforms", json=good, headers=admin | {"Idempotency-Key": "c"}
+    )
+    changed = await production.patch(
+        "/v1/platforms/demo-delivery", json={"verify_url": url}, headers=admin
+    )
+
+    assert_problem(refused, 422, code)
+    assert_problem(bulk, 422, code)
+    assert created.status_code == 201, created.text
+    assert_problem(changed, 422, code)
+    async with db.reader() as session:
+        platform = await session.get(Platform, "demo-delivery")
+    assert platform.verify_url == "https://platform.example.com/verify"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from app.core import destinations
 from app.core.policy import Role
-from app.webhooks import destinations
 from app.webhooks.models import WebhookDelivery
 from tests.support.clients import assert_problem
 from tests.support.receiver import running_receiver

@@ -1,14 +1,17 @@
-"""Where webhooks may be sent: public HTTPS endpoints only (no SSRF into our own network).
+"""Where the service may send what a partner asked it to: public HTTPS endpoints only (no SSRF
+into our own network).
 
-A platform chooses the URL, so without this check it could make the service POST to the
-database host, the cloud metadata address (169.254.169.254) or anything else on the inside. The
-URL is checked when it is registered and the name is resolved again at every delivery; the
-request is then sent to the address that was checked (the name goes in the Host header and TLS
-SNI, and the certificate is verified against it), so a DNS answer that changes between the check
-and the connection cannot redirect it. Redirects are never followed.
+A platform chooses its webhook URL, and an administrator its verification URLs (which receive ID
+numbers and names), so without this check the service could be made to POST to the database
+host, the cloud metadata address (169.254.169.254) or anything else on the inside. A webhook URL
+is checked when it is registered and its name is resolved again at every delivery; the request
+is then sent to the address that was checked (the name goes in the Host header and TLS SNI, and
+the certificate is verified against it), so a DNS answer that changes between the check and the
+connection cannot redirect it. Redirects are never followed. Verification URLs are checked when
+they are set, in production mode.
 
-`MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS` lifts the address and scheme rules for tests and local
-demos; production mode refuses it.
+`MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS` lifts the address and scheme rules for webhooks in tests
+and local demos; production mode refuses it.
 """
 
 from __future__ import annotations
@@ -67,39 +70,42 @@ def _port(url: httpx.URL) -> int:
     return url.port if url.port is not None else _DEFAULT_PORTS[url.scheme]
 
 
-def check_shape(url: str, *, allow_private: bool) -> httpx.URL:
+def check_shape(url: str, *, allow_private: bool, kind: str = "webhook") -> httpx.URL:
     """The URL's own form: HTTPS, a host, no credentials, and a port that is 443 or not a
     well-known service's."""
     try:
         parsed = httpx.URL(url)
         host = parsed.host  # decodes an IDNA name: may fail
     except (httpx.InvalidURL, ValueError) as exc:  # UnicodeError is a ValueError
-        raise DestinationRefused("webhook_url_invalid", "the webhook URL is not valid") from exc
+        raise DestinationRefused(f"{kind}_url_invalid", f"the {kind} URL is not valid") from exc
     if len(str(parsed)) > MAX_URL_LENGTH:
         raise DestinationRefused(
-            "webhook_url_invalid", f"the webhook URL is longer than {MAX_URL_LENGTH} characters"
+            f"{kind}_url_invalid", f"the {kind} URL is longer than {MAX_URL_LENGTH} characters"
         )
     if parsed.scheme != "https" and not (allow_private and parsed.scheme == "http"):
-        raise DestinationRefused("webhook_url_not_https", "webhook URLs must use https")
+        raise DestinationRefused(f"{kind}_url_not_https", f"{kind} URLs must use https")
     if not host:
-        raise DestinationRefused("webhook_url_invalid", "the webhook URL has no host")
+        raise DestinationRefused(f"{kind}_url_invalid", f"the {kind} URL has no host")
     if parsed.userinfo:
         raise DestinationRefused(
-            "webhook_url_not_allowed", "the webhook URL must not carry credentials"
+            f"{kind}_url_not_allowed", f"the {kind} URL must not carry credentials"
         )
     port = _port(parsed)
     if not 1 <= port <= 65535:
-        raise DestinationRefused("webhook_url_invalid", "the webhook URL's port is not valid")
+        raise DestinationRefused(f"{kind}_url_invalid", f"the {kind} URL's port is not valid")
     if not allow_private and port != 443 and port < 1024:
         raise DestinationRefused(
-            "webhook_url_not_allowed", "the webhook URL's port must be 443 or above 1023"
+            f"{kind}_url_not_allowed", f"the {kind} URL's port must be 443 or above 1023"
         )
     return parsed
 
 
-async def check(url: str, *, allow_private: bool, resolve: Resolver) -> Destination:
-    """The URL and a checked address for it; DestinationRefused when it may not be used."""
-    parsed = check_shape(url, allow_private=allow_private)
+async def check(
+    url: str, *, allow_private: bool, resolve: Resolver, kind: str = "webhook"
+) -> Destination:
+    """The URL and a checked address for it; DestinationRefused when it may not be used. Its
+    codes and messages name the `kind` of URL (`webhook_url_not_https`, ...)."""
+    parsed = check_shape(url, allow_private=allow_private, kind=kind)
     try:
         addresses = [ipaddress.ip_address(parsed.host)]
     except ValueError:
@@ -107,18 +113,18 @@ async def check(url: str, *, allow_private: bool, resolve: Resolver) -> Destinat
             found = await resolve(parsed.host, _port(parsed))
         except (OSError, ValueError) as exc:  # ValueError: a name IDNA cannot encode
             raise DestinationRefused(
-                "webhook_url_unresolvable", "the webhook URL's host does not resolve"
+                f"{kind}_url_unresolvable", f"the {kind} URL's host does not resolve"
             ) from exc
         addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in found]
     if not addresses:
         raise DestinationRefused(
-            "webhook_url_unresolvable", "the webhook URL's host does not resolve"
+            f"{kind}_url_unresolvable", f"the {kind} URL's host does not resolve"
         )
     if not allow_private and not all(public_address(a) for a in addresses):
         # Every address must be public: a name with one private answer could be steered to it.
         raise DestinationRefused(
-            "webhook_url_not_allowed",
-            "webhook URLs must point at public addresses (not loopback, private or link-local)",
+            f"{kind}_url_not_allowed",
+            f"{kind} URLs must point at public addresses (not loopback, private or link-local)",
         )
     return Destination(parsed, str(addresses[0]))
 
