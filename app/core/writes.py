@@ -29,14 +29,27 @@ is flushed before the session commits, and dropped when it rolls back.
 from __future__ import annotations
 
 import functools
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, column, event, func, insert, literal, select
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    LargeBinary,
+    Table,
+    Uuid,
+    bindparam,
+    column,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
@@ -342,27 +355,51 @@ def _from_json(shape: _Shape, param: str) -> Any:
 
 
 def _json_rows(entry: _Entry, dialect: Dialect) -> list[dict[str, Any]]:
-    table = entry.shape.table
+    converters = _converters(entry.shape, dialect)
     return [
-        {name: _json_value(table.c[name].type, value, dialect) for name, value in row.items()}
+        {
+            name: value if value is None or convert is None else convert(value)
+            for (name, value), convert in zip(row.items(), converters, strict=True)
+        }
         for row in entry.rows
     ]
 
 
-def _json_value(kind: Any, value: Any, dialect: Dialect) -> Any:
+@functools.lru_cache(maxsize=256)
+def _converters(shape: _Shape, dialect: Dialect) -> tuple[Callable[[Any], Any] | None, ...]:
+    """How each column's value is given to `jsonb_to_recordset` (None: as it is), worked out
+    once per shape from the columns' types."""
+    return tuple(_converter(shape.table.c[name].type, dialect) for name in shape.columns)
+
+
+def _converter(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
     """A value as `jsonb_to_recordset` reads it back into the column's type."""
-    if value is None:
-        return None
     if isinstance(kind, TypeDecorator):
-        value = kind.process_bind_param(value, dialect)
+        inner = _converter(kind.impl_instance, dialect)
+
+        def bound(value: Any) -> Any:
+            value = kind.process_bind_param(value, dialect)
+            return value if value is None or inner is None else inner(value)
+
+        return bound
     if isinstance(kind, JSON):
-        return value
-    if isinstance(value, bytes):
-        return "\\x" + value.hex()
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    return value
+        return None
+    if isinstance(kind, Uuid):
+        return str
+    if isinstance(kind, LargeBinary):
+        return _hex
+    if isinstance(kind, Date | DateTime):
+        return _iso
+    return _plain
+
+
+def _hex(value: bytes) -> str:
+    return "\\x" + value.hex()
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value

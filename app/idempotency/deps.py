@@ -43,9 +43,20 @@ class IdempotentRequest:
         *,
         status_code: int = 201,
         headers: dict[str, str] | None = None,
-    ) -> JSONResponse:
-        payload = content.model_dump(mode="json") if isinstance(content, BaseModel) else content
-        response = JSONResponse(jsonable_encoder(payload), status_code=status_code, headers=headers)
+    ) -> Response:
+        response: Response
+        if isinstance(content, BaseModel):
+            # Serialised by pydantic itself: the answer and what is stored are one string.
+            response = Response(
+                content.model_dump_json(),
+                status_code=status_code,
+                headers=headers,
+                media_type="application/json",
+            )
+        else:
+            response = JSONResponse(
+                jsonable_encoder(content), status_code=status_code, headers=headers
+            )
         stored_headers = {
             name: value
             for name, value in (headers or {}).items()
