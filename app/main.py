@@ -28,6 +28,7 @@ from app.core.url_guard import NulInUrlMiddleware
 from app.handlers import JOB_HANDLERS, PAID_ORDERS, WORKER_DUTIES
 from app.idempotency.deps import install_idempotency
 from app.jobs.worker import Worker
+from app.openapi_examples import add_request_examples
 from app.plans import install as install_plans
 from app.plans import load as load_plans
 from app.reconciliation.endpoints import PATH as RECONCILIATION_PATH
@@ -125,6 +126,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
+    add_request_examples(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(EXTRA_SCHEMAS)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
