@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Request, Response
 
 from app.clients.auth import Authorized
-from app.core.deps import RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED
 from app.core.policy import Action, Caller
 from app.core.runtime import Runtime
@@ -31,9 +30,9 @@ _NO_STORE = {"Cache-Control": "no-store"}
 async def worker_coverage(
     platform_worker_id: Annotated[PlatformWorkerId, Path()],
     caller: PlatformCaller,
-    runtime: RuntimeDep,
+    request: Request,
 ) -> Response:
-    [answer] = await _coverage(runtime, caller, [platform_worker_id])
+    [answer] = await _coverage(request, caller, [platform_worker_id])
     return _json(answer)
 
 
@@ -45,9 +44,9 @@ async def worker_coverage(
 async def coverage_queries(
     body: CoverageQuery,
     caller: PlatformCaller,
-    runtime: RuntimeDep,
+    request: Request,
 ) -> Response:
-    answers = await _coverage(runtime, caller, body.worker_ids)
+    answers = await _coverage(request, caller, body.worker_ids)
     return _json(CoverageResults(results=answers))
 
 
@@ -58,10 +57,12 @@ def _json(answer: WorkerCoverage | CoverageResults) -> Response:
 
 
 async def _coverage(
-    runtime: Runtime, caller: Caller, worker_ids: list[str]
+    request: Request, caller: Caller, worker_ids: list[str]
 ) -> list[WorkerCoverage]:
-    """The look-up opens its own connection (see `app.partners.coverage`): few dependencies to
-    resolve on the service's most frequent request."""
+    """The runtime straight from the app and no connection handed in (the look-up opens its
+    own, see `app.partners.coverage`): the service's most frequent request resolves one
+    dependency, its caller."""
+    runtime: Runtime = request.app.state.runtime
     tenant = caller.tenant  # None only for a platform client bound to nothing: it sees nothing
     return await workers_coverage(
         runtime.db,

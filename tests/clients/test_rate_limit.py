@@ -68,3 +68,36 @@ def test_a_zero_rate_turns_the_limit_off():
     limiter = RateLimiter(per_second=0, burst=1)
     client = uuid.uuid4()
     assert all(limiter.take(client) is None for _ in range(1000))
+
+
+async def test_a_request_is_counted_once_however_many_of_its_parts_need_the_caller(
+    settings, api_key, db
+):
+    """`POST /v1/probes/things` needs the caller twice: for its role and for its key."""
+    from tests.support.probes import build_probe_app
+
+    app = build_probe_app(
+        make_settings(
+            settings.database_url,
+            settings.var_dir,
+            MUTUALAID_RATE_LIMIT_PER_SECOND=0.01,
+            MUTUALAID_RATE_LIMIT_BURST=2,
+        )
+    )
+    mine = bearer(await api_key(Role.EXAMINER))
+    try:
+        async with asgi_client(app) as http:
+            statuses = [
+                (
+                    await http.post(
+                        "/v1/probes/things",
+                        json={"name": f"thing-{n}"},
+                        headers=mine | {"Idempotency-Key": f"key-{n}"},
+                    )
+                ).status_code
+                for n in range(3)
+            ]
+    finally:
+        await app.state.runtime.close()
+
+    assert statuses == [201, 201, 429]
