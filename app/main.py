@@ -13,7 +13,8 @@ from fastapi.routing import APIRoute
 
 from app import __version__
 from app.api import mount_routers
-from app.batches.endpoints import UPLOAD_PATH as BATCH_UPLOAD_PATH
+from app.batches.slots import UploadSlots
+from app.batches.submission import UPLOAD_PATH as BATCH_UPLOAD_PATH
 from app.clients.caller_cache import CallerCache
 from app.clients.rate_limit import RateLimiter
 from app.core.api_docs import install_api_docs
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.caller_cache = CallerCache(settings.api_key_cache_seconds)
     app.state.paid_orders = PAID_ORDERS
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.upload_slots = UploadSlots(settings.batch_upload_concurrency)
     install_problem_handlers(app)
     install_idempotency(app)
     # Added first, so it runs inside the request context: a 413 still carries the request id.

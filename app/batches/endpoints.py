@@ -1,23 +1,32 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import Response, StreamingResponse
 
-from app.batches import service
+from app.batches import service, submission
 from app.batches.models import RowOutcome
+from app.batches.replays import UploadKey
 from app.batches.schemas import CSV_DESCRIPTION, BatchIn, BatchOut, BatchRowsPage
+from app.batches.slots import RETRY_AFTER_SECONDS, UploadSlots
+from app.batches.submission import Upload
 from app.clients.auth import Authorized
-from app.core.db import ReadSessionDep, SessionDep
+from app.core.db import ReadSessionDep
 from app.core.deps import RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED, json_or_csv_body, problems
 from app.core.policy import Action, Caller
-from app.idempotency.deps import Idempotency
 from app.members.reads import ReadLogDep
 
-UPLOAD_PATH = "/v1/enrolment-batches"
+UPLOADS_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {
+        **problems(503)[503],
+        "description": "`too_many_uploads`: this process is reading as many uploads as it may "
+        f"(send it again after `Retry-After`, about {RETRY_AFTER_SECONDS} s); or the database "
+        "is unavailable",
+    }
+}
 router = APIRouter(prefix="/enrolment-batches", tags=["enrolment-batches"], responses=AUTHENTICATED)
 
 
@@ -25,36 +34,50 @@ router = APIRouter(prefix="/enrolment-batches", tags=["enrolment-batches"], resp
     "",
     status_code=202,
     response_model=BatchOut,
-    responses=problems(404, 413, 415),
+    responses={**problems(404, 409, 413, 415), **UPLOADS_BUSY},
     summary="Enrol a union's members in one batch (JSON or CSV, up to 100,000 rows)",
-    description="Stores the file and answers 202 at once; workers process it in chunks. Follow "
-    "`GET /v1/enrolment-batches/{id}`. A file not in the contract's shape is refused whole "
-    "(422 `invalid_batch`, `invalid_header`, `invalid_csv`, `invalid_encoding`, `empty_batch`; "
-    "413 `too_many_rows`); a row whose values are wrong is rejected on its own, with codes.",
+    description="Reads the file as it arrives, stores it and answers 202; workers process it in "
+    "chunks. Follow `GET /v1/enrolment-batches/{id}`. A file not in the contract's shape is "
+    "refused whole (422 `invalid_batch`, `invalid_header`, `invalid_csv`, `invalid_encoding`, "
+    "`empty_batch`; 413 `too_many_rows`); a row whose values are wrong is rejected on its own, "
+    "with codes. A process reads a few uploads at once (`MUTUALAID_BATCH_UPLOAD_CONCURRENCY`): "
+    "beyond them it answers 503 `too_many_uploads` with `Retry-After` before reading the body.",
     openapi_extra=json_or_csv_body(BatchIn, CSV_DESCRIPTION),
 )
 async def submit(
     request: Request,
     caller: Annotated[Caller, Authorized(Action.BATCHES_CREATE)],
-    idempotency: Idempotency,
-    session: SessionDep,
     runtime: RuntimeDep,
+    idempotency_key: Annotated[
+        str,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="A unique key per upload (a UUID is ideal). Sending the same file again "
+            "with the same key replays the first answer instead of making a second batch.",
+        ),
+    ],
     plan_code: Annotated[
         str | None,
         Query(max_length=64, description="The plan, for a CSV upload (JSON names it in the body)."),
     ] = None,
-) -> object:
-    batch = await service.submit(
-        runtime,
-        session,
-        caller,
-        await request.body(),
-        request.headers.get("content-type"),
-        plan_code,
-    )
-    return await idempotency.respond(
-        batch, status_code=202, headers={"Location": f"{UPLOAD_PATH}/{batch.id}"}
-    )
+) -> Response:
+    union = service.union_of(caller)
+    slots: UploadSlots = request.app.state.upload_slots
+    with slots.slot():
+        key = UploadKey(
+            caller.client_id,
+            idempotency_key,
+            request.method,
+            request.url.path,
+            request.url.query,
+            request.headers.get("content-type"),
+        )
+        return await submission.submit(
+            runtime, caller, union, Upload(key, request.stream(), plan_code)
+        )
 
 
 @router.get("/{batch_id}", response_model=BatchOut, responses=problems(404))

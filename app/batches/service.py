@@ -1,144 +1,32 @@
-"""A union's batches: submit one, follow its progress, read its rows' outcomes.
-
-Submitting stores the upload (encrypted, in chunks) and one job per chunk in a single
-transaction, and answers at once; workers do the rest (`app.batches.chunks`).
-"""
+"""A union's batches: follow their progress, read their rows' outcomes (submitting one is
+`app.batches.submission`)."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app import plans
-from app.audit.service import Change, record
-from app.batches import upload
-from app.batches.models import BatchChunk, BatchRow, BatchStatus, EnrolmentBatch, RowOutcome
-from app.batches.queueing import enqueue_chunk
+from app.batches.models import BatchRow, EnrolmentBatch, RowOutcome
 from app.batches.schemas import BatchOut, BatchRowOut, BatchRowsPage, InvoiceOut
-from app.batches.screening import Candidate, Row, screen
-from app.core.errors import BadRequest, Forbidden, NotFound, Unprocessable
+from app.core.errors import BadRequest, Forbidden, NotFound
 from app.core.policy import Caller, Tenant
 from app.core.runtime import Runtime
 from app.payments.models import PaymentOrder
 from app.payments.schemas import PaymentOrderOut
-from app.platforms.models import Platform
-from app.rules.plan import Plan
 
 CSV_PAGE_ROWS = 5000
 
 
-def _union_of(caller: Caller) -> str:
+def union_of(caller: Caller) -> str:
     tenant = caller.tenant
     if tenant is None:
         raise Forbidden("this union client is bound to no union", code="client_not_bound")
     return tenant.code
-
-
-async def submit(
-    runtime: Runtime,
-    session: AsyncSession,
-    caller: Caller,
-    body: bytes,
-    content_type: str | None,
-    plan_code: str | None,
-) -> BatchOut:
-    union = _union_of(caller)
-    # Reading 100,000 rows takes a moment of CPU: not on the event loop.
-    parsed = await asyncio.to_thread(upload.parse, body, content_type, plan_code)
-    if not plans.versions(parsed.plan_code):
-        raise Unprocessable(f"no plan {parsed.plan_code!r}", code="plan_unknown")
-    today = runtime.clock.today()
-    # One version for the whole batch: the one in force on the first day of cover of a new
-    # member paying today (a renewal row that would start outside it is refused).
-    plan = plans.book().for_payment_on(parsed.plan_code, today)
-    if plan is None:
-        raise Unprocessable(
-            f"no version of {parsed.plan_code!r} is in force when cover would start",
-            code="plan_not_in_force",
-        )
-    batch_id = uuid.uuid4()
-    chunks = await _cut(runtime, batch_id, parsed, plan, today)
-    batch = EnrolmentBatch(
-        id=batch_id,
-        union_org_code=union,
-        created_by_client_id=caller.client_id,
-        plan_code=plan.code,
-        plan_version=plan.version,
-        applied_on=today,
-        source=parsed.source,
-        status=BatchStatus.QUEUED.value,
-        total=len(parsed.rows),
-        chunk_count=len(chunks),
-        processed=0,
-        accepted=0,
-        rejected=0,
-        duplicate=0,
-        activated=0,
-        refund_due=0,
-    )
-    session.add(batch)
-    await session.flush()
-    await session.execute(
-        insert(BatchChunk),
-        [
-            {
-                "batch_id": batch_id,
-                "chunk_no": c.chunk_no,
-                "first_row": c.first_row,
-                "row_count": c.row_count,
-                "rows_cipher": c.rows_cipher,
-            }
-            for c in chunks
-        ],
-    )
-    for c in chunks:
-        enqueue_chunk(session, batch_id, c.chunk_no, union)
-    record(
-        session,
-        Change(
-            entity="enrolment_batch",
-            entity_id=batch_id,
-            action="created",
-            client_id=caller.client_id,
-            to_status=BatchStatus.QUEUED.value,
-            details={"rows": batch.total, "source": batch.source, "union": union},
-        ),
-    )
-    await session.flush()
-    return out(batch, None)
-
-
-async def _cut(
-    runtime: Runtime, batch_id: uuid.UUID, parsed: upload.Upload, plan: Plan, today: date
-) -> list[upload.PreparedChunk]:
-    """The upload in encrypted chunks, repeats inside the file marked (only a row that passes
-    the checks on its own values counts as a first occurrence)."""
-    async with runtime.db.reader() as reader:
-        enabled = (await reader.scalars(select(Platform).where(Platform.enabled))).all()
-    work_types = {p.code: list(p.work_types) for p in enabled}
-
-    def well_formed(number: int, row: Row) -> bool:
-        return isinstance(screen(plan, work_types, number, row, today), Candidate)
-
-    # Encrypting 100,000 rows takes a moment of CPU: not on the event loop.
-    return await asyncio.to_thread(
-        lambda: list(
-            upload.prepare_chunks(
-                runtime.cipher,
-                str(batch_id),
-                parsed.rows,
-                runtime.settings.batch_chunk_rows,
-                well_formed,
-            )
-        )
-    )
 
 
 def out(batch: EnrolmentBatch, invoice: PaymentOrder | None) -> BatchOut:

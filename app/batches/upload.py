@@ -1,158 +1,170 @@
-"""Reading a union's upload (JSON or CSV) into rows, and cutting it into encrypted chunks.
+"""Reading a union's upload as it arrives, and the encrypted chunks it is cut into.
 
-A file that is not what the contract says (wrong content type, bad JSON or CSV, missing or
-unknown columns, wrong value types, no rows, too many) is refused whole with 422. A row whose
-values are merely wrong is kept: the worker gives it its own outcome, so the union's valid rows
-are enrolled whatever the others hold.
+The body is never held whole: a reader pulls it piece by piece (`Pull`), decodes and parses
+what it has, and hands out rows one at a time, which `app.batches.staging` seals into chunks as
+they come. A file that is not what the contract says (wrong content type, bad JSON or CSV,
+missing or unknown columns, wrong value types, no rows, too many) is refused whole with 422 or
+413, wherever in the file the problem is: the caller then rolls back whatever was staged. A row
+whose values are merely wrong is kept: the worker gives it its own outcome, so the union's valid
+rows are enrolled whatever the others hold.
 
-Repeats inside the file are found here, on the normalised ID number and on the platform account,
-so that chunks can then be processed independently, in any order, by any number of workers: the
-first occurrence is processed, later ones are `duplicate` (or `platform_worker_taken`).
+Each reader also hashes the body as it goes, for the upload's idempotency fingerprint
+(`app.batches.replays`): the bytes of a CSV file, the canonical form of a JSON one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
 import json
 import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from pydantic import ValidationError
-
-from app.batches.schemas import COLUMNS, MAX_ROWS, REF_PATTERN, REQUIRED_COLUMNS, BatchIn
+from app.batches.schemas import COLUMNS, MAX_ROWS, REF_PATTERN, REQUIRED_COLUMNS
 from app.batches.screening import WRONG_CELL_COUNT, Row
 from app.core.crypto import PersonalDataCipher
-from app.core.errors import PayloadTooLarge, Unprocessable, UnsupportedMediaType
-from app.core.problems import field_error
-from app.rules.id_numbers import normalise
+from app.core.errors import PayloadTooLarge, Unprocessable
 
-_MAX_ERRORS_SHOWN = 20
 _REF = re.compile(REF_PATTERN)
 # Header names echoed back in errors only when they look like column names: a file sent
 # without its header row would otherwise have its first person's data echoed.
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,39}$")
+# No line of a contract row comes near this (each cell is at most a few dozen characters, and
+# the csv module refuses any field over 128 Ki characters): a longer one is not waited for.
+MAX_LINE_CHARS = 1 << 20
 ROWS_CONTEXT = "batch.rows"
 
+# The next piece of the body; b"" once it is all read.
+Pull = Callable[[], bytes]
 
-@dataclass(frozen=True)
-class Upload:
-    plan_code: str
+
+class Reader(Protocol):
+    """The rows of one upload, read as they arrive."""
+
     source: str
-    rows: list[Row]
+    # None until the body has named it (a JSON body may name it after its rows).
+    plan_code: str | None
+
+    def rows(self) -> Iterator[Row]:
+        """Each row, as the file holds it; raises the file's refusal wherever it is found."""
+        ...
+
+    def digest(self) -> bytes:
+        """The body's hash, once `rows()` has been read to its end."""
+        ...
 
 
-def parse(body: bytes, content_type: str | None, plan_code: str | None) -> Upload:
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type == "application/json":
-        return _parse_json(body)
-    if media_type in ("text/csv", "application/csv"):
-        if not plan_code:
-            raise Unprocessable(
-                "a CSV upload names its plan in the plan_code query parameter",
-                code="plan_code_required",
-            )
-        return Upload(plan_code, "csv", _parse_csv(body))
-    raise UnsupportedMediaType("send application/json or text/csv")
-
-
-def _parse_json(body: bytes) -> Upload:
-    try:
-        batch = BatchIn.model_validate_json(body)
-    except ValidationError as exc:
-        errors = exc.errors(include_input=False)
-        if any(e["type"] == "too_long" and e["loc"] == ("rows",) for e in errors):
-            raise _too_many() from None
-        shown = [field_error(dict(e)) for e in errors[:_MAX_ERRORS_SHOWN]]
-        raise Unprocessable(
-            f"the file is not in the contract's shape ({len(errors)} problems; "
-            f"the first {len(shown)} are listed)",
-            code="invalid_batch",
-            errors=shown,
-        ) from None
-    rows = [row.model_dump() for row in batch.rows]
-    return Upload(batch.plan_code, "json", rows)
-
-
-def _too_many() -> PayloadTooLarge:
+def too_many() -> PayloadTooLarge:
     return PayloadTooLarge(f"a batch holds at most {MAX_ROWS:,} rows", code="too_many_rows")
 
 
-def _parse_csv(body: bytes) -> list[Row]:
-    try:
-        text = body.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Unprocessable(
-            f"the file is not UTF-8 (byte {exc.start})", code="invalid_encoding"
-        ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [name.strip() for name in next(reader, [])]
-        missing = [c for c in REQUIRED_COLUMNS if c not in header]
-        unknown = [c for c in header if c not in COLUMNS]
-        repeated = {c for c in header if header.count(c) > 1}
-        if missing or unknown or repeated:
+class CsvReader:
+    source = "csv"
+
+    def __init__(self, pull: Pull, plan_code: str) -> None:
+        self.plan_code: str | None = plan_code
+        self._pull = pull
+        self._hash = hashlib.sha256()
+        self._read = 0
+
+    def digest(self) -> bytes:
+        return self._hash.digest()
+
+    def rows(self) -> Iterator[Row]:
+        reader = csv.reader(self._lines())
+        count = 0
+        try:
+            header = [name.strip() for name in next(reader, [])]
+            _check_header(header)
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue  # blank lines, e.g. at the end of the file
+                if count == MAX_ROWS:
+                    raise too_many()
+                count += 1
+                yield _row(count, header, cells)
+        except csv.Error as exc:
             raise Unprocessable(
-                "the header row must name the contract's columns"
-                + (
-                    " (is the header row missing?)" if len(missing) == len(REQUIRED_COLUMNS) else ""
-                ),
-                code="invalid_header",
-                missing_columns=missing,
-                unknown_columns=[c for c in unknown if _COLUMN_NAME.match(c)][:20],
-                repeated_columns=sorted(repeated),
-            )
-        rows: list[Row] = []
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines, e.g. at the end of the file
-            if len(rows) == MAX_ROWS:
-                raise _too_many()
-            row: Row = dict.fromkeys(COLUMNS)
-            row.update(zip(header, (c.strip() for c in cells), strict=False))
-            if len(cells) != len(header):
-                row[WRONG_CELL_COUNT] = str(len(cells))
-            if row["ref"] is not None and (len(row["ref"]) > 64 or not _REF.match(row["ref"])):
-                raise Unprocessable(
-                    f"row {len(rows) + 1}: ref must be at most 64 characters, none of them "
-                    "control characters",
-                    code="invalid_batch",
-                )
-            rows.append(row)
-    except csv.Error as exc:
+                f"not a readable CSV file (line {reader.line_num}: {exc})", code="invalid_csv"
+            ) from None
+        if not count:
+            raise Unprocessable("the file holds no rows", code="empty_batch")
+
+    def _lines(self) -> Iterator[str]:
+        """The text's lines as `io.StringIO(text, newline="")` cuts them (at CR, LF or CRLF),
+        without waiting for more of the body than the line being read."""
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        waiting: list[str] = []  # the unfinished last line, in pieces
+        waiting_chars = 0
+        while True:
+            data = self._pull()
+            text = self._decode(decoder, data)
+            if data and "\n" not in text and "\r" not in text:
+                waiting.append(text)
+                waiting_chars += len(text)
+                if waiting_chars > MAX_LINE_CHARS:
+                    raise Unprocessable(
+                        f"not a readable CSV file (a line longer than {MAX_LINE_CHARS:,} "
+                        "characters)",
+                        code="invalid_csv",
+                    )
+                continue
+            lines = io.StringIO("".join(waiting) + text, newline="").readlines()
+            waiting, waiting_chars = [], 0
+            if data and lines and not lines[-1].endswith("\n"):
+                # Unfinished, or a CR whose LF may come with the next piece.
+                waiting = [lines.pop()]
+                waiting_chars = len(waiting[0])
+            yield from lines
+            if not data:
+                return
+
+    def _decode(self, decoder: codecs.IncrementalDecoder, data: bytes) -> str:
+        held = len(decoder.getstate()[0])
+        self._hash.update(data)
+        try:
+            text = decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            at = self._read - held + exc.start
+            raise Unprocessable(
+                f"the file is not UTF-8 (byte {at})", code="invalid_encoding"
+            ) from None
+        self._read += len(data)
+        return text
+
+
+def _check_header(header: list[str]) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    unknown = [c for c in header if c not in COLUMNS]
+    repeated = {c for c in header if header.count(c) > 1}
+    if missing or unknown or repeated:
         raise Unprocessable(
-            f"not a readable CSV file (line {reader.line_num}: {exc})", code="invalid_csv"
-        ) from None
-    if not rows:
-        raise Unprocessable("the file holds no rows", code="empty_batch")
-    return rows
-
-
-def first_occurrences(
-    rows: list[Row], well_formed: Callable[[int, Row], bool]
-) -> list[tuple[int | None, int | None]]:
-    """For each row, (row number of an earlier row with the same person, of an earlier row with
-    the same platform account), or None. Row numbers count from 1. Only rows that pass the checks
-    on their own values count as a first occurrence: a union that appends a corrected row after
-    a refused one gets the corrected one enrolled."""
-    people: dict[str, int] = {}
-    accounts: dict[tuple[str, str], int] = {}
-    marks: list[tuple[int | None, int | None]] = []
-    for number, row in enumerate(rows, start=1):
-        person = normalise(row.get("id_number") or "")
-        account = (
-            (row.get("platform_code") or "").strip(),
-            (row.get("platform_worker_id") or "").strip(),
+            "the header row must name the contract's columns"
+            + (" (is the header row missing?)" if len(missing) == len(REQUIRED_COLUMNS) else ""),
+            code="invalid_header",
+            missing_columns=missing,
+            unknown_columns=[c for c in unknown if _COLUMN_NAME.match(c)][:20],
+            repeated_columns=sorted(repeated),
         )
-        same_person, same_account = people.get(person), accounts.get(account)
-        if same_person is None and same_account is None and well_formed(number, row):
-            people[person] = number
-            accounts[account] = number
-        marks.append((same_person, same_account))
-    return marks
+
+
+def _row(number: int, header: list[str], cells: list[str]) -> Row:
+    row: Row = dict.fromkeys(COLUMNS)
+    row.update(zip(header, (c.strip() for c in cells), strict=False))
+    if len(cells) != len(header):
+        row[WRONG_CELL_COUNT] = str(len(cells))
+    ref = row["ref"]
+    if ref is not None and (len(ref) > 64 or not _REF.match(ref)):
+        raise Unprocessable(
+            f"row {number}: ref must be at most 64 characters, none of them control characters",
+            code="invalid_batch",
+        )
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,18 +176,39 @@ class ChunkItem:
     # An earlier row of the file with the same person, or with the same platform account.
     same_person_as: int | None = None
     same_account_as: int | None = None
+    # The codes screening gave the row at upload (empty: it passed), under the chunk's
+    # platforms; None when it was not screened (a repeat, or a chunk from before screening
+    # results were kept).
+    screened: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "n": self.number,
             "row": self.row,
             "same_person": self.same_person_as,
             "same_account": self.same_account_as,
         }
+        if self.screened is not None:
+            data["screened"] = self.screened
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChunkItem:
-        return cls(data["n"], data["row"], data.get("same_person"), data.get("same_account"))
+        return cls(
+            data["n"],
+            data["row"],
+            data.get("same_person"),
+            data.get("same_account"),
+            data.get("screened"),
+        )
+
+
+@dataclass(frozen=True)
+class ReadChunk:
+    items: list[ChunkItem]
+    # The enabled platforms and their work types when the rows were screened; None for a chunk
+    # sealed before screening results were kept.
+    platforms: dict[str, list[str]] | None
 
 
 @dataclass(frozen=True)
@@ -191,32 +224,34 @@ def chunk_context(batch_id: str, chunk_no: int) -> str:
     return f"{ROWS_CONTEXT}:{batch_id}:{chunk_no}"
 
 
-def prepare_chunks(
+def seal_chunk(
     cipher: PersonalDataCipher,
     batch_id: str,
-    rows: list[Row],
-    size: int,
-    well_formed: Callable[[int, Row], bool],
-) -> Iterator[PreparedChunk]:
-    marks = first_occurrences(rows, well_formed)
-    for chunk_no, start in enumerate(range(0, len(rows), size)):
-        items = [
-            ChunkItem(start + i + 1, row, p, a).to_json()
-            for i, (row, (p, a)) in enumerate(
-                zip(rows[start : start + size], marks[start : start + size], strict=True)
-            )
-        ]
-        plain = zlib.compress(json.dumps(items, ensure_ascii=False).encode(), 1)
-        yield PreparedChunk(
-            chunk_no,
-            start + 1,
-            len(items),
-            cipher.encrypt_bytes(plain, context=chunk_context(batch_id, chunk_no)),
-        )
+    chunk_no: int,
+    items: list[ChunkItem],
+    platforms: dict[str, list[str]],
+) -> PreparedChunk:
+    document = {"platforms": platforms, "items": [item.to_json() for item in items]}
+    plain = zlib.compress(json.dumps(document, ensure_ascii=False).encode(), 1)
+    return PreparedChunk(
+        chunk_no,
+        items[0].number,
+        len(items),
+        cipher.encrypt_bytes(plain, context=chunk_context(batch_id, chunk_no)),
+    )
+
+
+def open_chunk(cipher: PersonalDataCipher, batch_id: str, chunk_no: int, blob: bytes) -> ReadChunk:
+    plain = cipher.decrypt_bytes(blob, context=chunk_context(batch_id, chunk_no))
+    document = json.loads(zlib.decompress(plain))
+    if isinstance(document, list):  # sealed before screening results were kept
+        return ReadChunk([ChunkItem.from_json(item) for item in document], None)
+    return ReadChunk(
+        [ChunkItem.from_json(item) for item in document["items"]], document["platforms"]
+    )
 
 
 def read_chunk(
     cipher: PersonalDataCipher, batch_id: str, chunk_no: int, blob: bytes
 ) -> list[ChunkItem]:
-    plain = cipher.decrypt_bytes(blob, context=chunk_context(batch_id, chunk_no))
-    return [ChunkItem.from_json(item) for item in json.loads(zlib.decompress(plain))]
+    return open_chunk(cipher, batch_id, chunk_no, blob).items

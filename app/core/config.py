@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     max_batch_body_bytes: int = Field(
         64 * 1_048_576, ge=1024, validation_alias="MUTUALAID_MAX_BATCH_BODY_BYTES"
     )
+    # Uploads one process reads at once: each holds up to about its own size in memory.
+    batch_upload_concurrency: int = Field(
+        2, ge=1, validation_alias="MUTUALAID_BATCH_UPLOAD_CONCURRENCY"
+    )
     idempotency_retention_hours: int = Field(
         24, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_RETENTION_HOURS"
     )
