@@ -1,5 +1,5 @@
 """Demo data so a newcomer can try every path from `/docs`: one API client per role, and a
-partner platform answered by `mutualaid platform-sim` (port 8100, demo workers).
+partner platform answered by `mutualaid platform-sim` (port 8100 unless told, demo workers).
 
 Running it again rotates the demo clients' keys (the old keys stop working), because keys are
 stored only as hashes and cannot be shown twice.
@@ -14,8 +14,8 @@ from app.core.crypto import PersonalDataCipher
 from app.core.db import Database
 from app.core.policy import Role
 from app.platforms.models import Platform
-from app.platforms.schemas import PlatformIn
-from app.platforms.service import add_platform
+from app.platforms.schemas import PlatformIn, PlatformUpdate
+from app.platforms.service import add_platform, update_platform
 
 DEMO_CLIENTS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-citizen-app", Role.CITIZEN_APP, None),
@@ -25,6 +25,7 @@ DEMO_CLIENTS: tuple[tuple[str, Role, str | None], ...] = (
     ("demo-finance", Role.FINANCE, None),
     ("demo-admin", Role.ADMIN, None),
 )
+PLATFORM_SIM_URL = "http://127.0.0.1:8100"
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,36 @@ class DemoKey:
     api_key: str
 
 
-DEMO_PLATFORM = PlatformIn(
-    code="demo-delivery",
-    name="Demo Delivery (platform-sim)",
-    work_types=["food_delivery", "instant_delivery", "express_delivery", "ride_hailing"],
-    verify_url="http://127.0.0.1:8100/verify",
-    bulk_verify_url="http://127.0.0.1:8100/verify/bulk",
-)
+def demo_platform(platform_sim_url: str = PLATFORM_SIM_URL) -> PlatformIn:
+    base = platform_sim_url.rstrip("/")
+    return PlatformIn(
+        code="demo-delivery",
+        name="Demo Delivery (platform-sim)",
+        work_types=["food_delivery", "instant_delivery", "express_delivery", "ride_hailing"],
+        verify_url=f"{base}/verify",
+        bulk_verify_url=f"{base}/verify/bulk",
+    )
 
 
-async def seed_demo(db: Database, cipher: PersonalDataCipher) -> list[DemoKey]:
+DEMO_PLATFORM = demo_platform()
+
+
+async def seed_demo(
+    db: Database, cipher: PersonalDataCipher, platform_sim_url: str = PLATFORM_SIM_URL
+) -> list[DemoKey]:
+    """The demo clients (a new key for each) and the demo platform, asking the simulator at
+    `platform_sim_url`."""
     keys: list[DemoKey] = []
+    wanted = demo_platform(platform_sim_url)
     async with db.writer() as session:
-        if await session.get(Platform, DEMO_PLATFORM.code) is None:
-            await add_platform(session, cipher, DEMO_PLATFORM, None)
+        platform = await session.get(Platform, wanted.code)
+        if platform is None:
+            await add_platform(session, cipher, wanted, None)
+        elif platform.verify_url != str(wanted.verify_url):
+            moved = PlatformUpdate(
+                verify_url=wanted.verify_url, bulk_verify_url=wanted.bulk_verify_url
+            )
+            await update_platform(session, cipher, wanted.code, moved, None)
         for name, role, org_code in DEMO_CLIENTS:
             existing = await clients.find_client_by_name(session, name)
             issued = (
