@@ -156,7 +156,9 @@ async def test_a_hanging_platform_starves_neither_another_union_nor_webhooks(
         platform = bearer(await api_key(Role.PLATFORM, "demo-delivery", "demo-delivery-api"))
         async with httpx.AsyncClient(base_url=api, timeout=STARTING) as http:
             hook = await http.post(
-                "/v1/platform/webhooks", json={"url": receiver.url}, headers=platform
+                "/v1/platform/webhooks",
+                json={"url": receiver.url},
+                headers=platform | {"Idempotency-Key": f"hook-{uuid.uuid4()}"},
             )
             assert hook.status_code == 201, hook.text
             hanging = await _send_batch(
