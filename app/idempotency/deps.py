@@ -26,7 +26,8 @@ from app.idempotency import service, transactional
 from app.idempotency.service import Replay, Reservation, StoredResponse
 
 REPLAY_HEADER = "Idempotent-Replayed"
-_STORED_HEADERS = ("location",)
+# Replayed with the answer: where it is, and that it must not be cached (a secret shown once).
+_STORED_HEADERS = ("location", "cache-control")
 
 
 class IdempotentRequest:

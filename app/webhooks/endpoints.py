@@ -11,6 +11,7 @@ from app.core.db import ReadSessionDep, SessionDep
 from app.core.deps import CipherDep, RuntimeDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
+from app.idempotency.deps import Idempotency
 from app.webhooks import service
 from app.webhooks.schemas import EndpointIn, EndpointOut, EndpointWithSecret
 
@@ -34,16 +35,19 @@ def _platform(caller: Caller) -> str:
 async def register(
     body: EndpointIn,
     caller: PlatformCaller,
+    idempotency: Idempotency,
     session: SessionDep,
     runtime: RuntimeDep,
-    response: Response,
-) -> EndpointWithSecret:
+) -> object:
     created = await service.register(
         session, runtime.cipher, runtime.settings, _platform(caller), body, caller.client_id
     )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Location"] = f"/v1/platform/webhooks/{created.id}"
-    return created
+    # The secret is in the answer: a retry with the same key gets it again (stored sealed, like
+    # every stored answer), rather than a second endpoint.
+    return await idempotency.respond(
+        created,
+        headers={"Cache-Control": "no-store", "Location": f"/v1/platform/webhooks/{created.id}"},
+    )
 
 
 @router.get("", response_model=list[EndpointOut], summary="The platform's webhook endpoints")

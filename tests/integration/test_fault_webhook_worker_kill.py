@@ -52,7 +52,11 @@ async def register_webhook(settings, var_dir, api_key, url: str) -> dict:
     application = create_app(make_settings(settings.database_url, var_dir, **WEBHOOK_SETTINGS))
     try:
         async with asgi_client(application) as http:
-            response = await http.post("/v1/platform/webhooks", json={"url": url}, headers=platform)
+            response = await http.post(
+                "/v1/platform/webhooks",
+                json={"url": url},
+                headers=platform | {"Idempotency-Key": "hook-worker-kill"},
+            )
     finally:
         await application.state.runtime.close()
     assert response.status_code == 201, response.text

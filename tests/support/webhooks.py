@@ -5,6 +5,7 @@ platform hears of (paid for over HTTP, or seeded straight into the tables)."""
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date
 
 from sqlalchemy import select
@@ -24,8 +25,17 @@ TEST_SETTINGS = {
 }
 
 
+def fresh_key() -> dict[str, str]:
+    """An `Idempotency-Key` header of its own, for a request that is not a retry."""
+    return {"Idempotency-Key": f"hook-{uuid.uuid4()}"}
+
+
 async def register(http, headers, url: str) -> dict:
-    response = await http.post("/v1/platform/webhooks", json={"url": url}, headers=headers)
+    response = await http.post(
+        "/v1/platform/webhooks",
+        json={"url": url},
+        headers=headers | fresh_key(),
+    )
     assert response.status_code == 201, response.text
     return response.json()
 

@@ -11,7 +11,7 @@ from app.webhooks.models import WebhookDelivery
 from tests.support.clients import assert_problem
 from tests.support.receiver import running_receiver
 from tests.support.service import bearer
-from tests.support.webhooks import pay_for_cover, register
+from tests.support.webhooks import fresh_key, pay_for_cover, register
 
 PUBLIC = "93.184.216.34"
 
@@ -44,7 +44,7 @@ async def test_the_secret_is_shown_once_and_endpoints_belong_to_their_platform(
     created = await http.post(
         "/v1/platform/webhooks",
         json={"url": "https://hooks.example.com/mutualaid", "description": "prod"},
-        headers=delivery,
+        headers=delivery | fresh_key(),
     )
     endpoint = created.json()
     path = f"/v1/platform/webhooks/{endpoint['id']}"
@@ -72,14 +72,20 @@ async def test_the_secret_is_shown_once_and_endpoints_belong_to_their_platform(
 async def test_one_url_once_and_at_most_five_endpoints(http, delivery, dns):
     url = "https://hooks.example.com/a"
     first = await register(http, delivery, url)
-    again = await http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery)
+    again = await http.post(
+        "/v1/platform/webhooks", json={"url": url}, headers=delivery | fresh_key()
+    )
     for n in range(4):
         await register(http, delivery, f"https://hooks.example.com/{n}")
     sixth = await http.post(
-        "/v1/platform/webhooks", json={"url": "https://hooks.example.com/6"}, headers=delivery
+        "/v1/platform/webhooks",
+        json={"url": "https://hooks.example.com/6"},
+        headers=delivery | fresh_key(),
     )
     removed = await http.delete(f"/v1/platform/webhooks/{first['id']}", headers=delivery)
-    back = await http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery)
+    back = await http.post(
+        "/v1/platform/webhooks", json={"url": url}, headers=delivery | fresh_key()
+    )
 
     assert_problem(again, 409, "webhook_exists")
     assert_problem(sixth, 409, "webhook_limit_reached")
@@ -121,7 +127,9 @@ async def test_urls_that_could_reach_inside_are_refused(http, delivery, dns, db,
     dns["inside.example.com"] = ["10.0.0.5"]
     dns["half.example.com"] = [PUBLIC, "192.168.0.10"]
 
-    response = await http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery)
+    response = await http.post(
+        "/v1/platform/webhooks", json={"url": url}, headers=delivery | fresh_key()
+    )
 
     assert_problem(response, 422, code)
     assert (await http.get("/v1/platform/webhooks", headers=delivery)).json() == []
@@ -176,3 +184,28 @@ async def test_a_public_ipv6_address_is_accepted():
     )
 
     assert checked.address == "2606:4700:4700::1111"
+
+
+async def test_registering_needs_an_idempotency_key_and_a_retry_returns_the_same_secret(
+    http, delivery, dns, db
+):
+    """A platform whose first answer was lost retries: it gets the endpoint and the secret it
+    missed, not a second endpoint (whose secret would be the only one it ever saw)."""
+    body = {"url": "https://hooks.example.com/retried"}
+
+    without = await http.post("/v1/platform/webhooks", json=body, headers=delivery)
+    first = await http.post(
+        "/v1/platform/webhooks", json=body, headers=delivery | {"Idempotency-Key": "hook-1"}
+    )
+    retried = await http.post(
+        "/v1/platform/webhooks", json=body, headers=delivery | {"Idempotency-Key": "hook-1"}
+    )
+
+    problem = assert_problem(without, 422, "validation_error")
+    assert [e["field"] for e in problem["errors"]] == ["Idempotency-Key"]
+    assert (first.status_code, retried.status_code) == (201, 201)
+    assert retried.json() == first.json()  # the same id and the same secret
+    assert retried.headers["location"] == first.headers["location"]
+    assert retried.headers["cache-control"] == "no-store"
+    listed = await http.get("/v1/platform/webhooks", headers=delivery)
+    assert [e["id"] for e in listed.json()] == [first.json()["id"]]

@@ -9,6 +9,7 @@ import pytest
 from app.core.policy import Role
 from tests.support.clients import assert_problem
 from tests.support.service import bearer
+from tests.support.webhooks import fresh_key
 
 
 @pytest.mark.parametrize(
@@ -21,7 +22,9 @@ from tests.support.service import bearer
     ],
 )
 async def test_a_malformed_url_is_a_422_not_a_500(http, delivery, url):
-    response = await http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery)
+    response = await http.post(
+        "/v1/platform/webhooks", json={"url": url}, headers=delivery | fresh_key()
+    )
 
     assert response.status_code == 422, response.text
     assert response.json()["code"] in ("webhook_url_invalid", "webhook_url_unresolvable")
@@ -33,7 +36,9 @@ async def test_a_url_whose_normal_form_is_longer_than_the_column_is_a_422_not_a_
     url = "http://127.0.0.1:9/" + "é" * 180
     assert len(url) <= 500
 
-    response = await http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery)
+    response = await http.post(
+        "/v1/platform/webhooks", json={"url": url}, headers=delivery | fresh_key()
+    )
 
     assert_problem(response, 422, "webhook_url_invalid")
 
@@ -41,7 +46,9 @@ async def test_a_url_whose_normal_form_is_longer_than_the_column_is_a_422_not_a_
 async def test_a_port_outside_the_tcp_range_is_refused(http, delivery):
     """No delivery to `:99999` could ever succeed."""
     response = await http.post(
-        "/v1/platform/webhooks", json={"url": "http://127.0.0.1:99999/hook"}, headers=delivery
+        "/v1/platform/webhooks",
+        json={"url": "http://127.0.0.1:99999/hook"},
+        headers=delivery | fresh_key(),
     )
 
     assert_problem(response, 422, "webhook_url_invalid")
@@ -55,7 +62,7 @@ async def test_a_platform_client_whose_code_is_not_a_platform_gets_a_problem_not
     typo = bearer(await api_key(Role.PLATFORM, "demo-delivry", "typo-api"))
 
     response = await http.post(
-        "/v1/platform/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=typo
+        "/v1/platform/webhooks", json={"url": "http://127.0.0.1:9/hook"}, headers=typo | fresh_key()
     )
 
     assert_problem(response, 403, "platform_unknown")
@@ -67,7 +74,10 @@ async def test_registering_the_same_url_twice_at_once_is_one_201_and_one_409(htt
     url = "http://127.0.0.1:9/same"
 
     responses = await asyncio.gather(
-        *(http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery) for _ in range(4))
+        *(
+            http.post("/v1/platform/webhooks", json={"url": url}, headers=delivery | fresh_key())
+            for _ in range(4)
+        )
     )
 
     codes = sorted(r.status_code for r in responses)
