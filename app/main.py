@@ -20,6 +20,7 @@ from app.clients.rate_limit import RateLimiter
 from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
+from app.core.content_type import ContentTypeGuard, document_415
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi_docs import EXTRA_SCHEMAS
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             RECONCILIATION_PATH: settings.max_batch_body_bytes,
         },
     )
+    app.add_middleware(ContentTypeGuard, api=app)
     app.add_middleware(NulInUrlMiddleware)
     app.add_middleware(RequestContextMiddleware)
     mount_routers(app)
@@ -129,6 +131,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     add_request_examples(schema)
+    document_415(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(EXTRA_SCHEMAS)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
