@@ -20,6 +20,7 @@ from app.clients.rate_limit import RateLimiter
 from app.core.api_docs import install_api_docs
 from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
+from app.core.conflict_retry import ConflictRetryMiddleware
 from app.core.content_type import ContentTypeGuard, document_415
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
@@ -89,7 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.upload_slots = UploadSlots(settings.batch_upload_concurrency)
     install_problem_handlers(app)
     install_idempotency(app)
-    # Added first, so it runs inside the request context: a 413 still carries the request id.
+    # Innermost: a request aborted by a serialization failure or deadlock runs again whole.
+    app.add_middleware(
+        ConflictRetryMiddleware, streamed_prefixes=(BATCH_UPLOAD_PATH, RECONCILIATION_PATH)
+    )
+    # Added early, so it runs inside the request context: a 413 still carries the request id.
     app.add_middleware(
         BodySizeLimitMiddleware,
         default_limit=settings.max_body_bytes,

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.conflict_retry import CONFLICT_MARK, RETRYABLE_SQLSTATES
 from app.core.errors import ServiceError
 from app.core.request_context import current_request_id
 
@@ -147,8 +148,21 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
 async def _lost_connection(request: Request, exc: Exception) -> JSONResponse:
     """A connection that died under a statement (the server restarted, the backend was
     terminated, the network cut) is a retryable 503 like an unreachable database: the
-    transaction was rolled back with it. Any other driver error is unexpected: a 500."""
+    transaction was rolled back with it. So is a transaction PostgreSQL aborted as a
+    serialization failure or deadlock, which app.core.conflict_retry first runs again. Any other
+    driver error is unexpected: a 500."""
     assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        logger.info("transaction conflict: %s", getattr(exc.orig, "sqlstate", None))
+        response = problem_response(
+            503,
+            "transaction_conflict",
+            "Service unavailable",
+            "The request met a concurrent one and was rolled back; retry it.",
+            headers={"Retry-After": "1"},
+        )
+        response.headers[CONFLICT_MARK.decode()] = "1"
+        return response
     if not exc.connection_invalidated:
         raise exc
     return await _database_error(request, exc)

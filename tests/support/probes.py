@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from pydantic import Field
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from app.clients.auth import Authorized
 from app.clients.service import create_client
@@ -33,6 +33,9 @@ class ProbeIn(RequestModel):
     fail_after_write: bool = False
     fail_at_commit: bool = False
     forget_respond: bool = False
+    # Abort the request's transaction with this SQLSTATE (PostgreSQL) on its first n runs.
+    conflicts: int = 0
+    sqlstate: str = Field("40001", pattern=r"^40(001|P01)$")
 
 
 class Gate:
@@ -61,6 +64,15 @@ async def create_thing(
         await gate.release.wait()
     if body.fail_after_write:
         raise Conflict("refused after writing", code="probe_refused")
+    runs = request.app.state.runs
+    runs[body.name] = runs.get(body.name, 0) + 1
+    if runs[body.name] <= body.conflicts:
+        await session.execute(
+            text(
+                "DO $$ BEGIN RAISE EXCEPTION 'probe conflict' "
+                f"USING ERRCODE = '{body.sqlstate}'; END $$"
+            )
+        )
     if body.fail_at_commit:
 
         @event.listens_for(session.sync_session, "before_commit")
@@ -94,4 +106,5 @@ def build_probe_app(settings: Settings) -> FastAPI:
     app = create_app(settings)
     app.include_router(router)
     app.state.gate = Gate()
+    app.state.runs = {}  # a probe's runs by name, for the conflict retries
     return app
