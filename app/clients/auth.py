@@ -66,15 +66,15 @@ async def _authenticated(
         raise Unauthorized("the API key is not valid", code="invalid_api_key")
     cache: CallerCache = request.app.state.caller_cache
     key_hash = hash_api_key(key)
-    caller = cache.get(key_hash)
-    if caller is None:
-        generation = cache.generation
+
+    async def look_up() -> Caller | None:
         db: Database = request.app.state.runtime.db
         async with db.reader() as session:
-            caller = await caller_for_key(session, key_hash)
-        if caller is None:
-            raise Unauthorized("the API key is not valid", code="invalid_api_key")
-        cache.put(key_hash, caller, generation)
+            return await caller_for_key(session, key_hash)
+
+    caller = await cache.load(key_hash, look_up)
+    if caller is None:
+        raise Unauthorized("the API key is not valid", code="invalid_api_key")
     request.state.caller = caller
     set_client_id(str(caller.client_id))
     limiter: RateLimiter = request.app.state.rate_limiter

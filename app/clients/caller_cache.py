@@ -6,12 +6,19 @@ process remembers a valid key's caller for `MUTUALAID_API_KEY_CACHE_SECONDS` (de
 turns it off). A key revoked through this process's API is forgotten at once; a key revoked
 elsewhere (the CLI, another process) keeps working here for at most that long. Unknown keys are
 never remembered, so a guessed key costs a look-up every time, as before.
+
+Requests that find the same key missing at the same moment share one look-up (`load`): when an
+entry expires under load, the dozens of requests in flight for that client would otherwise
+each take a database connection at once, open new ones beyond the pool, and wait for them,
+every few seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from app.core.policy import Caller
@@ -26,6 +33,44 @@ class CallerCache:
     # a key read as valid just before its revocation committed would come back.
     generation: int = 0
     _entries: dict[str, tuple[float, Caller]] = field(default_factory=dict)
+    _loading: dict[str, asyncio.Future[Caller | None]] = field(default_factory=dict)
+
+    async def load(
+        self, key_hash: str, look_up: Callable[[], Awaitable[Caller | None]]
+    ) -> Caller | None:
+        """The remembered caller, or `look_up()`'s, shared with every request that asks for
+        the same key while it runs (None for an unknown key)."""
+        caller = self.get(key_hash)
+        if caller is not None:
+            return caller
+        if (loading := self._loading.get(key_hash)) is not None:
+            try:
+                return await asyncio.shield(loading)
+            except _LookUpGone:
+                pass  # the request that looked it up went away first: look it up here
+        return await self._look_up(key_hash, look_up)
+
+    async def _look_up(
+        self, key_hash: str, look_up: Callable[[], Awaitable[Caller | None]]
+    ) -> Caller | None:
+        generation = self.generation
+        loading = self._loading[key_hash] = asyncio.get_running_loop().create_future()
+        try:
+            caller = await look_up()
+        except BaseException as exc:
+            # Those waiting get the failure (a database down is a 503 for all of them), but
+            # not this request's cancellation, which is no answer about the key.
+            failure = exc if isinstance(exc, Exception) else _LookUpGone()
+            loading.set_exception(failure)
+            loading.exception()  # retrieved: no "never retrieved" warning when none waits
+            raise
+        else:
+            loading.set_result(caller)
+            if caller is not None:
+                self.put(key_hash, caller, generation)
+            return caller
+        finally:
+            del self._loading[key_hash]
 
     def get(self, key_hash: str) -> Caller | None:
         entry = self._entries.get(key_hash)
@@ -49,3 +94,7 @@ class CallerCache:
         for key_hash, (_, caller) in list(self._entries.items()):
             if caller.client_id == client_id:
                 del self._entries[key_hash]
+
+
+class _LookUpGone(Exception):
+    """The request looking a key up was cancelled before it had an answer."""

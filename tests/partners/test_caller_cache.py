@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from app.clients import auth
+from app.clients.caller_cache import CallerCache
 from app.clients.keys import hash_api_key
-from app.core.policy import Role
+from app.core.policy import Caller, Role
 from tests.support.service import bearer
 
 
@@ -44,3 +46,40 @@ async def test_a_lookup_in_flight_during_a_revocation_does_not_bring_the_key_bac
 
     assert revoked.status_code == 200, revoked.text
     assert after.status_code == 401, after.text
+
+
+async def test_requests_missing_the_same_key_at_once_share_one_lookup():
+    """When a busy client's cached key expires, the requests in flight do not each take a
+    database connection to look it up; a failed look-up fails them all alike, and one whose
+    request went away leaves the others to look the key up themselves."""
+    cache = CallerCache(ttl_seconds=5)
+    caller = Caller(client_id=uuid.uuid4(), name="busy", role=Role.PLATFORM, org_code="p")
+    calls: list[str] = []
+
+    async def look_up() -> Caller:
+        calls.append("looked up")
+        await asyncio.sleep(0.02)
+        return caller
+
+    found = await asyncio.gather(*(cache.load("k", look_up) for _ in range(20)))
+
+    assert found == [caller] * 20
+    assert calls == ["looked up"]
+
+    async def broken() -> Caller:
+        await asyncio.sleep(0.02)
+        raise ConnectionError("database down")
+
+    failed = await asyncio.gather(
+        *(cache.load("other", broken) for _ in range(3)), return_exceptions=True
+    )
+    assert [type(f) for f in failed] == [ConnectionError] * 3
+
+    calls.clear()
+    first = asyncio.create_task(cache.load("third", look_up))
+    await asyncio.sleep(0)
+    waiting = asyncio.create_task(cache.load("third", look_up))
+    await asyncio.sleep(0)
+    first.cancel()
+    assert await waiting == caller
+    assert calls == ["looked up", "looked up"]
