@@ -55,6 +55,10 @@ def _today() -> date:
     return now.astimezone(SHANGHAI).date()
 
 
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    pass
+
+
 @asynccontextmanager
 async def lifespan(application: FastAPI) -> AsyncIterator[None]:
     pool_size = int(os.environ.get("MUTUALAID_DB_POOL_SIZE", "10"))
@@ -69,6 +73,7 @@ async def lifespan(application: FastAPI) -> AsyncIterator[None]:
         database=parsed.database,
         min_size=pool_size,
         max_size=pool_size,
+        reset=_nothing_to_reset,  # as the service's look-ups: one round trip a request
     )
     application.state.engine = engine
     application.state.pool = pool

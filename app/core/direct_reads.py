@@ -59,6 +59,13 @@ class DirectStatement:
         return [params[name] for name in self.names]
 
 
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    """asyncpg resets a connection returned to its pool with a statement of its own (RESET
+    ALL, UNLISTEN, CLOSE ALL, advisory locks): a second round trip for every read. Single
+    SELECTs outside a transaction leave nothing to reset; an open transaction would still be
+    rolled back by the pool before this is called."""
+
+
 class DirectReads:
     """An asyncpg pool of at most `max_size` connections, opened at the first read."""
 
@@ -88,6 +95,7 @@ class DirectReads:
                     min_size=1,
                     max_size=self._max_size,
                     server_settings={"application_name": APPLICATION_NAME},
+                    reset=_nothing_to_reset,
                 )
             return self._pool
 
