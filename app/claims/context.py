@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -86,18 +86,18 @@ def dedup_key(body: ClaimIn) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+# Sends a use case's first read, and answers its first row (`IdempotentRequest.first`).
+FirstRead = Callable[[Query], Awaitable[tuple[Any, ...] | None]]
+
+
 async def for_filing(
-    session: AsyncSession, caller: Caller, body: ClaimIn, facts: ClaimFacts
+    session: AsyncSession, caller: Caller, body: ClaimIn, facts: ClaimFacts, first: FirstRead
 ) -> ClaimContext:
-    """A new claim's context, the member row-locked for this transaction."""
-    member = visible_member(
-        caller,
-        (
-            await session.scalars(
-                select(Member).where(Member.id == body.member_id).with_for_update()
-            )
-        ).first(),
+    """A new claim's context, the member row-locked for this transaction by the first read."""
+    locked = await first(
+        select(Member).where(Member.id == body.member_id).with_for_update(of=Member)
     )
+    member = visible_member(caller, locked[0] if locked is not None else None)
     given = OnRecord(documents=frozenset(d.type for d in body.documents))
     return await _load(session, member, facts, given, _Filing(dedup_key(body), deciding=True))
 

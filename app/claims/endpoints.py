@@ -23,7 +23,7 @@ from app.core.deps import CipherDep, ClockDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
 from app.core.schemas import Day
-from app.idempotency.deps import Idempotency
+from app.idempotency.deps import IdempotencyWithFirstRead
 from app.members.reads import ReadLogDep
 
 router = APIRouter(prefix="/claims", tags=["claims"], responses=AUTHENTICATED)
@@ -45,12 +45,12 @@ router = APIRouter(prefix="/claims", tags=["claims"], responses=AUTHENTICATED)
 async def file_claim(
     body: ClaimIn,
     caller: Annotated[Caller, Authorized(Action.CLAIMS_CREATE)],
-    idempotency: Idempotency,
+    idempotency: IdempotencyWithFirstRead,
     session: SessionDep,
     cipher: CipherDep,
     clock: ClockDep,
 ) -> object:
-    claim = await filing.file(session, cipher, caller, body, clock.today())
+    claim = await filing.file(session, cipher, caller, body, clock.today(), idempotency.first)
     return await idempotency.respond(claim, headers={"Location": f"/v1/claims/{claim.id}"})
 
 

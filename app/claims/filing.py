@@ -44,9 +44,12 @@ async def file(
     caller: Caller,
     body: ClaimIn,
     today: date,
+    first: context.FirstRead,
 ) -> ClaimOut:
+    """`first` sends the filing's first read (the member's lock): with the request's
+    Idempotency-Key claimed in the same statement (`IdempotentRequest.first`)."""
     facts = claim_facts.rules_claim(body, body.facts, today, today)  # 422 before locking
-    loaded = await context.for_filing(session, caller, body, facts)
+    loaded = await context.for_filing(session, caller, body, facts, first)
     _check_beneficiary(loaded.plan, body, loaded.member)
     outlook = _assess(loaded)
     claim = Claim(

@@ -6,6 +6,9 @@ whose writers queue for one lock and could not see an uncommitted claim.
 `IdempotencyReservedFirst` takes the committed reservation on both databases: for an endpoint
 that calls another service before its transaction begins (an enrolment asks the platform), which
 must hold no transaction meanwhile while a duplicate is still refused at once.
+`IdempotencyWithFirstRead` claims the key on PostgreSQL with the endpoint's own first read
+(`await idempotency.first(query)`, see `transactional.Claim.run_with`), which must come before
+anything else the endpoint sends: a claim's first read locks its member.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.clients.auth import CurrentCaller
 from app.core.db import Database, SessionDep, on_rollback
 from app.core.policy import Caller
+from app.core.reads import Query
 from app.idempotency import service, transactional
 from app.idempotency.service import Replay, Reservation, StoredResponse
 
@@ -38,6 +42,15 @@ class IdempotentRequest:
         self._held = held
         self.responded = False
 
+    async def first(self, query: Query) -> tuple[Any, ...] | None:
+        """The endpoint's first read, its first row or None; with `IdempotencyWithFirstRead`
+        on PostgreSQL the key is claimed in the same statement (raising to replay or refuse),
+        and None leaves it alone (the endpoint must then fail)."""
+        if isinstance(self._held, transactional.Claim) and not self._held.claimed:
+            return await self._held.run_with(self._session, query)
+        found = (await self._session.execute(query)).first()
+        return None if found is None else tuple(found)
+
     async def respond(
         self,
         content: BaseModel | dict[str, Any],
@@ -45,6 +58,8 @@ class IdempotentRequest:
         status_code: int = 201,
         headers: dict[str, str] | None = None,
     ) -> Response:
+        if isinstance(self._held, transactional.Claim) and not self._held.claimed:
+            raise IdempotencyMisuse("the key was never claimed: `first(...)` found nothing")
         response: Response
         if isinstance(content, BaseModel):
             # Serialised by pydantic itself: the answer and what is stored are one string.
@@ -96,6 +111,18 @@ async def _idempotent_request(
         yield handle
 
 
+async def _with_first_read(
+    request: Request,
+    session: SessionDep,
+    caller: CurrentCaller,
+    idempotency_key: Annotated[str, _KEY_HEADER],
+) -> AsyncIterator[IdempotentRequest]:
+    async for handle in _held(
+        request, session, caller, idempotency_key, reserve_first=False, with_first_read=True
+    ):
+        yield handle
+
+
 async def _reserved_first(
     request: Request,
     session: SessionDep,
@@ -113,6 +140,7 @@ async def _held(
     key: str,
     *,
     reserve_first: bool,
+    with_first_read: bool = False,
 ) -> AsyncIterator[IdempotentRequest]:
     db: Database = request.app.state.runtime.db
     fingerprint = service.request_fingerprint(
@@ -128,7 +156,8 @@ async def _held(
         held = await _reserve(db, session, caller, key, fingerprint, lock_seconds)
     else:
         held = transactional.Claim(caller.client_id, key, fingerprint)
-        await held.run(session)
+        if not with_first_read:
+            await held.run(session)
     handle = IdempotentRequest(session, held)
     yield handle
     if not handle.responded:
@@ -164,6 +193,7 @@ async def _reserve(
 
 Idempotency = Annotated[IdempotentRequest, Depends(_idempotent_request, scope="function")]
 IdempotencyReservedFirst = Annotated[IdempotentRequest, Depends(_reserved_first, scope="function")]
+IdempotencyWithFirstRead = Annotated[IdempotentRequest, Depends(_with_first_read, scope="function")]
 
 
 async def _replay(request: Request, exc: Exception) -> Response:

@@ -19,19 +19,27 @@ duplicate finds the row only when it writes its own: 409, and its effect is roll
 The claim is made before the endpoint runs, so its transaction is open while the endpoint works:
 an endpoint that calls another service first (an enrolment asks the platform) uses the
 committed reservation instead (`IdempotencyReservedFirst`), and holds no transaction meanwhile.
+An endpoint whose work starts with one read (a claim locks its member) may have the key claimed
+by that read's statement instead of one of its own (`run_with`, `IdempotencyWithFirstRead`):
+one round trip fewer. If that read waits for a row lock, the key's row is read as it was
+before the wait, which changes nothing above: a duplicate that committed meanwhile is found
+when the answer is stored.
 """
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import BigInteger, and_, bindparam, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import sealing, writes
 from app.core.clock import utc_now
+from app.core.reads import Query
 from app.idempotency.models import COMPLETED, IN_FLIGHT, IdempotencyRecord
 from app.idempotency.service import KeyRow, Replay, StoredResponse, in_flight, settled
 
@@ -39,10 +47,12 @@ _KEY_LOCK_BYTES = 8
 _record = IdempotencyRecord.__table__
 _record_body = IdempotencyRecord.response_body
 _one = select(literal(1).label("one")).subquery("one")
-_CLAIM_STATEMENT = select(
-    func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)).label("free"),
+_KEY_COLUMNS = (
+    func.pg_try_advisory_xact_lock(bindparam("idempotency_lock", type_=BigInteger)).label(
+        "idempotency_free"
+    ),
     *(
-        _record.c[name]
+        _record.c[name].label(f"idempotency_{name}")
         for name in (
             "request_hash",
             "state",
@@ -53,12 +63,12 @@ _CLAIM_STATEMENT = select(
             "response_headers",
         )
     ),
-).select_from(
-    _one.outerjoin(
-        _record,
-        and_(_record.c.client_id == bindparam("client_id"), _record.c.key == bindparam("key")),
-    )
 )
+_KEY_ROW = and_(
+    _record.c.client_id == bindparam("idempotency_client_id"),
+    _record.c.key == bindparam("idempotency_key"),
+)
+_CLAIM_STATEMENT = select(*_KEY_COLUMNS).select_from(_one.outerjoin(_record, _KEY_ROW))
 
 
 @dataclass
@@ -77,32 +87,54 @@ class Claim:
         digest = hashlib.sha256(f"{self.client_id}:{self.key}".encode()).digest()
         return int.from_bytes(digest[:_KEY_LOCK_BYTES], "big", signed=True)
 
+    claimed: bool = False
+
+    @property
+    def _params(self) -> dict[str, object]:
+        return {
+            "idempotency_lock": self.lock,
+            "idempotency_client_id": self.client_id,
+            "idempotency_key": self.key,
+        }
+
     async def run(self, session: AsyncSession) -> None:
         """Lock the key and read it, first thing in the transaction (raises to replay or
         refuse)."""
         connection = await session.connection()
-        found = (
-            await connection.execute(
-                _CLAIM_STATEMENT,
-                {"lock": self.lock, "client_id": self.client_id, "key": self.key},
-            )
-        ).one()
-        if not found.free:
+        found = (await connection.execute(_CLAIM_STATEMENT, self._params)).one()
+        self._settle(session, found)
+
+    async def run_with(self, session: AsyncSession, first: Query) -> tuple[Any, ...] | None:
+        """Claim the key in the statement of the endpoint's first read, `first`: its first row
+        (what it selects), or None when it finds nothing, and then the key is left alone and
+        the request must fail. `first` selects from one table, and if it locks rows, only that
+        table's (`with_for_update(of=...)`)."""
+        width = len(first.column_descriptions)
+        keyed = first.add_columns(*_KEY_COLUMNS).outerjoin(_record, _KEY_ROW)
+        found = (await session.execute(keyed, self._params)).first()
+        if found is None:
+            return None
+        self._settle(session, found[width:])
+        return tuple(found[:width])
+
+    def _settle(self, session: AsyncSession, found: Sequence[Any]) -> None:
+        free, request_hash, state, lock_token, locked_until, status, body, headers = found
+        if not free:
             raise in_flight()
-        if found.state is None:
-            return
-        row = KeyRow(
-            found.request_hash,
-            found.state,
-            found.locked_until,
-            found.response_status,
-            _record_body.opened(found.response_cipher, sealing.cipher_of(session)),
-            found.response_headers,
-        )
-        stored = settled(row, self.fingerprint, utc_now())  # raises: live holder, other request
-        if stored is not None:
-            raise Replay(stored)
-        self.taken_over = found.lock_token
+        if state is not None:
+            row = KeyRow(
+                request_hash,
+                state,
+                locked_until,
+                status,
+                _record_body.opened(body, sealing.cipher_of(session)),
+                headers,
+            )
+            stored = settled(row, self.fingerprint, utc_now())  # raises: live holder, other
+            if stored is not None:
+                raise Replay(stored)
+            self.taken_over = lock_token
+        self.claimed = True
 
 
 async def store(session: AsyncSession, claim: Claim, response: StoredResponse) -> None:
