@@ -20,8 +20,13 @@ def demo(
         bool, typer.Option("--json", help="Print only the keys, as JSON: {role: key}.")
     ] = False,
     platform_url: Annotated[
-        str, typer.Option(help="Where the demo platform's verification is answered.")
-    ] = "http://127.0.0.1:8100",
+        str | None,
+        typer.Option(
+            help="Where `mutualaid platform-sim` answers for the demo platform "
+            "(default http://127.0.0.1:8100; an existing demo platform keeps its URLs unless "
+            "this is given)."
+        ),
+    ] = None,
 ) -> None:
     """Seed demo clients (one per role) and print their keys, and the first time a world to look
     at: covered members, a union batch, claims and payouts in every state. Refused in
@@ -36,7 +41,7 @@ def demo(
 
     cipher = PersonalDataCipher.from_settings(settings)
     keys = with_db(lambda db: seed_demo(db, cipher, platform_url))
-    told = _seed_world(settings, {key.role: key.api_key for key in keys}, platform_url)
+    told = _seed_world(settings, {key.role: key.api_key for key in keys})
     if as_json:
         typer.echo(json.dumps({key.role: key.api_key for key in keys}))
         return
@@ -57,7 +62,7 @@ def demo(
     )
 
 
-def _seed_world(settings: Settings, keys: dict[str, str], platform_url: str) -> Told | None:
+def _seed_world(settings: Settings, keys: dict[str, str]) -> Told | None:
     """Four months of the service's life, lived in this process (app.demo.world)."""
     import asyncio
 
@@ -65,7 +70,7 @@ def _seed_world(settings: Settings, keys: dict[str, str], platform_url: str) -> 
     from app.handlers import JOB_HANDLERS
     from app.main import create_app
 
-    return asyncio.run(seed_world(create_app, settings, JOB_HANDLERS, keys, platform_url))
+    return asyncio.run(seed_world(create_app, settings, JOB_HANDLERS, keys))
 
 
 def _counts(counts: dict[str, int]) -> str:

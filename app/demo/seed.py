@@ -51,17 +51,18 @@ DEMO_PLATFORM = demo_platform()
 
 
 async def seed_demo(
-    db: Database, cipher: PersonalDataCipher, platform_sim_url: str = PLATFORM_SIM_URL
+    db: Database, cipher: PersonalDataCipher, platform_sim_url: str | None = None
 ) -> list[DemoKey]:
     """The demo clients (a new key for each) and the demo platform, asking the simulator at
-    `platform_sim_url`."""
+    `platform_sim_url` (by default port 8100; an existing platform keeps its URLs unless one is
+    given)."""
     keys: list[DemoKey] = []
-    wanted = demo_platform(platform_sim_url)
+    wanted = demo_platform(platform_sim_url or PLATFORM_SIM_URL)
     async with db.writer() as session:
         platform = await session.get(Platform, wanted.code)
         if platform is None:
             await add_platform(session, cipher, wanted, None)
-        elif platform.verify_url != str(wanted.verify_url):
+        elif platform_sim_url and platform.verify_url != str(wanted.verify_url):
             moved = PlatformUpdate(
                 verify_url=wanted.verify_url, bulk_verify_url=wanted.bulk_verify_url
             )

@@ -41,6 +41,7 @@ from app.members.models import PlatformWorker
 from app.payments.refunds import INSTRUCT_REFUND_JOB
 from app.payouts.lifecycle import INSTRUCT_JOB
 from app.plans import DEFAULT_PLAN_CODE, in_force
+from app.platforms.models import Platform
 
 MONTHS_AGO = timedelta(days=120)
 # The jobs the story waits for; messages to workers and webhook deliveries are left queued for
@@ -65,12 +66,11 @@ async def seed_world(
     settings: Settings,
     handlers: Mapping[str, Handler],
     keys: Mapping[str, str],
-    platform_url: str,
 ) -> Told | None:
     """Live the four months up to the service's today (`MUTUALAID_CLOCK` or the real one) with
     the demo clients' `keys` (role -> key); None when an earlier run already did."""
     now = Clock(settings.clock).now()
-    service = DemoService(make_app, settings, handlers, JOB_KINDS, platform_url, now)
+    service = DemoService(make_app, settings, handlers, JOB_KINDS, now)
     try:
         async with service.runtime.db.reader() as session:
             seen = await session.scalar(
@@ -79,8 +79,12 @@ async def seed_world(
                     PlatformWorker.platform_worker_id == APPLICANTS[0].worker_id,
                 )
             )
-        if seen is not None:
+            platform = await session.get(Platform, PLATFORM)
+        if seen is not None or platform is None:
             return None
+        urls = [url for url in (platform.verify_url, platform.bulk_verify_url) if url]
+        everyone = [*APPLICANTS, LATECOMER, *UNION_MEMBERS, TOO_OLD]
+        service.platform_knows(urls, [rider.platform_record() for rider in everyone])
         return await _Story(service, keys, now).tell()
     finally:
         await service.close()
@@ -101,8 +105,6 @@ class _Story:
         self.service.at(at)
 
     async def tell(self) -> Told:
-        everyone = [*APPLICANTS, LATECOMER, *UNION_MEMBERS, TOO_OLD]
-        self.service.platform_knows([rider.platform_record() for rider in everyone])
         first_day = self.today - MONTHS_AGO
         self.move_to(first_day)
         for rider in APPLICANTS:

@@ -74,7 +74,6 @@ class DemoService:
         settings: Settings,
         handlers: Mapping[str, Handler],
         job_kinds: frozenset[str],
-        platform_url: str,
         start: datetime,
     ) -> None:
         self.clock = DemoClock(start)
@@ -96,7 +95,7 @@ class DemoService:
         self.gateway = httpx.AsyncClient(
             transport=self._routes.hosts[urlsplit(GATEWAY_URL).netloc], base_url=GATEWAY_URL
         )
-        self._platform_host = urlsplit(platform_url).netloc
+        self._platform_hosts: set[str] = set()
         self._platform_workers: list[dict[str, Any]] = []
         # Messages to workers and webhook deliveries are left to the service's own workers.
         self._worker = Worker(self.runtime, handlers)
@@ -107,15 +106,19 @@ class DemoService:
         self.clock.at = moment.astimezone(UTC)
         self._answer_platform()
 
-    def platform_knows(self, workers: list[dict[str, Any]]) -> None:
-        """The workers the platform confirms, each with an order three hours before now."""
+    def platform_knows(self, urls: list[str], workers: list[dict[str, Any]]) -> None:
+        """The platform simulator answers at its `urls`, and confirms `workers`, each with an
+        order three hours before now."""
+        self._platform_hosts = {urlsplit(url).netloc for url in urls}
         self._platform_workers = workers
         self._answer_platform()
 
     def _answer_platform(self) -> None:
         last_order_at = (self.clock.at - timedelta(hours=3)).isoformat()
         workers = [worker | {"last_order_at": last_order_at} for worker in self._platform_workers]
-        self._routes.hosts[self._platform_host] = httpx.ASGITransport(app=create_simulator(workers))
+        simulator = httpx.ASGITransport(app=create_simulator(workers))
+        for host in self._platform_hosts:
+            self._routes.hosts[host] = simulator
 
     async def call(
         self, method: str, path: str, key: str, *, expect: int = 200, **kwargs: Any

@@ -21,7 +21,7 @@ from tests.support.service import bearer
 async def _demo(settings, db) -> tuple[dict[str, str], object]:
     """What `mutualaid demo` does: the keys (role -> key), then the world."""
     keys = {key.role: key.api_key for key in await seed_demo(db, _cipher(settings))}
-    told = await seed_world(create_app, settings, JOB_HANDLERS, keys, "http://127.0.0.1:8100")
+    told = await seed_world(create_app, settings, JOB_HANDLERS, keys)
     return keys, told
 
 
