@@ -31,9 +31,9 @@ from app.core.crypto import PersonalDataCipher
 from app.core.errors import PayloadTooLarge, Unprocessable
 
 _REF = re.compile(REF_PATTERN)
-# Header names echoed back in errors only when they look like column names: a file sent
-# without its header row would otherwise have its first person's data echoed.
-_COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ ]{0,39}$")
+# Header names echoed back in errors only when they look like column names (`_echoable`): a
+# file sent without its header row would otherwise have its first person's data echoed.
+_COLUMN_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,39}$")
 # No line of a contract row comes near this (each cell is at most a few dozen characters, and
 # the csv module refuses any field over 128 Ki characters): a longer one is not waited for.
 MAX_LINE_CHARS = 1 << 20
@@ -148,9 +148,18 @@ def _check_header(header: list[str]) -> None:
             + (" (is the header row missing?)" if len(missing) == len(REQUIRED_COLUMNS) else ""),
             code="invalid_header",
             missing_columns=missing,
-            unknown_columns=[c for c in unknown if _COLUMN_NAME.match(c)][:20],
-            repeated_columns=sorted(repeated),
+            unknown_columns=_echoable(header, unknown),
+            repeated_columns=sorted(c for c in repeated if c in COLUMNS),
         )
+
+
+def _echoable(header: list[str], unknown: list[str]) -> list[str]:
+    """The unknown names worth showing the sender: none unless the first line names at least
+    one contract column (else it is a person's row, the header left out), and only those shaped
+    like a column name."""
+    if not any(c in COLUMNS for c in header):
+        return []
+    return [c for c in unknown if _COLUMN_NAME.match(c)][:20]
 
 
 def _row(number: int, header: list[str], cells: list[str]) -> Row:

@@ -96,6 +96,20 @@ async def test_a_csv_without_its_header_row_echoes_no_personal_data(http, union)
     assert "王小明" not in response.text
 
 
+async def test_a_headerless_csv_never_echoes_a_latin_script_value(http, union):
+    """A name written in Latin letters, or a worker id, looks like a column name: the first row
+    of a file sent without its header must not come back as "unknown columns"."""
+    first = row("r1", RIDERS[0], "rider_zero", name="Wang Wei", union_member_number="HP_0001")
+    body = as_csv([first]).split(b"\r\n", 1)[1]
+
+    response = await submit_csv(http, union, body)
+
+    assert (response.status_code, response.json()["code"]) == (422, "invalid_header")
+    for value in ("Wang", "rider_zero", "HP_0001", "r1", RIDERS[0]):
+        assert value not in response.text, value
+    assert response.json()["unknown_columns"] == []
+
+
 async def test_a_non_ascii_digit_cursor_is_a_bad_request(http, union):
     batch = (await submit(http, union, [row("a", RIDERS[0], "rider-0")])).json()
     response = await http.get(
