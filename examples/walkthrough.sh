@@ -57,6 +57,9 @@ start_service() {
 }
 stop_service() { kill $SERVICE; wait $SERVICE 2>/dev/null || true; }
 
+for port in "$PORT" "$PLATFORM_PORT" "$GATEWAY_PORT"; do  # is `make run` still running?
+  ! curl -so /dev/null "http://127.0.0.1:$port" || { echo "port $port is taken" >&2; false; }
+done
 # The platform `demo-delivery` with the riders of examples/riders.json, the database with the
 # demo clients and demo world, then the service.
 mutualaid platform-sim --port "$PLATFORM_PORT" --workers examples/riders.json >>"$LOG" 2>&1 &
