@@ -12,6 +12,7 @@ from app.cli.common import settings_or_exit, with_db
 
 if TYPE_CHECKING:
     from app.core.config import Settings
+    from app.core.db import Database
     from app.demo.story import Told
 
 
@@ -31,7 +32,8 @@ def demo(
     """Seed demo clients (one per role) and print their keys, and the first time a world to look
     at: covered members, a union batch, claims and payouts in every state. Refused in
     production."""
-    from app.demo.seed import seed_demo
+    from app.demo.seed import DemoKey, seed_demo
+    from app.demo.story import world_seeded
 
     settings = settings_or_exit()
     if settings.is_production:
@@ -40,8 +42,14 @@ def demo(
     from app.core.crypto import PersonalDataCipher
 
     cipher = PersonalDataCipher.from_settings(settings)
-    keys = with_db(lambda db: seed_demo(db, cipher, platform_url))
-    told = _seed_world(settings, {key.role: key.api_key for key in keys})
+
+    async def clients_and_platform(db: Database) -> tuple[list[DemoKey], bool]:
+        keys = await seed_demo(db, cipher, platform_url)
+        async with db.reader() as session:
+            return keys, await world_seeded(session)
+
+    keys, seeded = with_db(clients_and_platform)
+    told = None if seeded else _seed_world(settings, {key.role: key.api_key for key in keys})
     if as_json:
         typer.echo(json.dumps({key.role: key.api_key for key in keys}))
         return

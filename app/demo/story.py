@@ -17,6 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.batches.chunks import CHUNK_JOB
 from app.batches.invoices import ACTIVATION_JOB
@@ -61,6 +62,17 @@ class Told:
     refunds: int = 0
 
 
+async def world_seeded(session: AsyncSession) -> bool:
+    """Whether an earlier run made the world (its first rider is enrolled)."""
+    seen = await session.scalar(
+        select(PlatformWorker.id).where(
+            PlatformWorker.platform_code == PLATFORM,
+            PlatformWorker.platform_worker_id == APPLICANTS[0].worker_id,
+        )
+    )
+    return seen is not None
+
+
 async def seed_world(
     make_app: AppFactory,
     settings: Settings,
@@ -73,15 +85,9 @@ async def seed_world(
     service = DemoService(make_app, settings, handlers, JOB_KINDS, now)
     try:
         async with service.runtime.db.reader() as session:
-            seen = await session.scalar(
-                select(PlatformWorker.id).where(
-                    PlatformWorker.platform_code == PLATFORM,
-                    PlatformWorker.platform_worker_id == APPLICANTS[0].worker_id,
-                )
-            )
             platform = await session.get(Platform, PLATFORM)
-        if seen is not None or platform is None:
-            return None
+            if platform is None or await world_seeded(session):
+                return None
         urls = [url for url in (platform.verify_url, platform.bulk_verify_url) if url]
         everyone = [*APPLICANTS, LATECOMER, *UNION_MEMBERS, TOO_OLD]
         service.platform_knows(urls, [rider.platform_record() for rider in everyone])
