@@ -26,9 +26,9 @@ value = json.load(sys.stdin)
 for key in sys.argv[1].split("."):
     value = value[int(key)] if isinstance(value, list) else value[key]
 print(value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))' "$1"; }
-# `until_answers URL`: wait (30 s at most) until something answers there.
+# `until_answers URL`: wait (a minute at most) until something answers there.
 until_answers() {
-  for _ in $(seq 150); do curl -so /dev/null "$1" && return; sleep 0.2; done; return 1
+  for _ in $(seq 300); do curl -so /dev/null "$1" && return; sleep 0.2; done; return 1
 }
 # `until_shows FIELD VALUE URL KEY`: read URL with KEY until FIELD is VALUE (a minute at most).
 until_shows() {
