@@ -56,3 +56,35 @@ def test_request_ids_never_read_as_personal_numbers():
     for _ in range(5000):
         request_id = new_request_id()
         assert redact(request_id) == request_id
+
+
+def test_log_lines_are_written_in_batches_and_warnings_at_once():
+    import io
+    import time
+
+    from app.core.logging import BatchedStreamHandler
+
+    stream = io.StringIO()
+    handler = BatchedStreamHandler(stream, interval=0.5)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("tests.batched")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("before")
+        logger.info("one")
+        logger.info("two")
+        waiting = stream.getvalue()
+        logger.error("three")
+        at_error = stream.getvalue()
+        logger.info("four")
+        deadline = time.monotonic() + 2
+        while "four" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+    assert waiting == "before\n"
+    assert at_error == "before\none\ntwo\nthree\n"
+    assert stream.getvalue() == "before\none\ntwo\nthree\nfour\n"
