@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 UNIT_TESTS := tests/rules tests/architecture tests/core/test_clock.py tests/core/test_crypto.py \
               tests/core/test_masking.py tests/core/test_policy.py
 
-.PHONY: run test browser unit lint typecheck openapi bench clean
+.PHONY: run test browser unit lint typecheck openapi bench bench-layers wrk clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -52,14 +52,20 @@ browser:
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium) \
 		|| echo "chromium could not be installed: the /docs browser test will say so"
 
-bench: $(STAMP)
+wrk:
 	@command -v wrk >/dev/null 2>&1 || $(SUDO) apt-get install -y wrk \
 		|| ($(SUDO) apt-get update && $(SUDO) apt-get install -y wrk) \
 		|| echo "wrk could not be installed: the Python load generator stands in"
+
+bench: $(STAMP) wrk
 	$(BIN)/python -m bench.batch
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.coverage
 	$(BIN)/python -m bench.reconcile
+
+# What each layer in front of the coverage look-up's SELECT costs (needs wrk; a few minutes).
+bench-layers: $(STAMP) wrk
+	$(BIN)/python -m bench.layers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

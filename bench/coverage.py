@@ -1,14 +1,17 @@
 """Coverage queries: a platform asking about one worker at a time, through the HTTP API on
-PostgreSQL with 64 concurrent connections driven by wrk; beside it, a bare FastAPI endpoint
-doing one SELECT on the same unique index with the same driver, measured in the same run in
+PostgreSQL with 64 concurrent connections driven by wrk; beside it the floor, FastAPI running
+the look-up's own SELECT on a raw asyncpg pool (`bench.bare`), measured in the same run in
 alternating rounds so that the machine's changing load falls on both alike.
-Target: the service reaches at least 60% of the bare endpoint's throughput.
+Target: the service reaches at least 60% of the floor's throughput, with p99 under 100 ms.
 
     make bench            # or: python -m bench.coverage [--seconds S] [--workers N]
+    make bench-layers     # what each layer in front of the SELECT costs (bench.layers)
 
-Each request authenticates the platform (remembered for a few seconds per process), then reads
-the worker's account, member and current periods in one statement. Nine in ten ids asked are
-covered workers of the platform, one in ten unknown.
+The service runs as deployed: its JSON access log at INFO (to a file in the run's directory),
+the rate limiter on (at a rate the bench never reaches), request metrics shared between the
+processes. Each request authenticates the platform (remembered for a few seconds per process),
+then reads the worker's account, member and current periods in one statement. Nine in ten ids
+asked are covered workers of the platform, one in ten unknown.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bench.harness import Service, fresh_database
 from bench.http_bench import (
     CLOCK,
     CONNECTIONS,
+    DEPLOYED,
     PLATFORM,
     Endpoint,
     Rounds,
@@ -34,6 +38,7 @@ from bench.results import TABLE_HEAD, report
 from bench.wrk import WrkLoad
 
 TARGET_SHARE = 0.60
+TARGET_P99_MS = 100.0
 SPREAD = 7919  # as bench/lua/coverage.lua
 UNKNOWN_EVERY = 10
 
@@ -75,7 +80,8 @@ def main() -> None:
     args = parser.parse_args()
 
     with fresh_database() as database_url:
-        service = Service(database_url, extra_env={"MUTUALAID_CLOCK": CLOCK})
+        service = Service(database_url, extra_env={"MUTUALAID_CLOCK": CLOCK} | DEPLOYED)
+        service.log_file = service.var_dir / "service.log"
         created = prepare(service, "platform", PLATFORM)
         workers = [
             m.platform_worker_id for m in asyncio.run(seed(service, created["id"], args.members))
@@ -95,11 +101,13 @@ def main() -> None:
     print(f"\n{CONNECTIONS} connections, {args.workers} API workers, {args.seconds:.0f} s each")
     print(TABLE_HEAD)
     print(report("GET /v1/platform/workers/{id}/coverage", service_result))
-    print(report("bare FastAPI, one indexed SELECT", bare_result))
+    print(report("floor: FastAPI + raw asyncpg, the same SELECT", bare_result))
     print(f"covered answers: {dict(service_result.outcomes)}")
+    p99 = service_result.percentile_ms(0.99)
+    met = share >= TARGET_SHARE and p99 < TARGET_P99_MS
     print(
-        f"coverage lookups reach {share:.0%} of the bare endpoint; target "
-        f"{TARGET_SHARE:.0%}: " + ("met" if share >= TARGET_SHARE else "NOT met")
+        f"coverage lookups reach {share:.0%} of the floor with p99 {p99:.0f} ms; target "
+        f"{TARGET_SHARE:.0%} and under {TARGET_P99_MS:.0f} ms: " + ("met" if met else "NOT met")
     )
 
 

@@ -68,6 +68,8 @@ class Service:
     var_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mutualaid-bench-")))
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Where the processes' log lines go (stderr): inherited when None.
+    log_file: Path | None = None
 
     @property
     def env(self) -> dict[str, str]:
@@ -91,9 +93,15 @@ class Service:
 
     def start(self, *args: str, command: list[str] = CLI) -> subprocess.Popen[bytes]:
         """Start `mutualaid ARGS` (or another command, e.g. uvicorn for a baseline app)."""
-        process = subprocess.Popen(
-            command + list(args), cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL
-        )
+        with contextlib.ExitStack() as files:
+            stderr = files.enter_context(self.log_file.open("ab")) if self.log_file else None
+            process = subprocess.Popen(
+                command + list(args),
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
         self.processes.append(process)
         return process
 

@@ -32,6 +32,9 @@ CLOCK = "2026-11-23T10:00:00+08:00"
 COVER_STARTS = date(2026, 1, 1)
 CONNECTIONS = 64
 PLATFORM = "bench-delivery"
+# As a deployment runs: the JSON access log at INFO (to a file, as to a log collector) and the
+# rate limiter on, at a rate the bench's one client never reaches, so both cost what they cost.
+DEPLOYED = {"MUTUALAID_LOG_LEVEL": "INFO", "MUTUALAID_RATE_LIMIT_PER_SECOND": "1000000"}
 
 
 def prepare(service: Service, role: str, org: str | None = None) -> dict[str, str]:
@@ -126,17 +129,24 @@ def serving(service: Service, workers: int) -> Iterator[int]:
 @contextlib.contextmanager
 def serving_bare(service: Service, workers: int) -> Iterator[int]:
     """The bare baseline app (`bench.bare`) on the same database, started alike."""
+    with bare_server(service, workers) as (port, _):
+        yield port
+
+
+@contextlib.contextmanager
+def bare_server(service: Service, workers: int) -> Iterator[tuple[int, int]]:
+    """`serving_bare`, yielding the port and the process id of uvicorn's parent process."""
     _create_bare_table(service.database_url)
     baseline = Service(service.database_url, var_dir=service.var_dir, extra_env=service.extra_env)
     port = free_port()
-    baseline.start(
+    process = baseline.start(
         "-m", "uvicorn", "bench.bare:app", "--port", str(port),
         "--workers", str(workers), "--log-level", "warning", "--no-access-log",
         command=[sys.executable],
     )  # fmt: skip
     try:
         wait_until_serving(f"http://127.0.0.1:{port}/docs")
-        yield port
+        yield port, process.pid
     finally:
         baseline.stop()
 
