@@ -25,7 +25,7 @@ test: $(STAMP) browser
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy --strict app tools
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 # The tests that need no database, no server and no network: the rules core, the code's shape,
 # pure helpers. Seconds, for the edit-test loop.

@@ -11,9 +11,11 @@ tests/support.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
-import sys
+import shutil
+import tempfile
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -34,6 +36,7 @@ from app.tables import import_all_models
 from tests.support.claims import covered_members, seed
 from tests.support.databases import BACKENDS, ci_requires_postgres, postgres_unavailable_reason
 from tests.support.enrolment import clients_at, slow_platform
+from tests.support.log_privacy import violations
 from tests.support.probes import build_probe_app
 from tests.support.service import (
     SUITE_LOG,
@@ -54,6 +57,41 @@ if ci_requires_postgres():
 
 _pg_unavailable: str | None = None
 _ran: Counter[tuple[str, str]] = Counter()
+_fuzzed: Counter[str] = Counter()
+
+
+_LOGS_DIR = "MUTUALAID_TEST_WORKER_LOGS"  # where pytest-xdist workers leave their logs
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", None):
+        # Set before the workers start, so that they inherit it.
+        os.environ[_LOGS_DIR] = tempfile.mkdtemp(prefix="mutualaid-worker-logs-")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With pytest-xdist: each worker leaves its logs, and the controller checks them all."""
+    directory = os.environ.get(_LOGS_DIR)
+    if not directory:
+        return
+    workerinput = getattr(session.config, "workerinput", None)
+    if workerinput is not None:
+        logs = {"written": SUITE_LOG.written, "raw": SUITE_LOG.raw}
+        (Path(directory) / f"{workerinput['workerid']}.json").write_text(json.dumps(logs))
+        return
+    written: list[str] = []
+    raw: list[str] = []
+    for path in Path(directory).glob("*.json"):
+        logs = json.loads(path.read_text())
+        written += logs["written"]
+        raw += logs["raw"]
+    shutil.rmtree(directory, ignore_errors=True)
+    found = violations(written, raw)
+    if found:
+        writer = session.config.get_terminal_writer()
+        writer.line()
+        writer.line(f"every worker's logs together: {'; '.join(found)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -233,19 +271,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     callspec = getattr(item, "callspec", None)
     backend = callspec.params.get("backend") if callspec else None
-    counted = report.when == "call" or (report.when == "setup" and report.outcome != "passed")
-    if backend and counted:
-        _ran[(backend, report.outcome)] += 1
+    if backend:
+        # On the report, which pytest-xdist carries from its workers to the summary below.
+        report.user_properties.append(("backend", backend))
     return report
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    properties = report.user_properties
+    backend = next((value for name, value in properties if name == "backend"), None)
+    counted = report.when == "call" or (report.when == "setup" and report.outcome != "passed")
+    if backend and counted:
+        _ran[(backend, report.outcome)] += 1
+    if report.when == "call":
+        _fuzzed.update(value for name, value in properties if name == "fuzzed")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    fuzzing = sys.modules.get("tests.contract.test_fuzzing")
-    if fuzzing is not None and fuzzing.RAN:
+    if _fuzzed:
         terminalreporter.write_sep("=", "contract fuzzing (schemathesis)")
         terminalreporter.write_line(
-            f"{len(fuzzing.RAN)} operations, {sum(fuzzing.RAN.values())} cases "
-            f"(both databases together)"
+            f"{len(_fuzzed)} operations, {sum(_fuzzed.values())} cases (both databases together)"
         )
     if not _ran:
         return
