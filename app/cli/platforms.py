@@ -75,6 +75,7 @@ def platform_sim(
     """Serve a simulated partner platform's verification API (POST /verify, /verify/bulk)."""
     import uvicorn
 
+    from app.core.clock import Clock
     from app.platforms.simulator import (
         DEMO_WORKERS_FILE,
         create_simulator,
@@ -84,4 +85,11 @@ def platform_sim(
 
     seed = synthetic_workers(synthetic) if synthetic else load_workers(workers or DEMO_WORKERS_FILE)
     typer.echo(f"platform simulator with {len(seed)} worker(s) on http://{host}:{port}/verify")
-    uvicorn.run(create_simulator(seed, credential), host=host, port=port, log_level="warning")
+    # The service's clock (`MUTUALAID_CLOCK`), so that recent orders are recent on its today.
+    clock = Clock(settings_or_exit().clock)
+    uvicorn.run(
+        create_simulator(seed, credential, now=clock.now),
+        host=host,
+        port=port,
+        log_level="warning",
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,14 @@ def _not_registered(worker_id: str | None = None) -> dict[str, Any]:
     return answer
 
 
-def _answer(worker: dict[str, Any] | None, request: VerifyRequest) -> dict[str, Any]:
-    """What the platform knows of the worker the request names, if the ID number matches."""
+def _answer(worker: dict[str, Any] | None, request: VerifyRequest, now: datetime) -> dict[str, Any]:
+    """What the platform knows of the worker the request names, if the ID number matches;
+    `last_order_hours_ago` counts back from `now`."""
     if worker is None or worker["id_number"].upper() != request.id_number.upper():
         return _not_registered()
     last_order_at = worker.get("last_order_at")
     if "last_order_hours_ago" in worker:
-        moment = datetime.now(UTC) - timedelta(hours=worker["last_order_hours_ago"])
+        moment = now - timedelta(hours=worker["last_order_hours_ago"])
         last_order_at = moment.isoformat()
     return {
         "registered": True,
@@ -70,7 +72,10 @@ def create_simulator(
     workers: list[dict[str, Any]],
     credential: str | None = None,
     slow_seconds: float = TIMEOUT_BEHAVIOUR_SECONDS,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> FastAPI:
+    """The simulated platform as an ASGI app; `now` is its clock (the service's, when both run
+    with `MUTUALAID_CLOCK`, so that a rider's last order is recent on the service's today)."""
     by_id = {w["platform_worker_id"]: w for w in workers}
     app = FastAPI(title="mutualaid platform simulator")
 
@@ -79,7 +84,7 @@ def create_simulator(
             raise HTTPException(401, "bad credential")
 
     def answer(request: VerifyRequest) -> dict[str, Any]:
-        return _answer(by_id.get(request.platform_worker_id), request)
+        return _answer(by_id.get(request.platform_worker_id), request, now())
 
     @app.post("/verify")
     async def verify(

@@ -177,9 +177,9 @@ def test_the_platform_sim_command_serves_the_contract(tmp_path):
         "--port",
         str(port),
     ]
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ)
-    )
+    # Started as a demo or the walkthrough starts it, beside a service with a fixed clock.
+    env = dict(os.environ) | {"MUTUALAID_CLOCK": "2026-11-23T10:00:00+08:00"}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     try:
         for _ in range(100):
             try:
@@ -198,6 +198,8 @@ def test_the_platform_sim_command_serves_the_contract(tmp_path):
 
     assert response.status_code == 200
     assert response.json()["registered"] is True
+    # rider-001's last order was 3 hours before the clock's now, not before the real one.
+    assert response.json()["last_order_at"] == "2026-11-22T23:00:00+00:00"
     assert bulk.json()["results"][0]["platform_worker_id"] == "rider-001"
 
 
