@@ -88,3 +88,16 @@ def test_log_lines_are_written_in_batches_and_warnings_at_once():
     assert waiting == "before\n"
     assert at_error == "before\none\ntwo\nthree\n"
     assert stream.getvalue() == "before\none\ntwo\nthree\nfour\n"
+
+
+def test_personal_numbers_in_fields_are_masked_whatever_their_type():
+    record = logging.LogRecord("anything", logging.INFO, __file__, 1, "sent", (), None)
+    record.phone = 13812345678
+    record.note = "call 138 1234 5678"
+    record.attempts = 3
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["phone"] == "138****5678"
+    assert line["note"] == "call 138****5678"
+    assert line["attempts"] == 3
