@@ -31,17 +31,11 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
-    Date,
-    DateTime,
-    LargeBinary,
     Table,
-    Uuid,
     bindparam,
     column,
     event,
@@ -55,9 +49,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapper, Session, class_mapper
-from sqlalchemy.types import TypeDecorator
 
 from app.core import sealing
+from app.core.json_values import json_converter
 
 PENDING = "pending_writes"
 _ADD, _ADD_NEW, _UPSERT = "add", "add_new", "upsert"
@@ -369,37 +363,4 @@ def _json_rows(entry: _Entry, dialect: Dialect) -> list[dict[str, Any]]:
 def _converters(shape: _Shape, dialect: Dialect) -> tuple[Callable[[Any], Any] | None, ...]:
     """How each column's value is given to `jsonb_to_recordset` (None: as it is), worked out
     once per shape from the columns' types."""
-    return tuple(_converter(shape.table.c[name].type, dialect) for name in shape.columns)
-
-
-def _converter(kind: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
-    """A value as `jsonb_to_recordset` reads it back into the column's type."""
-    if isinstance(kind, TypeDecorator):
-        inner = _converter(kind.impl_instance, dialect)
-
-        def bound(value: Any) -> Any:
-            value = kind.process_bind_param(value, dialect)
-            return value if value is None or inner is None else inner(value)
-
-        return bound
-    if isinstance(kind, JSON):
-        return None
-    if isinstance(kind, Uuid):
-        return str
-    if isinstance(kind, LargeBinary):
-        return _hex
-    if isinstance(kind, Date | DateTime):
-        return _iso
-    return _plain
-
-
-def _hex(value: bytes) -> str:
-    return "\\x" + value.hex()
-
-
-def _iso(value: date | datetime) -> str:
-    return value.isoformat()
-
-
-def _plain(value: Any) -> Any:
-    return value.value if isinstance(value, Enum) else value
+    return tuple(json_converter(shape.table.c[name].type, dialect) for name in shape.columns)
