@@ -14,13 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app import plans
 from app.batches.models import RowOutcome
 from app.batches.outcomes import RowResult
 from app.batches.screening import Candidate
+from app.core.bulk import among
 from app.enrolment.shares import Share, shares_of
 from app.members.models import Member, PlatformWorker
 from app.rules.coverage import period_for_payment
@@ -93,16 +94,27 @@ async def existing_of(
     found = Existing(plan, today)
     if not candidates:
         return found
+    dialect = (await session.connection()).dialect
+    people = [hashes[c.row_number] for c in candidates]
     rows = await session.scalars(
-        select(Member).where(Member.id_number_hash.in_([hashes[c.row_number] for c in candidates]))
+        select(Member).where(among(Member.id_number_hash, people, dialect))
     )
     found.members = {m.id_number_hash: m for m in rows}
     found.shares = await shares_of(session, plan, [m.id for m in found.members.values()], today)
     accounts = {(c.platform_code, c.platform_worker_id) for c in candidates}
-    for link in await session.scalars(
-        select(PlatformWorker).where(
-            tuple_(PlatformWorker.platform_code, PlatformWorker.platform_worker_id).in_(accounts)
+    # The accounts' worker ids on their platforms (a chunk's rows name few platforms): a few
+    # more rows than asked for at most, the exact pairs kept.
+    links = await session.execute(
+        select(
+            PlatformWorker.platform_code,
+            PlatformWorker.platform_worker_id,
+            PlatformWorker.member_id,
+        ).where(
+            among(PlatformWorker.platform_worker_id, {w for _, w in accounts}, dialect),
+            among(PlatformWorker.platform_code, {p for p, _ in accounts}, dialect),
         )
-    ):
-        found.account_owners[(link.platform_code, link.platform_worker_id)] = link.member_id
+    )
+    for code, worker_id, member_id in links:
+        if (code, worker_id) in accounts:
+            found.account_owners[(code, worker_id)] = member_id
     return found

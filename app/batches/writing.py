@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.batches import invoices
@@ -23,6 +23,7 @@ from app.batches.existing import Existing, existing_of
 from app.batches.models import BatchChunk, BatchRow, EnrolmentBatch, RowOutcome
 from app.batches.outcomes import RowResult
 from app.batches.screening import Candidate
+from app.core.bulk import insert_rows
 from app.core.runtime import Runtime
 from app.enrolment import writer
 from app.enrolment.models import EnrolmentStatus
@@ -98,7 +99,7 @@ async def write_chunk(runtime: Runtime, work: ChunkWork) -> None:
         await session.flush()
         await writer.write(session, new_members, applications)
         results.sort(key=lambda r: r.row_number)
-        await session.execute(insert(BatchRow), [r.row(batch.id) for r in results])
+        await insert_rows(session, BatchRow, [r.row(batch.id) for r in results])
         counts = Counter(r.outcome for r in results)
         await _count(session, work, counts)
         await session.commit()

@@ -1,10 +1,10 @@
 """Writing applications: the one place member and enrolment rows are made, whichever way the
 application came (the government app, a union batch, the demo seeding).
 
-Rows are written with Core inserts, many at once, in one order everywhere (members by ID-number
-hash, enrolments by member), so two writers inserting the same people cannot deadlock; the unique
-ID-number hash and the one-open-application index turn a race into an IntegrityError the caller
-handles.
+Rows are written many at once (COPY on PostgreSQL, `app.core.bulk`), in one order everywhere
+(members by ID-number hash, enrolments by member), so two writers inserting the same people
+cannot deadlock; the unique ID-number hash and the one-open-application index turn a race into
+an IntegrityError the caller handles.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.bulk import insert_rows
 from app.enrolment.models import Enrolment
 from app.members.models import Member
 from app.members.service import SealedIdentity
@@ -106,7 +106,7 @@ async def write(
     """Insert the new members, then the applications (which may name existing members)."""
     if members:
         rows = sorted((m.row() for m in members), key=lambda r: r["id_number_hash"])
-        await session.execute(insert(Member), rows)
+        await insert_rows(session, Member, rows)
     if applications:
         rows = sorted((a.row() for a in applications), key=lambda r: r["member_id"])
-        await session.execute(insert(Enrolment), rows)
+        await insert_rows(session, Enrolment, rows)
