@@ -38,8 +38,8 @@ from app.batches.deferral import Split, defer
 from app.batches.models import BatchChunk, BatchStatus, EnrolmentBatch, RowOutcome
 from app.batches.outcomes import RowResult
 from app.batches.queueing import CHUNK_JOB as CHUNK_JOB  # the kind, beside its handler
-from app.batches.screening import Candidate, screen
-from app.batches.upload import ChunkItem, read_chunk
+from app.batches.screening import Candidate, passed, screen
+from app.batches.upload import ChunkItem, open_chunk
 from app.batches.verifying import verify
 from app.batches.writing import ChunkWork, seal, write_chunk
 from app.core.clock import utc_now
@@ -48,7 +48,6 @@ from app.enrolment.models import OPEN_STATUSES, Enrolment
 from app.enrolment.shares import expire_applications
 from app.jobs.models import Job
 from app.jobs.worker import Heartbeat
-from app.members import service as members
 from app.platforms.models import Platform
 from app.rules.plan import Plan
 
@@ -72,6 +71,8 @@ class _Chunk:
     plan: Plan
     items: list[ChunkItem]
     enabled: dict[str, Platform]
+    # The enabled platforms the upload screened the rows under (None: it kept no results).
+    screened_under: dict[str, list[str]] | None
 
 
 async def process_chunk(
@@ -92,10 +93,7 @@ async def process_chunk(
         later = {c.row_number for c in verdicts.deferred}
         if not await defer(runtime, Split(batch_id, chunk_no, chunk.items, later)):
             return
-    sealed = [
-        seal(runtime, c, members.id_number_hash(runtime.cipher, c.id_number))
-        for c in verdicts.verified
-    ]
+    sealed = [seal(runtime, c) for c in verdicts.verified]
     work = ChunkWork(batch, chunk_no, plan, runtime.clock.now(), sealed, results)
     await _write(runtime, work)
 
@@ -110,9 +108,9 @@ async def _read(runtime: Runtime, batch_id: uuid.UUID, chunk_no: int) -> _Chunk 
         if batch.status == BatchStatus.FAILED.value:
             return None
         enabled = (await session.scalars(select(Platform).where(Platform.enabled))).all()
-        items = read_chunk(runtime.cipher, str(batch_id), chunk_no, chunk.rows_cipher)
+        read = open_chunk(runtime.cipher, str(batch_id), chunk_no, chunk.rows_cipher)
     plan = plans.of_record(batch.plan_code, batch.plan_version)
-    return _Chunk(batch, plan, items, {p.code: p for p in enabled})
+    return _Chunk(batch, plan, read.items, {p.code: p for p in enabled}, read.platforms)
 
 
 def _screen(chunk: _Chunk) -> tuple[list[RowResult], list[Candidate]]:
@@ -121,6 +119,9 @@ def _screen(chunk: _Chunk) -> tuple[list[RowResult], list[Candidate]]:
     results: list[RowResult] = []
     candidates: list[Candidate] = []
     work_types = {code: list(p.work_types) for code, p in chunk.enabled.items()}
+    # The upload screened each row under the same plan and date: its result stands while the
+    # enabled platforms are the same.
+    reuse = chunk.screened_under == work_types
     for item in chunk.items:
         number, ref = item.number, item.row.get("ref")
         if item.same_person_as:
@@ -135,6 +136,10 @@ def _screen(chunk: _Chunk) -> tuple[list[RowResult], list[Candidate]]:
             )
         elif item.same_account_as:
             results.append(RowResult.rejected(number, ref, ["platform_worker_taken"]))
+        elif reuse and item.screened == []:
+            candidates.append(passed(number, item.row))
+        elif reuse and item.screened:
+            results.append(RowResult.rejected(number, ref, item.screened))
         else:
             screened = screen(chunk.plan, work_types, number, item.row, chunk.batch.applied_on)
             if isinstance(screened, list):

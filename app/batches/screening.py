@@ -71,6 +71,17 @@ def screen(
         codes += _plan_codes(plan, platform_work_types, values, applied_on)
     if codes:
         return list(dict.fromkeys(codes))
+    return _candidate(number, row, values)
+
+
+def passed(number: int, row: Row) -> Candidate:
+    """The candidate of a row `screen` has passed under the same plan, platforms and date (its
+    values are then present, short enough and free of control characters)."""
+    values = {k: (v or "").strip() for k, v in row.items() if k != WRONG_CELL_COUNT}
+    return _candidate(number, row, values)
+
+
+def _candidate(number: int, row: Row, values: dict[str, str]) -> Candidate:
     return Candidate(
         row_number=number,
         ref=row.get("ref"),

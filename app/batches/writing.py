@@ -64,9 +64,10 @@ class ChunkWork:
     settled: list[RowResult]
 
 
-def seal(runtime: Runtime, candidate: Candidate, id_hash: str) -> Verified:
+def seal(runtime: Runtime, candidate: Candidate) -> Verified:
     identity = members.Identity(candidate.id_number, candidate.name, candidate.phone)
-    return Verified(candidate, id_hash, members.seal(runtime.cipher, identity))
+    sealed = members.seal(runtime.cipher, identity)
+    return Verified(candidate, sealed.id_number_hash, sealed)
 
 
 async def write_chunk(runtime: Runtime, work: ChunkWork) -> None:
