@@ -13,6 +13,7 @@ from app.enrolment.endpoints import router as enrolment_router
 from app.health.endpoints import router as health_router
 from app.members.endpoints import router as members_router
 from app.metrics.endpoints import router as metrics_router
+from app.partners.endpoints import LookupRoute
 from app.partners.endpoints import router as partners_router
 from app.payments.endpoints import router as payments_router
 from app.payouts.endpoints import notifications as payout_notifications_router
@@ -50,3 +51,6 @@ def mount_routers(app: FastAPI) -> None:
     # every request (a tenth of the look-up's CPU when they sat inside /v1).
     app.include_router(partners_router, prefix=API_PREFIX)
     app.include_router(v1)
+    # Before every other route, the docs' included: the one-worker look-up without FastAPI's
+    # route handling (app.partners.endpoints says why); its documented route stays above.
+    app.router.routes.insert(0, LookupRoute(API_PREFIX))

@@ -24,11 +24,11 @@ from app.core.errors import Forbidden, TooManyRequests, Unauthorized
 from app.core.policy import Action, Caller, allowed
 from app.core.request_context import set_client_id
 
-_bearer = HTTPBearer(auto_error=False, description="API key issued by `mutualaid clients create`")
+bearer = HTTPBearer(auto_error=False, description="API key issued by `mutualaid clients create`")
 _MAX_KEY_LENGTH = 200
 
 
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 async def authenticate(request: Request, credentials: Credentials) -> Caller:

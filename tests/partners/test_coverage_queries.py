@@ -144,3 +144,27 @@ async def test_a_nul_in_the_path_id_is_a_422_on_both_databases(http, delivery):
     response = await http.get("/v1/platform/workers/a%00b/coverage", headers=delivery)
 
     assert_problem(response, 422, "nul_in_url")
+
+
+async def test_the_lookup_is_counted_under_its_route_and_takes_only_get(http, delivery, worker):
+    from tests.support.metrics import scrape
+
+    worker_id = await worker()
+    path = f"/v1/platform/workers/{worker_id}/coverage"
+    key = (
+        "mutualaid_http_requests_total",
+        frozenset(
+            {
+                "method": "GET",
+                "route": "/v1/platform/workers/{platform_worker_id}/coverage",
+                "status": "200",
+            }.items()
+        ),
+    )
+    before = (await scrape(http)).get(key, 0.0)
+
+    assert (await http.get(path, headers=delivery)).status_code == 200
+    head = await http.head(path, headers=delivery)
+
+    assert (await scrape(http)).get(key, 0.0) == before + 1
+    assert head.status_code == 405
