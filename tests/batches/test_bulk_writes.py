@@ -23,7 +23,9 @@ def member_row(runtime, id_number: str, phone: str) -> dict:
     return {**identity.columns(), "sensitive_data_consent_at": now}
 
 
-async def test_rows_read_back_as_written_and_a_repeated_person_is_an_integrity_error(app, db, runtime):
+async def test_rows_read_back_as_written_and_a_repeated_person_is_an_integrity_error(
+    app, db, runtime
+):
     rows = [
         member_row(runtime, "310101199001011237", "13912345678"),
         member_row(runtime, "310101199001021233", "13912345679"),

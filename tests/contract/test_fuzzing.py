@@ -63,6 +63,7 @@ ORGS = {Role.UNION: "SH-PUDONG", Role.PLATFORM: "demo-delivery"}
 # A role the policy allows for each operation; the signed notifications take no key.
 ROLE_FOR = {(op.method, op.path): sorted(POLICY[op.action], key=lambda r: r.value)[0] for op in OPS}
 
+
 @pytest.fixture(scope="module")
 async def fuzz_database(backend, test_var_dir):
     """A database of its own: generated requests create clients, platforms and enrolments."""
