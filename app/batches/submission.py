@@ -39,6 +39,7 @@ from app.core.db import on_rollback, unit_of_work
 from app.core.errors import Unprocessable, UnsupportedMediaType
 from app.core.policy import Caller
 from app.core.runtime import Runtime
+from app.idempotency import service as idempotency_keys
 from app.platforms.models import Platform
 
 T = TypeVar("T")
@@ -113,7 +114,7 @@ async def _store(
     reservation = outcome
 
     async def release() -> None:
-        await replays.keys.release(db, reservation)
+        await idempotency_keys.release(db, reservation)
 
     on_rollback(sink.session, release)
     batch = await sink.close(stager)
