@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from app.batches.screening import Candidate, Row, screen
+from app.batches.screening import Row, problems
 from app.batches.upload import ChunkItem, PreparedChunk, Reader, seal_chunk
 from app.core.crypto import PersonalDataCipher
 from app.core.errors import ServiceError
@@ -74,12 +74,11 @@ class Stager:
         same_person, same_account = self._people.get(person), self._accounts.get(account)
         if same_person is not None or same_account is not None:
             return ChunkItem(number, row, same_person, same_account)
-        screened = screen(self._plan, self._platforms, number, row, self._applied_on)
-        if isinstance(screened, Candidate):
+        codes = problems(self._plan, self._platforms, row, self._applied_on)
+        if not codes:
             self._people[person] = number
             self._accounts[account] = number
-            return ChunkItem(number, row, screened=[])
-        return ChunkItem(number, row, screened=screened)
+        return ChunkItem(number, row, screened=codes)
 
     def _seal(self) -> PreparedChunk:
         chunk = seal_chunk(

@@ -18,12 +18,13 @@ import codecs
 import csv
 import hashlib
 import io
-import json
 import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+import pydantic_core
 
 from app.batches.schemas import COLUMNS, MAX_ROWS, REF_PATTERN, REQUIRED_COLUMNS
 from app.batches.screening import WRONG_CELL_COUNT, Row
@@ -176,7 +177,7 @@ def _row(number: int, header: list[str], cells: list[str]) -> Row:
     return row
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is made per row, and frozen ones cost 2-3x to make
 class ChunkItem:
     """One uploaded row inside a chunk, with what the upload found out about it."""
 
@@ -241,7 +242,8 @@ def seal_chunk(
     platforms: dict[str, list[str]],
 ) -> PreparedChunk:
     document = {"platforms": platforms, "items": [item.to_json() for item in items]}
-    plain = zlib.compress(json.dumps(document, ensure_ascii=False).encode(), 1)
+    # pydantic's serialiser and parser (Rust) take a fraction of the json module's time.
+    plain = zlib.compress(pydantic_core.to_json(document), 1)
     return PreparedChunk(
         chunk_no,
         items[0].number,
@@ -252,7 +254,7 @@ def seal_chunk(
 
 def open_chunk(cipher: PersonalDataCipher, batch_id: str, chunk_no: int, blob: bytes) -> ReadChunk:
     plain = cipher.decrypt_bytes(blob, context=chunk_context(batch_id, chunk_no))
-    document = json.loads(zlib.decompress(plain))
+    document = pydantic_core.from_json(zlib.decompress(plain), cache_strings="keys")
     if isinstance(document, list):  # sealed before screening results were kept
         return ReadChunk([ChunkItem.from_json(item) for item in document], None)
     return ReadChunk(

@@ -77,9 +77,17 @@ def _records(
         records = [[_given(table, row, name) for name in names] for row in rows]
     for index, name in enumerate(names):
         process = table.c[name].type.bind_processor(dialect)
-        if process is not None:
-            for record in records:
-                record[index] = process(record[index])
+        if process is None:
+            continue
+        # Rows often share one object (the chunk's time, a list of checks): bound once. The
+        # rows hold every value for the whole loop, so no two of them share an id.
+        bound: dict[int, Any] = {}
+        for record in records:
+            value = record[index]
+            key = id(value)
+            if key not in bound:
+                bound[key] = process(value)
+            record[index] = bound[key]
     return records
 
 
