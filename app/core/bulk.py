@@ -16,7 +16,6 @@ value, and a new text (to parse and plan again) for every count; on PostgreSQL `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from operator import itemgetter
 from typing import Any, cast
 
 from sqlalchemy import ARRAY, ColumnElement, Dialect, Table, any_, bindparam, insert
@@ -66,29 +65,27 @@ def _translated(adapter: Any, dialect: Dialect, table: str, error: Exception) ->
 
 def _records(
     table: Table, dialect: Dialect, names: list[str], rows: Sequence[Mapping[str, Any]]
-) -> list[list[Any]]:
+) -> list[tuple[Any, ...]]:
     """The rows' values in the columns' order, bound as an INSERT would bind them (column by
     column: most columns need nothing done)."""
     keys = rows[0].keys()
     if len(keys) == len(names) and all(row.keys() == keys for row in rows):
-        take = itemgetter(*names)
-        records = [list(take(row)) if len(names) > 1 else [take(row)] for row in rows]
+        columns = [[row[name] for row in rows] for name in names]
     else:
-        records = [[_given(table, row, name) for name in names] for row in rows]
-    for index, name in enumerate(names):
+        columns = [[_given(table, row, name) for row in rows] for name in names]
+    for name, values in zip(names, columns, strict=True):
         process = table.c[name].type.bind_processor(dialect)
         if process is None:
             continue
         # Rows often share one object (the chunk's time, a list of checks): bound once. The
         # rows hold every value for the whole loop, so no two of them share an id.
         bound: dict[int, Any] = {}
-        for record in records:
-            value = record[index]
+        for index, value in enumerate(values):
             key = id(value)
             if key not in bound:
                 bound[key] = process(value)
-            record[index] = bound[key]
-    return records
+            values[index] = bound[key]
+    return list(zip(*columns, strict=True))
 
 
 def _columns(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[str]:

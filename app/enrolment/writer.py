@@ -108,5 +108,6 @@ async def write(
         rows = sorted((m.row() for m in members), key=lambda r: r["id_number_hash"])
         await insert_rows(session, Member, rows)
     if applications:
-        rows = sorted((a.row() for a in applications), key=lambda r: r["member_id"])
+        # UUID order (its integer), compared as ints rather than by UUID.__lt__ in Python.
+        rows = sorted((a.row() for a in applications), key=lambda r: r["member_id"].int)
         await insert_rows(session, Enrolment, rows)
