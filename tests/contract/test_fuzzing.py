@@ -11,6 +11,8 @@ The run's size is printed at the end of the suite ("contract fuzzing: N operatio
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +109,15 @@ def fuzz(fuzz_database, test_var_dir) -> tuple[Any, dict[Role, dict[str, str]]]:
             MUTUALAID_PLATFORM_TIMEOUT_SECONDS=1,
         )
     )
+    # Schemathesis runs the app's lifespan around each call; its shutdown would close the
+    # runtime's HTTP client that the next case's platform verification still needs.
+    app.router.lifespan_context = _runtime_kept
     return app, keys
+
+
+@asynccontextmanager
+async def _runtime_kept(_app: Any) -> AsyncIterator[None]:
+    yield
 
 
 @schema.parametrize()

@@ -177,7 +177,8 @@ async def demo_platform(db: Any, app: Any) -> None:
 def sign_gateway_notifications(secret: str) -> Callable[[httpx.Request], Any]:
     """An httpx request hook playing the payment gateway: it signs the exact bytes on the wire,
     `t=<unix>,v1=<hex HMAC-SHA256 of "t.rawbody">`. The spec cannot describe a signature over the
-    raw body, so the generated function is called without `x_signature` and the hook adds it."""
+    raw body, so the generated function is given a placeholder `x_signature` (the spec marks the
+    header required) and the hook replaces it with the signature of the bytes sent."""
 
     async def sign(request: httpx.Request) -> None:
         if request.url.path == "/v1/payment-notifications":
@@ -293,6 +294,7 @@ async def test_a_generated_client_enrols_pays_and_claims(generated, service_at, 
             200,
             client=gateway,
             body=notification,
+            x_signature="signed on the wire by the hook",
         )
         assert isinstance(paid, models.PaymentNotificationOut)
         assert paid.outcome == models.PaymentNotificationOutOutcome.ACTIVATED
