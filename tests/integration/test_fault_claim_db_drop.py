@@ -3,8 +3,8 @@ on PostgreSQL: the claim is stored whole or not at all, the client gets a retrya
 retry with the same `Idempotency-Key` files it exactly once.
 
 The fault is made deterministic with a table lock: another connection holds `payouts` in
-ACCESS EXCLUSIVE mode, so the claim's transaction, having already written the claim and the
-usage counters, waits on its INSERT INTO payouts; that backend is then terminated.
+ACCESS EXCLUSIVE mode, so the statement that writes the claim's rows, having written the claim
+and the usage counters, waits on `payouts`; that backend is then terminated.
 """
 
 from __future__ import annotations
@@ -65,9 +65,9 @@ async def _backend_waiting_on_payouts(db) -> int | None:
     async with db.reader() as session:
         return await session.scalar(
             text(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                " AND wait_event_type = 'Lock' AND query ILIKE 'INSERT INTO payouts%'"
+                "SELECT pid FROM pg_locks"
+                " WHERE NOT granted AND relation = 'payouts'::regclass"
+                " AND pid <> pg_backend_pid()"
             )
         )
 
@@ -121,7 +121,8 @@ async def test_a_claim_whose_connection_dies_is_stored_once_on_retry(server, mem
             filing = asyncio.create_task(http.post("/v1/claims", json=body, headers=headers))
             try:
                 pid = await wait_for(lambda: _backend_waiting_on_payouts(db), within=30)
-                # The kill lands part-way: the claim and its usage are written, not committed.
+                # The kill lands part-way: the statement that writes the claim's rows has
+                # written the claim and its usage and waits on `payouts`; nothing is committed.
                 written = await _tables_written_by(db, pid)
                 assert {"claims", "claim_usage_periods", "claim_usage_benefits"} <= written
                 async with db.reader() as session:
