@@ -26,13 +26,13 @@ router = APIRouter(prefix="/reconciliations", tags=["reconciliation"], responses
     "",
     status_code=202,
     response_model=ReconciliationOut,
-    responses={
+    responses=problems(413, 415, 422)
+    | {
         200: {
             "model": ReconciliationOut,
             "description": "The existing run: the same bill of the same day was sent before",
         }
-    }
-    | problems(413, 415, 422),
+    },
     summary="Reconcile a day's gateway bill (finance; text/csv)",
     description="The gateway's daily bill (`kind,gateway_ref,our_ref,amount_fen,occurred_at,"
     "fee_fen`) for a Shanghai day, matched by a job against the service's records of that day. "
