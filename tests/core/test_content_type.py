@@ -97,3 +97,28 @@ def test_every_operation_that_takes_a_body_documents_its_415():
     assert len(with_body) >= 19
     for path, method, operation in with_body:
         assert "415" in operation["responses"], (method, path)
+
+
+def test_the_guard_takes_what_the_spec_says_each_operation_takes():
+    from app.core.config import Settings
+    from app.core.content_type import taken_by_routes
+    from app.main import create_app
+
+    settings = Settings(DATABASE_URL="sqlite:///:memory:", DATA_KEY="x" * 43, LOOKUP_KEY="x" * 43)
+    app = create_app(settings)
+    spec = app.openapi()
+    documented = {
+        (method.upper(), path): frozenset(operation["requestBody"]["content"])
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if operation.get("requestBody", {}).get("content")
+    }
+    guarded = {}
+    for pattern, methods, taken in taken_by_routes(app):
+        for method in methods:
+            matched = [path for m, path in documented if m == method and pattern.match(path)]
+            assert len(matched) == 1, (pattern.pattern, method, matched)
+            guarded[(method, matched[0])] = taken
+
+    assert guarded == documented
+    assert documented[("POST", "/v1/enrolment-batches")] == {"application/json", "text/csv"}
