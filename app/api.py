@@ -43,14 +43,29 @@ v1.include_router(reconciliation_router)
 v1.include_router(webhooks_router)
 
 
-def mount_routers(app: FastAPI) -> None:
-    app.include_router(health_router)
-    app.include_router(metrics_router)
+def _every_route() -> APIRouter:
+    """Every route, included once per process. Including a router makes FastAPI build its own
+    copy of each route (dependencies, validators) on first use; built here, that work is done
+    once and every app made in the process shares it (the tests make hundreds of apps; a
+    server makes one). Routes hold no configuration: each request finds its app's runtime in
+    `request.app.state`. Nothing here is the app's router, so `app.dependency_overrides` has no
+    effect on these routes."""
+    root = APIRouter()
+    root.include_router(health_router)
+    root.include_router(metrics_router)
     # The platforms' coverage look-ups are the most frequent requests: matched before the rest
     # of /v1, and straight from the app, since each level of included routers is walked on
     # every request (a tenth of the look-up's CPU when they sat inside /v1).
-    app.include_router(partners_router, prefix=API_PREFIX)
-    app.include_router(v1)
+    root.include_router(partners_router, prefix=API_PREFIX)
+    root.include_router(v1)
     # Before every other route, the docs' included: the one-worker look-up without FastAPI's
     # route handling (app.partners.endpoints says why); its documented route stays above.
-    app.router.routes.insert(0, LookupRoute(API_PREFIX))
+    root.routes.insert(0, LookupRoute(API_PREFIX))
+    return root
+
+
+_ROUTES = _every_route().routes
+
+
+def mount_routers(app: FastAPI) -> None:
+    app.router.routes.extend(_ROUTES)
