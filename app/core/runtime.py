@@ -15,6 +15,7 @@ from app.core.clock import Clock
 from app.core.config import Settings
 from app.core.crypto import PersonalDataCipher
 from app.core.db import Database
+from app.core.outbound import outbound_client
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class Runtime:
             db=database,
             cipher=cipher,
             clock=Clock(settings.clock),
-            http=httpx.AsyncClient(follow_redirects=False),
+            http=outbound_client(),
         )
 
     async def close(self) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import httpx
 from pydantic import ValidationError
 
+from app.core.outbound import outbound_client
 from app.core.partner_calls import (
     BACKOFF_SECONDS,
     CALLER_PROBLEMS,
@@ -101,7 +102,7 @@ class GatewayClient:
     def __init__(self, config: GatewayConfig, http: httpx.AsyncClient | None = None) -> None:
         self._config = config
         self._owned = http is None
-        self._http = http or httpx.AsyncClient(follow_redirects=False)
+        self._http = http or outbound_client()
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> GatewayClient:

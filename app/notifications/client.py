@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import httpx
 from pydantic import ValidationError
 
+from app.core.outbound import outbound_client
 from app.core.partner_calls import (
     BACKOFF_SECONDS,
     CALLER_PROBLEMS,
@@ -92,7 +93,7 @@ class SmsClient:
     def __init__(self, config: SmsConfig, http: httpx.AsyncClient | None = None) -> None:
         self._config = config
         self._owned = http is None
-        self._http = http or httpx.AsyncClient(follow_redirects=False)
+        self._http = http or outbound_client()
 
     @classmethod
     def from_runtime(cls, runtime: Runtime) -> SmsClient:

@@ -14,6 +14,7 @@ import httpx
 import uvicorn
 
 from app.core.clock import SHANGHAI
+from app.core.outbound import tls_context
 from app.platforms.schemas import PlatformIn
 from app.platforms.service import add_platform
 from app.platforms.simulator import create_simulator
@@ -97,7 +98,10 @@ async def make_enrol_app(
     application.state.runtime = replace(
         application.state.runtime,
         http=httpx.AsyncClient(
-            mounts={"http://platform.test": simulator, "all://": httpx.AsyncHTTPTransport()}
+            mounts={
+                "http://platform.test": simulator,
+                "all://": httpx.AsyncHTTPTransport(verify=tls_context()),
+            }
         ),
     )
     if register:

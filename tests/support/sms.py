@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from app import plans
+from app.core.outbound import tls_context
 from app.notifications.client import SmsClient, SmsConfig
 from app.notifications.contract import MessageIn
 from app.notifications.simulator import SmsSim, create_sms_simulator
@@ -70,7 +71,7 @@ def with_sms_simulator(application: Any, **mounts: httpx.AsyncBaseTransport) -> 
     simulator = create_sms_simulator(SECRET.encode())
     runtime = application.state.runtime
     routes = {SMS_URL: httpx.ASGITransport(app=simulator), **mounts}
-    routes["all://"] = httpx.AsyncHTTPTransport()
+    routes["all://"] = httpx.AsyncHTTPTransport(verify=tls_context())
     application.state.runtime = replace(
         runtime, http=httpx.AsyncClient(mounts=routes, follow_redirects=False)
     )
