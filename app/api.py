@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 
 from app.batches.endpoints import router as batches_router
 from app.claims.endpoints import router as claims_router
@@ -24,6 +25,12 @@ from app.reconciliation.endpoints import router as reconciliation_router
 from app.reports.endpoints import router as reports_router
 from app.unions.endpoints import router as unions_router
 from app.webhooks.endpoints import router as webhooks_router
+
+
+def operation_id(route: APIRoute) -> str:
+    """`clients_me` rather than `me_v1_clients_me_get`: names generated clients keep."""
+    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
+
 
 v1 = APIRouter(prefix=API_PREFIX)
 v1.include_router(clients_router)
@@ -50,7 +57,7 @@ def _every_route() -> APIRouter:
     server makes one). Routes hold no configuration: each request finds its app's runtime in
     `request.app.state`. Nothing here is the app's router, so `app.dependency_overrides` has no
     effect on these routes."""
-    root = APIRouter()
+    root = APIRouter(generate_unique_id_function=operation_id)
     root.include_router(health_router)
     root.include_router(metrics_router)
     # The platforms' coverage look-ups are the most frequent requests: matched before the rest

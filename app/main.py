@@ -9,10 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
 
 from app import __version__
-from app.api import mount_routers
+from app.api import mount_routers, operation_id
 from app.batches.slots import UploadSlots
 from app.batches.submission import UPLOAD_PATH as BATCH_UPLOAD_PATH
 from app.clients.caller_cache import CallerCache
@@ -78,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        generate_unique_id_function=_operation_id,
+        generate_unique_id_function=operation_id,
         docs_url=None,  # served without a CDN by install_api_docs
         redoc_url=None,
     )
@@ -117,11 +116,6 @@ def serve_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level)
     return create_app(settings)
-
-
-def _operation_id(route: APIRoute) -> str:
-    """`clients_me` rather than `me_v1_clients_me_get`: names generated clients keep."""
-    return f"{route.tags[0]}_{route.name}" if route.tags else route.name
 
 
 _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
