@@ -69,14 +69,21 @@ def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Setting
     return Settings(**values)
 
 
+BULKY_ROWS = 5_000
+
+
 async def empty_database(database: Database) -> None:
+    """DELETE, child tables first: a test leaves a few rows, and PostgreSQL's TRUNCATE of every
+    table costs about ten times as much as deleting them. A table a test filled (a 100,000-row
+    batch) is truncated after, so that its dead rows do not slow the tests that follow."""
+    bulky: list[str] = []
     async with database.writer() as session:
-        if database.is_sqlite:
-            for table in reversed(Base.metadata.sorted_tables):
-                await session.execute(delete(table))
-        else:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            await session.execute(text(f"TRUNCATE {names} CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            deleted = await session.execute(delete(table))
+            if deleted.rowcount > BULKY_ROWS:
+                bulky.append(table.name)
+        if bulky and not database.is_sqlite:
+            await session.execute(text(f"TRUNCATE {', '.join(bulky)} CASCADE"))
         await session.commit()
 
 
