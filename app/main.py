@@ -86,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.caller_cache = CallerCache(settings.api_key_cache_seconds)
     app.state.paid_orders = PAID_ORDERS
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    app.state.rate_limiter = RateLimiter(settings.rate_limits_enabled, settings.rate_limits)
     app.state.upload_slots = UploadSlots(settings.batch_upload_concurrency)
     install_problem_handlers(app)
     install_idempotency(app)

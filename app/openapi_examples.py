@@ -33,6 +33,7 @@ _CONDOLENCE = {
 }
 
 JSON_EXAMPLES: dict[str, Any] = {
+    "clients_change": {"rate_limit_per_second": 2000},
     "claims_file_claim": _CONDOLENCE,
     "claims_quote": _CONDOLENCE,
     "claims_appeal_claim": {"grounds": "The hospital's discharge summary was left out; attached."},

@@ -80,7 +80,7 @@ class Service:
                 "MUTUALAID_VAR_DIR": str(self.var_dir),
                 "MUTUALAID_LOG_LEVEL": "WARNING",
                 # The load generator is one client going as fast as it can, on purpose.
-                "MUTUALAID_RATE_LIMIT_PER_SECOND": "0",
+                "MUTUALAID_RATE_LIMITS_ENABLED": "false",
             }
             | self.extra_env
         )

@@ -34,7 +34,10 @@ CONNECTIONS = 64
 PLATFORM = "bench-delivery"
 # As a deployment runs: the JSON access log at INFO (to a file, as to a log collector) and the
 # rate limiter on, at a rate the bench's one client never reaches, so both cost what they cost.
-DEPLOYED = {"MUTUALAID_LOG_LEVEL": "INFO", "MUTUALAID_RATE_LIMIT_PER_SECOND": "1000000"}
+DEPLOYED = {
+    "MUTUALAID_LOG_LEVEL": "INFO",
+    "MUTUALAID_RATE_LIMITS": "platform=1000000,citizen_app=1000000",
+}
 
 
 def prepare(service: Service, role: str, org: str | None = None) -> dict[str, str]:

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from app.cli.common import settings_or_exit, with_db
+from app.clients.schemas import MAX_RATE_LIMIT
 from app.core.db import Database
 from app.core.policy import Role
 
@@ -20,6 +21,14 @@ def clients_create(
     role: Annotated[Role, typer.Option(help="citizen_app, union, platform, examiner or admin.")],
     org: Annotated[str | None, typer.Option(help="Union org code or platform code.")] = None,
     name: Annotated[str | None, typer.Option(help="A name for people.")] = None,
+    rate_limit: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_RATE_LIMIT,
+            help="Requests a second per API process; default: the role's (README, Limits).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a client and print its API key (shown only this once)."""
@@ -28,10 +37,14 @@ def clients_create(
 
     settings_or_exit()
 
-    async def work(db: Database) -> dict[str, str | None]:
+    async def work(db: Database) -> dict[str, str | int | None]:
         async with db.writer() as session:
             issued = await create_client(
-                session, role=role, name=name or f"{role.value}-{org or 'client'}", org_code=org
+                session,
+                role=role,
+                name=name or f"{role.value}-{org or 'client'}",
+                org_code=org,
+                rate_limit_per_second=rate_limit,
             )
             await session.commit()
             c = issued.client
@@ -40,6 +53,7 @@ def clients_create(
                 "name": c.name,
                 "role": c.role,
                 "org_code": c.org_code,
+                "rate_limit_per_second": c.rate_limit_per_second,
                 "api_key": issued.api_key,
             }
 
@@ -70,7 +84,8 @@ def clients_list(
     async def work(db: Database) -> list[str]:
         async with db.reader() as session:
             return [
-                f"{c.id}  {c.role:<11}  {c.org_code or '-':<16}  {c.key_prefix}…  {c.name}"
+                f"{c.id}  {c.role:<11}  {c.org_code or '-':<16}  {c.key_prefix}…  "
+                f"{c.rate_limit_per_second or 'role':>6}/s  {c.name}"
                 + ("  (revoked)" if c.revoked_at else "")
                 for c in await list_clients(session, include_revoked=include_revoked)
             ]

@@ -78,9 +78,11 @@ async def _authenticated(
     request.state.caller = caller
     set_client_id(str(caller.client_id))
     limiter: RateLimiter = request.app.state.rate_limiter
-    wait_seconds = limiter.take(caller.client_id)
-    if wait_seconds is not None:
-        raise TooManyRequests(wait_seconds)
+    standing = limiter.take(caller)
+    if standing is not None:
+        request.state.rate_standing = standing  # headers of the answer (`app.core.middleware`)
+        if standing.retry_after is not None:
+            raise TooManyRequests(standing.retry_after)
     return caller
 
 

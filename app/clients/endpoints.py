@@ -8,7 +8,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from app.clients import service
 from app.clients.auth import Authorized
 from app.clients.caller_cache import CallerCache
-from app.clients.schemas import CallerOut, ClientOut
+from app.clients.rate_limit import RateLimiter
+from app.clients.schemas import CallerOut, ClientChanges, ClientOut
 from app.core.db import SessionDep
 from app.core.openapi_docs import AUTHENTICATED, problems
 from app.core.policy import Action, Caller
@@ -17,9 +18,16 @@ router = APIRouter(prefix="/clients", tags=["clients"], responses=AUTHENTICATED)
 
 
 @router.get("/me", response_model=CallerOut, summary="The calling client: check a key's role")
-async def me(caller: Annotated[Caller, Authorized(Action.CLIENTS_SELF)]) -> CallerOut:
+async def me(
+    caller: Annotated[Caller, Authorized(Action.CLIENTS_SELF)], request: Request
+) -> CallerOut:
+    limiter: RateLimiter = request.app.state.rate_limiter
     return CallerOut(
-        id=caller.client_id, name=caller.name, role=caller.role, org_code=caller.org_code
+        id=caller.client_id,
+        name=caller.name,
+        role=caller.role,
+        org_code=caller.org_code,
+        rate_limit_per_second=limiter.rate_for(caller) if limiter.enabled else None,
     )
 
 
@@ -50,3 +58,27 @@ async def revoke(
     cache.forget_client(client_id)
     after_response.add_task(cache.forget_client, client_id)
     return revoked
+
+
+@router.patch(
+    "/{client_id}",
+    response_model=ClientOut,
+    responses=problems(404),
+    summary="Set a client's own request rate, or give it its role's again (admin)",
+    description="Each API process holds the client to it within the key cache's few seconds "
+    "(`MUTUALAID_API_KEY_CACHE_SECONDS`); this process at once.",
+)
+async def change(
+    client_id: uuid.UUID,
+    body: ClientChanges,
+    caller: Annotated[Caller, Authorized(Action.CLIENTS_MANAGE)],
+    session: SessionDep,
+    request: Request,
+    after_response: BackgroundTasks,
+) -> ClientOut:
+    changed = await service.set_rate_limit(session, client_id, body.rate_limit_per_second)
+    answer = ClientOut.model_validate(changed)
+    cache: CallerCache = request.app.state.caller_cache
+    cache.forget_client(client_id)
+    after_response.add_task(cache.forget_client, client_id)
+    return answer

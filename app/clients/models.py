@@ -23,6 +23,7 @@ class ApiClient(UUIDPrimaryKey, CreatedAt, Base):
             f" OR (role NOT IN ({_BOUND}) AND org_code IS NULL)",
             name="binding",
         ),
+        CheckConstraint("rate_limit_per_second > 0", name="rate_limit"),
     )
 
     name: Mapped[str] = mapped_column(String(100))
@@ -31,3 +32,6 @@ class ApiClient(UUIDPrimaryKey, CreatedAt, Base):
     key_prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     revoked_at: Mapped[datetime | None]
+    # Requests a second (per API process) this client may send; None: its role's default
+    # (`app.clients.rate_limit.ROLE_RATE_LIMITS`).
+    rate_limit_per_second: Mapped[int | None]

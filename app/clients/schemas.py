@@ -6,7 +6,9 @@ from datetime import datetime
 from pydantic import Field
 
 from app.core.policy import Role
-from app.core.schemas import ResponseModel
+from app.core.schemas import RequestModel, ResponseModel
+
+MAX_RATE_LIMIT = 100_000
 
 
 class ClientOut(ResponseModel):
@@ -17,6 +19,18 @@ class ClientOut(ResponseModel):
     key_prefix: str = Field(description="First characters of the key, to tell keys apart.")
     created_at: datetime
     revoked_at: datetime | None
+    rate_limit_per_second: int | None = Field(
+        description="Requests a second per API process set for this client; null: its role's."
+    )
+
+
+class ClientChanges(RequestModel):
+    rate_limit_per_second: int | None = Field(
+        ge=1,
+        le=MAX_RATE_LIMIT,
+        description="Requests a second per API process for this client; null: back to its "
+        "role's default.",
+    )
 
 
 class CallerOut(ResponseModel):
@@ -24,3 +38,7 @@ class CallerOut(ResponseModel):
     name: str
     role: Role
     org_code: str | None
+    rate_limit_per_second: int | None = Field(
+        description="Requests a second per API process this client is held to (its own, else "
+        "its role's); null when limits are off."
+    )

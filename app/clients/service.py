@@ -38,7 +38,12 @@ def _check_binding(role: Role, org_code: str | None) -> None:
 
 
 async def create_client(
-    session: AsyncSession, *, role: Role, name: str, org_code: str | None = None
+    session: AsyncSession,
+    *,
+    role: Role,
+    name: str,
+    org_code: str | None = None,
+    rate_limit_per_second: int | None = None,
 ) -> IssuedKey:
     _check_binding(role, org_code)
     key = new_api_key()
@@ -48,6 +53,7 @@ async def create_client(
         org_code=org_code,
         key_prefix=shown_prefix(key),
         key_hash=hash_api_key(key),
+        rate_limit_per_second=rate_limit_per_second,
     )
     session.add(client)
     await session.flush()
@@ -91,6 +97,16 @@ async def revoke_client(session: AsyncSession, client_id: uuid.UUID) -> ApiClien
     return client
 
 
+async def set_rate_limit(
+    session: AsyncSession, client_id: uuid.UUID, rate: int | None
+) -> ApiClient:
+    """A client's own request rate (None: its role's again)."""
+    client = await get_client(session, client_id)
+    client.rate_limit_per_second = rate
+    await session.flush()
+    return client
+
+
 async def caller_for_key(session: AsyncSession, key_hash: str) -> Caller | None:
     """The active client whose key hashes to `key_hash` (`keys.hash_api_key`), or None for an
     unknown or revoked key."""
@@ -99,5 +115,9 @@ async def caller_for_key(session: AsyncSession, key_hash: str) -> Caller | None:
     if client is None:
         return None
     return Caller(
-        client_id=client.id, name=client.name, role=Role(client.role), org_code=client.org_code
+        client_id=client.id,
+        name=client.name,
+        role=Role(client.role),
+        org_code=client.org_code,
+        rate_limit_per_second=client.rate_limit_per_second,
     )

@@ -17,8 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, PositiveInt, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.core.policy import Role
 
 DEFAULT_DATABASE_URL = "sqlite:///./var/mutualaid.db"
 DEV_SECRETS_FILE = "dev-secrets.json"
@@ -117,10 +119,12 @@ class Settings(BaseSettings):
         5.0, ge=0, le=300, validation_alias="MUTUALAID_API_KEY_CACHE_SECONDS"
     )
     metrics_token: SecretStr | None = Field(None, validation_alias="MUTUALAID_METRICS_TOKEN")
-    rate_limit_per_second: float = Field(
-        50.0, ge=0, validation_alias="MUTUALAID_RATE_LIMIT_PER_SECOND"
+    rate_limits_enabled: bool = Field(True, validation_alias="MUTUALAID_RATE_LIMITS_ENABLED")
+    # `platform=2000,citizen_app=100`: requests a second per client and process, by role, over
+    # the defaults (`app.clients.rate_limit.ROLE_RATE_LIMITS`).
+    rate_limits: Annotated[dict[Role, PositiveInt], NoDecode] = Field(
+        default_factory=dict, validation_alias="MUTUALAID_RATE_LIMITS"
     )
-    rate_limit_burst: int = Field(200, ge=1, validation_alias="MUTUALAID_RATE_LIMIT_BURST")
     webhook_allow_private_urls: bool = Field(
         False, validation_alias="MUTUALAID_WEBHOOK_ALLOW_PRIVATE_URLS"
     )
@@ -163,6 +167,16 @@ class Settings(BaseSettings):
     def _split_secrets(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("rate_limits", mode="before")
+    @classmethod
+    def _role_rates(cls, value: object) -> object:
+        if isinstance(value, str):
+            pairs = [part.split("=", 1) for part in value.split(",") if part.strip()]
+            if any(len(pair) != 2 for pair in pairs):
+                raise ValueError("give role=requests-per-second pairs, separated by commas")
+            return {role.strip(): rate.strip() for role, rate in pairs}
         return value
 
     @field_validator("clock", mode="after")

@@ -54,6 +54,9 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                standing = scope.get("state", {}).get("rate_standing")
+                if standing is not None:  # set by authentication (`app.clients.rate_limit`)
+                    headers.extend(standing.headers())
                 message["headers"] = headers
             await send(message)
 

@@ -133,6 +133,8 @@ class Caller:
     name: str
     role: Role
     org_code: str | None
+    # Requests a second set for this client; None: its role's (`app.clients.rate_limit`).
+    rate_limit_per_second: int | None = None
 
     @property
     def tenant(self) -> Tenant | None:

@@ -15,13 +15,23 @@ from tests.support.service import bearer
 
 async def test_create_prints_a_key_that_works_and_is_stored_only_hashed(client, db, settings):
     result = run_cli(
-        settings, "clients", "create", "--role", "union", "--org", "SH-PUDONG", "--json"
+        settings,
+        "clients",
+        "create",
+        "--role",
+        "union",
+        "--org",
+        "SH-PUDONG",
+        "--rate-limit",
+        "35",
+        "--json",
     )
 
     assert result.returncode == 0, result.stderr
     created = json.loads(result.stdout)
     assert created["role"] == "union"
     assert created["org_code"] == "SH-PUDONG"
+    assert created["rate_limit_per_second"] == 35
     me = await client.get("/v1/clients/me", headers=bearer(created["api_key"]))
     assert me.status_code == 200
     assert me.json()["id"] == created["id"]
@@ -30,6 +40,7 @@ async def test_create_prints_a_key_that_works_and_is_stored_only_hashed(client, 
     stored = " ".join(str(getattr(row, c.key)) for c in ApiClient.__table__.columns)
     assert created["api_key"] not in stored
     assert row.key_prefix == created["api_key"][:12]
+    assert row.rate_limit_per_second == 35
 
 
 async def test_bound_roles_need_an_org_and_others_refuse_one(client, settings):

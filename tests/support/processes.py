@@ -32,7 +32,7 @@ def environment(settings) -> dict[str, str]:
         "LOOKUP_KEY": settings.lookup_key.get_secret_value(),
         "MUTUALAID_VAR_DIR": str(settings.var_dir),
         "MUTUALAID_LOG_LEVEL": "WARNING",
-        "MUTUALAID_RATE_LIMIT_PER_SECOND": "0",
+        "MUTUALAID_RATE_LIMITS_ENABLED": "false",
     }
 
 

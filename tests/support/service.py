@@ -63,7 +63,7 @@ def make_settings(database_url: str, var_dir: Path, **overrides: Any) -> Setting
         "PAYMENT_NOTIFICATION_SECRETS": TEST_PAYMENT_SECRET,
         # Tests fire requests far faster than any client may; tests/clients/test_rate_limit.py
         # turns the limit on.
-        "MUTUALAID_RATE_LIMIT_PER_SECOND": 0,
+        "MUTUALAID_RATE_LIMITS_ENABLED": False,
     }
     values.update(overrides)
     return Settings(**values)
