@@ -62,6 +62,7 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.coverage
 	$(BIN)/python -m bench.reconcile
+	$(BIN)/python -m bench.limits
 
 # What each layer in front of the coverage look-up's SELECT costs (needs wrk; a few minutes).
 bench-layers: $(STAMP) wrk
