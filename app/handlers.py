@@ -8,14 +8,17 @@ and never import the features that implement them; the entry points pass these r
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from app.batches.chunks import CHUNK_JOB, run_chunk_job
 from app.batches.invoices import ACTIVATION_JOB, InvoicePayment, run_activation_job
 from app.claims.expiry import expire_overdue_claims
+from app.core.clock import utc_now
 from app.core.runtime import Runtime
 from app.coverage.endings import sweep_ended_periods
 from app.coverage.renewals import announce_open_renewals
 from app.idempotency.service import purge_older_than
-from app.jobs.queue import lanes
+from app.jobs.queue import lanes, purge_done
 from app.jobs.worker import Duties, Handler, Periodic
 from app.notifications.outbox import SEND_JOB
 from app.notifications.sending import purge_phone_days, run_send_job
@@ -48,12 +51,18 @@ async def purge_idempotency_keys(runtime: Runtime) -> int:
     return await purge_older_than(runtime.db, runtime.settings.idempotency_retention_hours)
 
 
+async def purge_done_jobs(runtime: Runtime) -> int:
+    retention = timedelta(days=runtime.settings.job_retention_days)
+    return await purge_done(runtime.db, utc_now() - retention)
+
+
 # Timed work every job worker does. Ends of cover are announced within minutes of midnight;
 # renewals opening, within the hour.
 PERIODIC_TASKS: tuple[Periodic, ...] = (
     Periodic("coverage_endings", 300.0, sweep_ended_periods),
     Periodic("renewal_openings", 3600.0, announce_open_renewals),
     Periodic("idempotency_purge", 3600.0, purge_idempotency_keys),
+    Periodic("jobs_purge", 3600.0, purge_done_jobs),
     Periodic("claims_expiry", 3600.0, expire_overdue_claims),
     Periodic("privacy_erasure", 86400.0, erase_expired),
     Periodic("gateway_bill", 3600.0, fetch_yesterdays_bill),

@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     idempotency_retention_hours: int = Field(
         24, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_RETENTION_HOURS"
     )
+    # Finished jobs are kept this long for the operator, then purged in small steps.
+    job_retention_days: int = Field(7, ge=1, validation_alias="MUTUALAID_JOB_RETENTION_DAYS")
     idempotency_lock_seconds: int = Field(
         60, ge=1, validation_alias="MUTUALAID_IDEMPOTENCY_LOCK_SECONDS"
     )

@@ -17,6 +17,7 @@ from app.core import sealing
 from app.core.clock import utc_now
 from app.core.db import Database
 from app.core.errors import Conflict, Unprocessable
+from app.core.purging import delete_in_steps
 from app.idempotency.models import COMPLETED, IN_FLIGHT, IdempotencyRecord
 
 _CLAIM_ATTEMPTS = 3
@@ -220,20 +221,18 @@ ABANDONED_CLAIM_HOURS = 1
 
 
 async def purge(db: Database, *, completed_before: datetime, stale_before: datetime) -> int:
-    """Delete completed keys older than the retention, and reservations abandoned long ago."""
-    async with db.writer() as session:
-        result = await session.execute(
-            delete(IdempotencyRecord).where(
-                or_(
-                    (IdempotencyRecord.state == COMPLETED)
-                    & (IdempotencyRecord.completed_at < completed_before),
-                    (IdempotencyRecord.state == IN_FLIGHT)
-                    & (IdempotencyRecord.locked_until < stale_before),
-                )
-            )
-        )
-        await session.commit()
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    """Delete completed keys older than the retention, and reservations abandoned long ago, in
+    small steps (`app.core.purging`)."""
+    return await delete_in_steps(
+        db,
+        IdempotencyRecord,
+        or_(
+            (IdempotencyRecord.state == COMPLETED)
+            & (IdempotencyRecord.completed_at < completed_before),
+            (IdempotencyRecord.state == IN_FLIGHT)
+            & (IdempotencyRecord.locked_until < stale_before),
+        ),
+    )
 
 
 async def purge_older_than(db: Database, hours: int) -> int:

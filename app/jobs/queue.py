@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import utc_now
 from app.core.db import Database
+from app.core.purging import delete_in_steps
 from app.jobs.models import Job, JobStatus
 
 RETRY_BASE_SECONDS = 5
@@ -286,3 +287,11 @@ async def fail(db: Database, job: Job, worker_id: str, error: str) -> str:
     if not result.rowcount:  # type: ignore[attr-defined]
         return LOST_LEASE
     return JobStatus.FAILED.value if give_up else "retry"
+
+
+async def purge_done(db: Database, finished_before: datetime) -> int:
+    """Forget jobs done before `finished_before`, in small steps; failed jobs stay for the
+    operator to look at."""
+    return await delete_in_steps(
+        db, Job, (Job.status == JobStatus.DONE.value) & (Job.finished_at < finished_before)
+    )

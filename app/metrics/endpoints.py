@@ -23,7 +23,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.breakers.models import STATE_LEVEL, BreakerState, CircuitBreaker
@@ -45,6 +45,14 @@ _JOBS_WAITING = (
 _BREAKERS = select(
     CircuitBreaker.partner, CircuitBreaker.name, CircuitBreaker.state, CircuitBreaker.trips
 )
+# Live and dead rows of each of the service's tables, and seconds since it was last vacuumed
+# (null: never since the statistics were reset), as PostgreSQL's statistics see them.
+_TABLE_ROWS = text(
+    "SELECT relname, n_live_tup, n_dead_tup,"
+    " extract(epoch FROM now() - greatest(last_vacuum, last_autovacuum))"
+    " FROM pg_stat_user_tables WHERE schemaname = current_schema() ORDER BY relname"
+)
+_AUTOVACUUM = text("SELECT current_setting('autovacuum') = 'on'")
 Family = GaugeMetricFamily | CounterMetricFamily
 
 
@@ -69,10 +77,15 @@ async def _from_database(db: Database) -> list[Family]:
         "Jobs in the queue now, by kind and status (queued: waiting to run; running: leased).",
         labels=["kind", "status"],
     )
+    tables: list[Any] = []
+    autovacuum = None
     try:
         async with db.read_engine.connect() as connection:
             rows = (await connection.execute(_JOBS_WAITING)).all()
             breakers = (await connection.execute(_BREAKERS)).all()
+            if not db.is_sqlite:
+                tables = list((await connection.execute(_TABLE_ROWS)).all())
+                autovacuum = bool(await connection.scalar(_AUTOVACUUM))
     except (OSError, SQLAlchemyError) as exc:
         logger.warning("metrics: database not readable", extra={"error": type(exc).__name__})
         up.add_metric([], 0)
@@ -80,7 +93,45 @@ async def _from_database(db: Database) -> list[Family]:
     up.add_metric([], 1)
     for kind, status, count in rows:
         waiting.add_metric([kind, status], count)
-    return [up, waiting, *_breakers(breakers)]
+    return [up, waiting, *_breakers(breakers), *_upkeep(tables, autovacuum)]
+
+
+def _upkeep(rows: Sequence[Any], autovacuum: bool | None) -> list[Family]:
+    """What the vacuum has left behind, table by table (PostgreSQL only): dead rows slow every
+    scan of a table long before anyone notices a slow request, so alert on the ratio."""
+    if autovacuum is None:
+        return []
+    on = GaugeMetricFamily(
+        "mutualaid_database_autovacuum",
+        "1 when the PostgreSQL server runs autovacuum (the service expects it to), else 0.",
+    )
+    on.add_metric([], int(autovacuum))
+    live = GaugeMetricFamily(
+        "mutualaid_table_live_rows",
+        "Live rows of a table (PostgreSQL's estimate).",
+        labels=["table"],
+    )
+    dead = GaugeMetricFamily(
+        "mutualaid_table_dead_rows", "Dead rows a table holds until vacuumed.", labels=["table"]
+    )
+    ratio = GaugeMetricFamily(
+        "mutualaid_table_dead_ratio",
+        "Dead rows over all rows of a table (0: none).",
+        labels=["table"],
+    )
+    since = GaugeMetricFamily(
+        "mutualaid_table_vacuum_age_seconds",
+        "Seconds since a table was last vacuumed (absent: not since the statistics began).",
+        labels=["table"],
+    )
+    for table, live_rows, dead_rows, seconds in rows:
+        live.add_metric([table], live_rows)
+        dead.add_metric([table], dead_rows)
+        total = live_rows + dead_rows
+        ratio.add_metric([table], dead_rows / total if total else 0.0)
+        if seconds is not None:
+            since.add_metric([table], float(seconds))
+    return [on, live, dead, ratio, since]
 
 
 def _breakers(rows: Sequence[Any]) -> list[Family]:
