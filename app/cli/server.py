@@ -71,6 +71,10 @@ def _share_metrics(directory: Path) -> None:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(own)
 
 
+# Job workers yield the CPU to API processes on the same host: interactive requests first.
+WORKER_NICENESS = 10
+
+
 def worker(
     poll_seconds: Annotated[float, typer.Option(help="Wait between looks when idle.")] = 1.0,
     lease_seconds: Annotated[
@@ -82,6 +86,16 @@ def worker(
         typer.Option(help="Serve this worker's Prometheus metrics on this port."),
     ] = None,
     metrics_host: Annotated[str, typer.Option(help="Interface for --metrics-port.")] = "127.0.0.1",
+    niceness: Annotated[
+        int,
+        typer.Option(
+            "--nice",
+            min=0,
+            max=19,
+            help="Lower this worker's CPU priority by this much (Unix nice): on a host it "
+            "shares with API processes, a batch then takes only the CPU they leave.",
+        ),
+    ] = WORKER_NICENESS,
 ) -> None:
     """Run background jobs until stopped (SIGINT/SIGTERM). Run several on PostgreSQL."""
     import signal
@@ -93,6 +107,8 @@ def worker(
 
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    if niceness:
+        os.nice(niceness)
     if metrics_port is not None:
         from prometheus_client import start_http_server
 
