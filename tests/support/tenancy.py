@@ -111,6 +111,12 @@ OPS = [
         Action.CLIENTS_MANAGE,
         at("/v1/clients/{w.victim_client}/revoke"),
     ),
+    Op(
+        "PATCH",
+        "/v1/clients/{client_id}",
+        Action.CLIENTS_MANAGE,
+        at("/v1/clients/{w.victim_client}", json={"rate_limit_per_second": 30}),
+    ),
     Op("GET", "/v1/platforms", Action.PLATFORMS_MANAGE, at("/v1/platforms")),
     Op("POST", "/v1/platforms", Action.PLATFORMS_MANAGE, at("/v1/platforms", json=PLATFORM_CODE)),
     Op("GET", "/v1/platforms/{code}", Action.PLATFORMS_MANAGE, at("/v1/platforms/demo-delivery")),
