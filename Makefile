@@ -63,6 +63,7 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.coverage
 	$(BIN)/python -m bench.reconcile
 	$(BIN)/python -m bench.limits
+	$(BIN)/python -m bench.soak
 
 # What each layer in front of the coverage look-up's SELECT costs (needs wrk; a few minutes).
 bench-layers: $(STAMP) wrk

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import time
 from collections import Counter
 
@@ -75,10 +74,14 @@ async def drive(
         lookups = WrkLoad(
             "coverage.lua", (workers_file, "/v1/platform/workers/", "/coverage", platform_key)
         )
-        os.environ["WRK_DELAY_MS"] = str(PLATFORM_DELAY_MS)
         (platform, _), citizen = await asyncio.gather(
             asyncio.to_thread(
-                run_wrk, port, lookups, connections=PLATFORM_CONNECTIONS, seconds=args.seconds
+                run_wrk,
+                port,
+                lookups,
+                connections=PLATFORM_CONNECTIONS,
+                seconds=args.seconds,
+                delay_ms=PLATFORM_DELAY_MS,
             ),
             paced(
                 http,

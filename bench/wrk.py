@@ -44,11 +44,18 @@ class WrkLoad:
 
 
 def run_wrk(
-    port: int, load: WrkLoad, *, connections: int, seconds: float, offset: int = 0
+    port: int,
+    load: WrkLoad,
+    *,
+    connections: int,
+    seconds: float,
+    offset: int = 0,
+    delay_ms: int | None = None,
 ) -> tuple[Measurement, int]:
     """`load` against 127.0.0.1:`port` for `seconds` over `connections` keep-alive connections,
     its request numbers from `offset` on; what it measured, and where the next run's numbers may
-    begin (so that runs in turn never send the same request twice)."""
+    begin (so that runs in turn never send the same request twice). With `delay_ms` each
+    connection pauses that long after every answer (bench/lua/common.lua): a steady rate."""
     executable = wrk_path()
     if executable is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
@@ -65,7 +72,8 @@ def run_wrk(
         str(offset),
         *load.args,
     ]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    env = os.environ | ({"WRK_DELAY_MS": str(delay_ms)} if delay_ms is not None else {})
+    done = subprocess.run(command, capture_output=True, text=True, check=True, env=env)
     return parse(done.stdout)
 
 

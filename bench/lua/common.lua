@@ -5,7 +5,16 @@
 -- draws numbers with `next_number()`: OFFSET, OFFSET + 1, ... over all threads together, no two
 -- threads drawing the same one. `next_offset` in the result is where the next run may begin.
 
+-- With WRK_DELAY_MS set, each connection waits that long after an answer before its next
+-- request: a steady rate of about connections * 1000 / (delay + latency) a second.
+
 local threads = {}
+local pace_ms = tonumber(os.getenv("WRK_DELAY_MS") or "")
+if pace_ms then
+   function delay()
+      return pace_ms
+   end
+end
 QUANTILES = 1000 -- equal-mass latency samples per run, so that rounds can be merged
 
 function setup(thread)

@@ -2,8 +2,6 @@
 -- the floor's same look-up): nine in ten ids asked are covered workers of the platform, taken
 -- spread over all of them, one in ten an unknown id. The requests are built once, in init().
 --   wrk -s coverage.lua URL -- THREADS OFFSET WORKERS_FILE PATH_PREFIX PATH_SUFFIX [API_KEY]
--- With WRK_DELAY_MS set, each connection waits that long after an answer before its next
--- request: a steady rate of about connections * 1000 / (delay + latency) a second.
 dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")
 
 local SPREAD = 7919 -- a prime: consecutive numbers ask about workers far apart
@@ -28,13 +26,6 @@ function init(args)
       requests[i + 1] = wrk.format("GET", args[4] .. id .. args[5], headers)
    end
    outcome_pattern = '"covered":(%a+)'
-end
-
-local pace_ms = tonumber(os.getenv("WRK_DELAY_MS") or "")
-if pace_ms then
-   function delay()
-      return pace_ms
-   end
 end
 
 function request()
