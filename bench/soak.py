@@ -12,10 +12,12 @@ that overlaps a batch (from its upload until it is done) counts as a batch windo
 quiet. Printed: each endpoint's p50/p99 in quiet and batch windows side by side, each batch's
 time and the look-up p99 while it ran (the fifth against the first), 5xx counts, the API and
 worker processes' memory at start and end, and a consistency check of the database at the end
-(one payout per approved claim, no cap exceeded, one cover period per paid order).
+(one payout per approved claim, no cap exceeded, one cover period per paid enrolment order and
+one per activated row of a paid invoice).
 
-Not in this mix (yet): enrolments with payment, the invoice's payment and activation after each
-batch.
+Each batch's invoice is paid (the gateway's signed notification) once it is done, and the batch
+counts as activated when every accepted row's cover is. Not in this mix (yet): individual
+enrolments with payment.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import make_url
 
+from app.core.config import Settings, with_development_secrets
+from app.core.signing import signature_header
 from app.plans import DEFAULT_PLAN_CODE, in_force
 from bench.batch import PLAN, as_csv, batch_rows
 from bench.claims import DOCUMENTS
@@ -51,6 +55,8 @@ LOOKUP_PACE = (6, 35)
 BULK_PACE = (2, 360)  # wrk wants a connection per thread at least
 BULK_SIZE = 500
 CLAIM_PACE = (2, 190)
+# The invoices are paid an hour after the service's clock (bench.http_bench.CLOCK).
+PAID_AT = "2026-11-23T03:00:00+00:00"
 # Issue 20, acceptance 1.
 TARGET_LOOKUP_RATIO = 2.0
 TARGET_LOOKUP_P99_MS = 400.0
@@ -71,6 +77,9 @@ class Batch:
     done: float | None = None
     status: str = "uploading"
     accepted: int = 0
+    # Its invoice paid (a signed gateway notification) and its members' cover activated.
+    activated: int = 0
+    activated_after: float | None = None
 
     def overlaps(self, started: float, ended: float) -> bool:
         until = max(self.done or float("inf"), self.uploaded + BATCH_WINDOW_SECONDS)
@@ -112,7 +121,32 @@ def keep_measuring(
             timeline.slices.append(Slice(name, started, time.monotonic(), measured))
 
 
-def upload_batches(timeline: Timeline, base: str, union_key: str, args: argparse.Namespace) -> None:
+def pay(http: httpx.Client, invoice: dict[str, object], secret: bytes) -> None:
+    """The gateway's signed word that the union paid the batch's invoice."""
+    body = json.dumps(
+        {
+            "event_id": f"soak-{invoice['id']}",
+            "payment_order_id": invoice["id"],
+            "status": "succeeded",
+            "amount_fen": invoice["amount_fen"],
+            "paid_at": PAID_AT,
+            "channel": "bank_transfer",
+        }
+    ).encode()
+    answer = http.post(
+        "/v1/payment-notifications",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Signature": signature_header(secret, int(time.time()), body),
+        },
+    )
+    answer.raise_for_status()
+
+
+def upload_batches(
+    timeline: Timeline, base: str, union_key: str, secret: bytes, args: argparse.Namespace
+) -> None:
     rows = batch_rows(args.rows * args.batches)
     headers = {"Authorization": f"Bearer {union_key}"}
     with httpx.Client(base_url=base, headers=headers, timeout=120) as http:
@@ -136,6 +170,14 @@ def upload_batches(timeline: Timeline, base: str, union_key: str, args: argparse
                     batch.accepted = found["accepted"]
                     break
                 time.sleep(0.2)
+            if found["invoice"]:
+                pay(http, found["invoice"], secret)
+                while batch.activated < batch.accepted:
+                    time.sleep(0.2)
+                    batch.activated = http.get(f"/v1/enrolment-batches/{batch_id}").json()[
+                        "activated"
+                    ]
+                batch.activated_after = time.monotonic() - batch.uploaded
         time.sleep(args.every / 2)
 
 
@@ -176,9 +218,17 @@ async def consistency(database_url: str) -> dict[str, int]:
                 ceiling,
                 condolences,
             ),
-            "paid orders without exactly one period": await connection.fetchval(
-                "SELECT count(*) FROM payment_orders o WHERE o.status = 'paid' AND (SELECT"
-                " count(*) FROM coverage_periods p WHERE p.payment_order_id = o.id) <> 1"
+            "paid enrolment orders without exactly one period": await connection.fetchval(
+                "SELECT count(*) FROM payment_orders o WHERE o.status = 'paid'"
+                " AND o.enrolment_id IS NOT NULL AND (SELECT count(*) FROM coverage_periods p"
+                " WHERE p.payment_order_id = o.id) <> 1"
+            ),
+            "paid invoices whose periods are not their batch's activated rows": (
+                await connection.fetchval(
+                    "SELECT count(*) FROM payment_orders o JOIN enrolment_batches b"
+                    " ON b.id = o.batch_id WHERE o.status = 'paid' AND (SELECT count(*)"
+                    " FROM coverage_periods p WHERE p.payment_order_id = o.id) <> b.activated"
+                )
             ),
         }
     finally:
@@ -269,7 +319,11 @@ def run(args: argparse.Namespace) -> None:
             ]
             for thread in loads:
                 thread.start()
-            upload_batches(timeline, base, union["api_key"], args)
+            settings = with_development_secrets(
+                Settings(DATABASE_URL=database_url, MUTUALAID_VAR_DIR=str(service.var_dir))
+            )
+            secret = settings.payment_secrets()[0]
+            upload_batches(timeline, base, union["api_key"], secret, args)
             stop.set()
             for thread in loads:
                 thread.join()
@@ -296,9 +350,14 @@ def run(args: argparse.Namespace) -> None:
         seconds = (batch.done or time.monotonic()) - batch.uploaded
         p99 = during.percentile_ms(0.99)
         first_p99 = p99 if first_p99 is None else first_p99
+        activated = (
+            f"{batch.activated} activated {batch.activated_after:.1f} s after the upload"
+            if batch.activated_after is not None
+            else "not activated"
+        )
         print(
-            f"batch {n}: {batch.status} ({batch.accepted} accepted) in {seconds:.1f} s; "
-            f"look-up p99 in its window {p99:.0f} ms"
+            f"batch {n}: {batch.status} ({batch.accepted} accepted) in {seconds:.1f} s, "
+            f"{activated}; look-up p99 in its window {p99:.0f} ms"
         )
     print(f"memory MB at start {memory_start}, at end {memory_end}")
     print(f"consistency (all must be 0): {checks}")
@@ -322,7 +381,7 @@ def run(args: argparse.Namespace) -> None:
         and batch_lookup < TARGET_LOOKUP_P99_MS
         and batch_claims < TARGET_CLAIM_P99_MS
         and server_errors == 0
-        and all(b.status == "done" for b in timeline.batches)
+        and all(b.status == "done" and b.activated == b.accepted for b in timeline.batches)
         and not any(checks.values())
         and fifth_no_worse
     )
