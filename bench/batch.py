@@ -20,6 +20,7 @@ import csv
 import io
 import json
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -128,6 +129,19 @@ def database_cpu(database: str) -> Iterator[dict[int, tuple[float, float]]]:
         thread.join()
 
 
+def start_simulated_platform(service: Service, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """`platform-sim` with `workers` synthetic workers on `port`, registered as platform `sim`
+    (verifying one worker or many at once); its process."""
+    simulator = service.start("platform-sim", "--port", str(port), "--synthetic", str(workers))
+    service.run(
+        "platforms", "add", "--code", "sim", "--name", "simulated platform",
+        "--verify-url", f"http://127.0.0.1:{port}/verify",
+        "--bulk-verify-url", f"http://127.0.0.1:{port}/verify/bulk",
+        "--work-types", "food_delivery",
+    )  # fmt: skip
+    return simulator
+
+
 def run(count: int, worker_count: int, poll_seconds: float) -> dict[str, object]:
     rows = batch_rows(count)
     body = as_csv(rows)
@@ -136,15 +150,7 @@ def run(count: int, worker_count: int, poll_seconds: float) -> dict[str, object]
         try:
             service.run("migrate")
             sim_port, api_port = free_port(), free_port()
-            simulator = service.start(
-                "platform-sim", "--port", str(sim_port), "--synthetic", str(count)
-            )
-            service.run(
-                "platforms", "add", "--code", "sim", "--name", "simulated platform",
-                "--verify-url", f"http://127.0.0.1:{sim_port}/verify",
-                "--bulk-verify-url", f"http://127.0.0.1:{sim_port}/verify/bulk",
-                "--work-types", "food_delivery",
-            )  # fmt: skip
+            simulator = start_simulated_platform(service, sim_port, count)
             client = service.run("clients", "create", "--role", "union", "--org", "bench", "--json")
             key = json.loads(client)["api_key"]
             api = service.start("serve", "--host", "127.0.0.1", "--port", str(api_port))

@@ -38,7 +38,7 @@ from sqlalchemy.engine import make_url
 from app.core.config import Settings, with_development_secrets
 from app.core.signing import signature_header
 from app.plans import DEFAULT_PLAN_CODE, in_force
-from bench.batch import PLAN, as_csv, batch_rows
+from bench.batch import PLAN, as_csv, batch_rows, start_simulated_platform
 from bench.claims import DOCUMENTS
 from bench.harness import Service, free_port, fresh_database, wait_until_serving
 from bench.http_bench import CLOCK, COVER_STARTS, PLATFORM, seed
@@ -252,16 +252,7 @@ def run(args: argparse.Namespace) -> None:
         try:
             service.run("migrate")
             sim_port, api_port = free_port(), free_port()
-            service.start(
-                "platform-sim", "--port", str(sim_port), "--synthetic",
-                str(args.rows * args.batches),
-            )  # fmt: skip
-            service.run(
-                "platforms", "add", "--code", "sim", "--name", "simulated platform",
-                "--verify-url", f"http://127.0.0.1:{sim_port}/verify",
-                "--bulk-verify-url", f"http://127.0.0.1:{sim_port}/verify/bulk",
-                "--work-types", "food_delivery",
-            )  # fmt: skip
+            start_simulated_platform(service, sim_port, args.rows * args.batches)
             service.run(
                 "platforms", "add", "--code", PLATFORM, "--name", "bench",
                 "--verify-url", "http://127.0.0.1:9/verify", "--work-types", "food_delivery",

@@ -52,11 +52,7 @@ async def revoke(
     after_response: BackgroundTasks,
 ) -> ClientOut:
     revoked = ClientOut.model_validate(await service.revoke_client(session, client_id))
-    cache: CallerCache = request.app.state.caller_cache
-    # Forget now, and again once the revocation has committed, in case a request in between
-    # looked the key up and remembered it.
-    cache.forget_client(client_id)
-    after_response.add_task(cache.forget_client, client_id)
+    _forget(request, after_response, client_id)
     return revoked
 
 
@@ -78,7 +74,13 @@ async def change(
 ) -> ClientOut:
     changed = await service.set_rate_limit(session, client_id, body.rate_limit_per_second)
     answer = ClientOut.model_validate(changed)
+    _forget(request, after_response, client_id)
+    return answer
+
+
+def _forget(request: Request, after_response: BackgroundTasks, client_id: uuid.UUID) -> None:
+    """This process forgets the client's cached key now, and again once the change has
+    committed, in case a request in between looked the key up and remembered it as it was."""
     cache: CallerCache = request.app.state.caller_cache
     cache.forget_client(client_id)
     after_response.add_task(cache.forget_client, client_id)
-    return answer
