@@ -10,10 +10,7 @@ local members, headers, documents, starts
 
 function init(args)
    common_args(args)
-   members = {}
-   for line in io.lines(args[3]) do
-      table.insert(members, line)
-   end
+   members = read_lines(args[3])
    headers = {["Authorization"] = "Bearer " .. args[4], ["Content-Type"] = "application/json"}
    documents = args[5]
    local year, month, day = args[6]:match("(%d+)-(%d+)-(%d+)")

@@ -34,6 +34,15 @@ function common_args(args)
    number_offset = tonumber(args[2])
 end
 
+-- The lines of a file (ids, one a line) as a list.
+function read_lines(path)
+   local lines = {}
+   for line in io.lines(path) do
+      table.insert(lines, line)
+   end
+   return lines
+end
+
 function next_number()
    local n = number_offset + drawn * thread_count + thread_id
    drawn = drawn + 1

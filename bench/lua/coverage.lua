@@ -11,10 +11,7 @@ local sent = 0
 
 function init(args)
    common_args(args)
-   local workers = {}
-   for line in io.lines(args[3]) do
-      table.insert(workers, line)
-   end
+   local workers = read_lines(args[3])
    local headers = {}
    if args[6] then
       headers["Authorization"] = "Bearer " .. args[6]

@@ -7,10 +7,7 @@ local workers, headers, size
 
 function init(args)
    common_args(args)
-   workers = {}
-   for line in io.lines(args[3]) do
-      table.insert(workers, line)
-   end
+   workers = read_lines(args[3])
    headers = {["Authorization"] = "Bearer " .. args[4], ["Content-Type"] = "application/json"}
    size = tonumber(args[5])
 end
