@@ -6,12 +6,12 @@ needs little) starts without loading every feature package.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import typer
 
+from app.core import event_loop
 from app.core.config import ConfigurationError, Settings, get_settings
 from app.core.db import Database
 
@@ -46,4 +46,4 @@ def with_db(work: Callable[[Database], Awaitable[T]]) -> T:
         finally:
             await db.dispose()
 
-    return asyncio.run(run())
+    return event_loop.run(run())
