@@ -22,6 +22,7 @@ from app.core.body_limit import BodySizeLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.conflict_retry import ConflictRetryMiddleware
 from app.core.content_type import ContentTypeGuard, document_415
+from app.core.db import API_CONNECTIONS, Database
 from app.core.logging import configure_logging
 from app.core.middleware import RequestContextMiddleware
 from app.core.openapi_docs import EXTRA_SCHEMAS
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     import_all_models()  # foreign keys between features' tables resolve
     settings = settings or get_settings()
     install_plans(load_plans(settings.plans_dir))  # a bad plan file stops the start
-    runtime = Runtime.from_settings(settings)
+    runtime = Runtime.from_settings(settings, Database.from_settings(settings, API_CONNECTIONS))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

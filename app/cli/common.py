@@ -13,7 +13,7 @@ import typer
 
 from app.core import event_loop
 from app.core.config import ConfigurationError, Settings, get_settings
-from app.core.db import Database
+from app.core.db import CLI_CONNECTIONS, Database
 
 T = TypeVar("T")
 
@@ -33,14 +33,15 @@ def settings_or_exit() -> Settings:
     return settings
 
 
-def with_db(work: Callable[[Database], Awaitable[T]]) -> T:
-    """Run `work` on a database opened from the settings, and close it afterwards."""
+def with_db(work: Callable[[Database], Awaitable[T]], application_name: str = CLI_CONNECTIONS) -> T:
+    """Run `work` on a database opened from the settings, and close it afterwards;
+    `application_name` is how its connections show in pg_stat_activity."""
     from app.tables import import_all_models
 
     import_all_models()
 
     async def run() -> T:
-        db = Database.from_settings(get_settings())
+        db = Database.from_settings(get_settings(), application_name)
         try:
             return await work(db)
         finally:

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from app.cli.common import settings_or_exit, with_db
-from app.core.db import Database
+from app.core.db import WORKER_CONNECTIONS, Database
 
 
 def migrate() -> None:
@@ -131,4 +131,4 @@ def worker(
         finally:
             await runtime.http.aclose()
 
-    with_db(work)
+    with_db(work, WORKER_CONNECTIONS)

@@ -38,6 +38,11 @@ from app.core.direct_reads import DirectReads
 logger = logging.getLogger(__name__)
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# How each kind of process's connections show in pg_stat_activity (`application_name`), so an
+# operator tells a long transaction of the API from a job worker's.
+API_CONNECTIONS = "mutualaid-api"
+WORKER_CONNECTIONS = "mutualaid-worker"
+CLI_CONNECTIONS = "mutualaid-cli"
 _SQLITE_BEGIN_OPTION = "sqlite_begin"
 _IDLE_SINCE = "idle_since"
 IDLE_PING_SECONDS = 2.0
@@ -64,7 +69,7 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def create_engine(settings: Settings) -> AsyncEngine:
+def create_engine(settings: Settings, application_name: str = CLI_CONNECTIONS) -> AsyncEngine:
     url = async_database_url(settings.database_url)
     if settings.is_sqlite:
         path = sqlite_path(url)
@@ -78,6 +83,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         hide_parameters=True,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        connect_args={"server_settings": {"application_name": application_name}},
     )
     _ping_when_idle(engine)
     return engine
@@ -147,13 +153,13 @@ class Database:
         self.reader = async_sessionmaker(self.read_engine, expire_on_commit=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Database:
+    def from_settings(cls, settings: Settings, application_name: str = CLI_CONNECTIONS) -> Database:
         direct = (
             None
             if settings.is_sqlite
             else DirectReads(settings.database_url, settings.db_pool_size)
         )
-        return cls(create_engine(settings), settings.is_sqlite, direct)
+        return cls(create_engine(settings, application_name), settings.is_sqlite, direct)
 
     async def dispose(self) -> None:
         if self.direct is not None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from app.clients.models import ApiClient
-from app.core.db import sqlite_path
+from app.core.db import WORKER_CONNECTIONS, Database, sqlite_path
 from app.core.policy import Role
 
 
@@ -169,3 +169,18 @@ async def test_a_pooled_connection_killed_while_idle_is_replaced_before_use(
                 await next_pid()  # within the idle window nothing checks it first
     finally:
         await database.dispose()
+
+
+@pytest.mark.only_backend("postgresql")
+async def test_connections_say_which_kind_of_process_holds_them(app, settings):
+    """pg_stat_activity tells the API's transactions from a job worker's."""
+    async with app.state.runtime.db.writer() as session:
+        api = await session.scalar(text("SELECT current_setting('application_name')"))
+    worker_db = Database.from_settings(settings, WORKER_CONNECTIONS)
+    try:
+        async with worker_db.writer() as session:
+            worker = await session.scalar(text("SELECT current_setting('application_name')"))
+    finally:
+        await worker_db.dispose()
+
+    assert (api, worker) == ("mutualaid-api", "mutualaid-worker")
