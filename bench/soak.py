@@ -16,8 +16,11 @@ worker processes' memory at start and end, and a consistency check of the databa
 one per activated row of a paid invoice).
 
 Each batch's invoice is paid (the gateway's signed notification) once it is done, and the batch
-counts as activated when every accepted row's cover is. Not in this mix (yet): individual
-enrolments with payment.
+counts as activated when every accepted row's cover is. Individual enrolments with payment
+(`bench.enrolment_flows`: apply, payment order, the gateway's notification) start at
+`--enrolments-per-second` throughout. How long the service's transactions stay open, by kind of
+process, is read from pg_stat_activity (`bench.transactions`) and printed for quiet and batch
+windows.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from sqlalchemy.engine import make_url
 from app.core.config import Settings, with_development_secrets
 from app.core.signing import signature_header
 from app.plans import DEFAULT_PLAN_CODE, in_force
+from bench import enrolment_flows, transactions
 from bench.batch import PLAN, as_csv, batch_rows, start_simulated_platform
 from bench.claims import DOCUMENTS
 from bench.harness import Service, free_port, fresh_database, wait_until_serving
@@ -80,6 +84,8 @@ class Batch:
     # Its invoice paid (a signed gateway notification) and its members' cover activated.
     activated: int = 0
     activated_after: float | None = None
+    # The job workers' resident memory once it was activated (growth or a plateau?).
+    workers_mb: list[int] = field(default_factory=list)
 
     def overlaps(self, started: float, ended: float) -> bool:
         until = max(self.done or float("inf"), self.uploaded + BATCH_WINDOW_SECONDS)
@@ -96,6 +102,9 @@ class Timeline:
 
     def in_batch(self, piece: Slice) -> bool:
         return any(b.overlaps(piece.started, piece.ended) for b in self.batches)
+
+    def at_batch(self, moment: float) -> bool:
+        return any(b.overlaps(moment, moment) for b in self.batches)
 
 
 def keep_measuring(
@@ -145,7 +154,12 @@ def pay(http: httpx.Client, invoice: dict[str, object], secret: bytes) -> None:
 
 
 def upload_batches(
-    timeline: Timeline, base: str, union_key: str, secret: bytes, args: argparse.Namespace
+    timeline: Timeline,
+    base: str,
+    union_key: str,
+    secret: bytes,
+    args: argparse.Namespace,
+    workers: list[int],
 ) -> None:
     rows = batch_rows(args.rows * args.batches)
     headers = {"Authorization": f"Bearer {union_key}"}
@@ -178,6 +192,7 @@ def upload_batches(
                         "activated"
                     ]
                 batch.activated_after = time.monotonic() - batch.uploaded
+            batch.workers_mb = [round(rss_mb(pid)) for pid in workers]
         time.sleep(args.every / 2)
 
 
@@ -252,7 +267,9 @@ def run(args: argparse.Namespace) -> None:
         try:
             service.run("migrate")
             sim_port, api_port = free_port(), free_port()
-            start_simulated_platform(service, sim_port, args.rows * args.batches)
+            # The batches' workers first, then those who enrol one by one.
+            enrolling = int(args.enrolments_per_second * (args.batches + 1) * args.every) + 100
+            start_simulated_platform(service, sim_port, args.rows * args.batches + enrolling)
             service.run(
                 "platforms", "add", "--code", PLATFORM, "--name", "bench",
                 "--verify-url", "http://127.0.0.1:9/verify", "--work-types", "food_delivery",
@@ -314,19 +331,46 @@ def run(args: argparse.Namespace) -> None:
                 Settings(DATABASE_URL=database_url, MUTUALAID_VAR_DIR=str(service.var_dir))
             )
             secret = settings.payment_secrets()[0]
-            upload_batches(timeline, base, union["api_key"], secret, args)
+            flows = enrolment_flows.Flows(
+                base, citizen["api_key"], secret, PLAN, PAID_AT,
+                first=args.rows * args.batches, count=enrolling,
+                per_second=args.enrolments_per_second,
+            )  # fmt: skip
+            flowing, enrolled = enrolment_flows.run_in_thread(flows, stop)
+            watching, watched = transactions.watch(database_url, stop)
+            upload_batches(timeline, base, union["api_key"], secret, args, processes["workers"])
             stop.set()
-            for thread in loads:
+            for thread in [*loads, flowing, watching]:
                 thread.join()
+            for name, started, ended, measured in enrolled.slices(SLICE_SECONDS):
+                timeline.slices.append(Slice(name, started, ended, measured))
             memory_end = {k: [round(rss_mb(p)) for p in v] for k, v in processes.items()}
             checks = asyncio.run(consistency(database_url))
         finally:
             service.stop()
+    conclude(args, Observed(timeline, enrolled, watched, memory_start, memory_end, checks))
 
+
+@dataclass
+class Observed:
+    """What one soak saw, for `conclude` to report."""
+
+    timeline: Timeline
+    enrolled: enrolment_flows.Recorded
+    watched: transactions.Watched
+    memory_start: dict[str, list[int]]
+    memory_end: dict[str, list[int]]
+    checks: dict[str, int]
+
+
+def conclude(args: argparse.Namespace, seen: Observed) -> None:
+    timeline, enrolled, watched, checks = seen.timeline, seen.enrolled, seen.watched, seen.checks
+    memory_start, memory_end = seen.memory_start, seen.memory_end
     print(f"\n{args.members} members, a batch of {args.rows} rows every {args.every:.0f} s")
     print(TABLE_HEAD)
     results = {}
-    for name in ("lookups", "bulk queries", "claims"):
+    endpoints = ("lookups", "bulk queries", "claims", enrolment_flows.APPLY, enrolment_flows.PAY)
+    for name in endpoints:
         for quiet in (True, False):
             measured = summarise(timeline, name, quiet)
             results[(name, quiet)] = measured
@@ -348,13 +392,30 @@ def run(args: argparse.Namespace) -> None:
         )
         print(
             f"batch {n}: {batch.status} ({batch.accepted} accepted) in {seconds:.1f} s, "
-            f"{activated}; look-up p99 in its window {p99:.0f} ms"
+            f"{activated}; look-up p99 in its window {p99:.0f} ms; workers then "
+            f"{batch.workers_mb} MB"
+        )
+    print(
+        f"individual enrolments: {enrolled.flows_started} started, {enrolled.activated} paid "
+        f"and activated; failures: {dict(enrolled.failures) or 'none'}"
+    )
+    for kind in watched.kinds:
+        quiet_worst = watched.worst(kind, lambda at: not timeline.at_batch(at))
+        batch_worst = watched.worst(kind, timeline.at_batch)
+        print(
+            f"transactions of {kind}: oldest open {quiet_worst[0]:.2f} s quiet, "
+            f"{batch_worst[0]:.2f} s in batch windows; most idle in a transaction at once "
+            f"{quiet_worst[1]} quiet, {batch_worst[1]} in batch windows"
         )
     print(f"memory MB at start {memory_start}, at end {memory_end}")
     print(f"consistency (all must be 0): {checks}")
     quiet_lookup = results[("lookups", True)].percentile_ms(0.99)
     batch_lookup = results[("lookups", False)].percentile_ms(0.99)
     batch_claims = results[("claims", False)].percentile_ms(0.99)
+    batch_enrolments = max(
+        results[(enrolment_flows.APPLY, False)].percentile_ms(0.99),
+        results[(enrolment_flows.PAY, False)].percentile_ms(0.99),
+    )
     server_errors = sum(
         count
         for measured in results.values()
@@ -371,6 +432,8 @@ def run(args: argparse.Namespace) -> None:
         and batch_lookup <= TARGET_LOOKUP_RATIO * quiet_lookup
         and batch_lookup < TARGET_LOOKUP_P99_MS
         and batch_claims < TARGET_CLAIM_P99_MS
+        and batch_enrolments < TARGET_CLAIM_P99_MS
+        and enrolled.activated == enrolled.flows_started > 0
         and server_errors == 0
         and all(b.status == "done" and b.activated == b.accepted for b in timeline.batches)
         and not any(checks.values())
@@ -380,7 +443,8 @@ def run(args: argparse.Namespace) -> None:
         f"look-up p99 quiet {quiet_lookup:.0f} ms, batch {batch_lookup:.0f} ms "
         f"({batch_lookup / quiet_lookup:.1f}x; target <= {TARGET_LOOKUP_RATIO:.0f}x and "
         f"< {TARGET_LOOKUP_P99_MS:.0f} ms); claims p99 in batch windows {batch_claims:.0f} ms "
-        f"(target < {TARGET_CLAIM_P99_MS:.0f} ms); 5xx: {server_errors}; last batch no worse "
+        f"and enrolments {batch_enrolments:.0f} ms (target < {TARGET_CLAIM_P99_MS:.0f} ms); "
+        f"5xx: {server_errors}; last batch no worse "
         f"than the first: {bool(fifth_no_worse)}: " + ("met" if met else "NOT met")
     )
 
@@ -391,6 +455,7 @@ def main() -> None:
     parser.add_argument("--every", type=float, default=60.0, help="seconds between batches")
     parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--members", type=int, default=20000)
+    parser.add_argument("--enrolments-per-second", type=float, default=3.0)
     run(parser.parse_args())
 
 
