@@ -51,7 +51,9 @@ async def revoke(
     request: Request,
     after_response: BackgroundTasks,
 ) -> ClientOut:
-    revoked = ClientOut.model_validate(await service.revoke_client(session, client_id))
+    revoked = ClientOut.model_validate(
+        await service.revoke_client(session, client_id, caller.client_id)
+    )
     _forget(request, after_response, client_id)
     return revoked
 
@@ -72,7 +74,9 @@ async def change(
     request: Request,
     after_response: BackgroundTasks,
 ) -> ClientOut:
-    changed = await service.set_rate_limit(session, client_id, body.rate_limit_per_second)
+    changed = await service.set_rate_limit(
+        session, client_id, body.rate_limit_per_second, caller.client_id
+    )
     answer = ClientOut.model_validate(changed)
     _forget(request, after_response, client_id)
     return answer

@@ -1,14 +1,17 @@
-"""Creating, listing, revoking and authenticating API clients."""
+"""Creating, listing, revoking and authenticating API clients. Every change to a client
+(created, key rotated, revoked, rate limit changed) is on the audit trail, in its transaction."""
 
 from __future__ import annotations
 
 import re
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.service import Change, record
 from app.clients.keys import hash_api_key, new_api_key, shown_prefix
 from app.clients.models import ApiClient
 from app.core.clock import utc_now
@@ -44,7 +47,10 @@ async def create_client(
     name: str,
     org_code: str | None = None,
     rate_limit_per_second: int | None = None,
+    actor: uuid.UUID | None = None,
 ) -> IssuedKey:
+    """A new client and its key; `actor` is the admin client that asked (None: an operator at
+    the command line), as for every change to a client below."""
     _check_binding(role, org_code)
     key = new_api_key()
     client = ApiClient(
@@ -57,16 +63,25 @@ async def create_client(
     )
     session.add(client)
     await session.flush()
+    details = {
+        "role": role.value,
+        "org_code": org_code,
+        "rate_limit_per_second": rate_limit_per_second,
+    }
+    _audit(session, client, "created", actor, details)
     return IssuedKey(client, key)
 
 
-async def rotate_key(session: AsyncSession, client: ApiClient) -> IssuedKey:
+async def rotate_key(
+    session: AsyncSession, client: ApiClient, actor: uuid.UUID | None = None
+) -> IssuedKey:
     """Give an existing client a new key; the old one stops working at commit."""
     key = new_api_key()
     client.key_prefix = shown_prefix(key)
     client.key_hash = hash_api_key(key)
     client.revoked_at = None
     await session.flush()
+    _audit(session, client, "key_rotated", actor)
     return IssuedKey(client, key)
 
 
@@ -89,22 +104,38 @@ async def find_client_by_name(session: AsyncSession, name: str) -> ApiClient | N
     return (await session.scalars(query)).first()
 
 
-async def revoke_client(session: AsyncSession, client_id: uuid.UUID) -> ApiClient:
+async def revoke_client(
+    session: AsyncSession, client_id: uuid.UUID, actor: uuid.UUID | None = None
+) -> ApiClient:
     client = await get_client(session, client_id)
     if client.revoked_at is None:
         client.revoked_at = utc_now()
         await session.flush()
+        _audit(session, client, "revoked", actor)
     return client
 
 
 async def set_rate_limit(
-    session: AsyncSession, client_id: uuid.UUID, rate: int | None
+    session: AsyncSession, client_id: uuid.UUID, rate: int | None, actor: uuid.UUID | None = None
 ) -> ApiClient:
     """A client's own request rate (None: its role's again)."""
     client = await get_client(session, client_id)
+    before = client.rate_limit_per_second
     client.rate_limit_per_second = rate
     await session.flush()
+    if before != rate:
+        _audit(session, client, "rate_limit_changed", actor, {"from": before, "to": rate})
     return client
+
+
+def _audit(
+    session: AsyncSession,
+    client: ApiClient,
+    action: str,
+    actor: uuid.UUID | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    record(session, Change("api_client", client.id, action, actor, details=details))
 
 
 async def caller_for_key(session: AsyncSession, key_hash: str) -> Caller | None:

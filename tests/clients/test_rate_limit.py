@@ -8,7 +8,9 @@ import uuid
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 
+from app.audit.models import AuditEvent
 from app.clients.rate_limit import BURST_SECONDS, ROLE_RATE_LIMITS, RateLimiter
 from app.core.policy import Caller, Role
 from app.main import create_app
@@ -231,3 +233,33 @@ def new_client(db):
 async def admin_headers(new_client):
     _, headers = await new_client(Role.ADMIN)
     return headers
+
+
+async def test_changes_to_a_client_are_on_the_audit_trail_with_who_made_them(
+    limited, db, new_client
+):
+    admin_id, admin = await new_client(Role.ADMIN)
+    union_id, _ = await new_client(Role.UNION, "SH-XUHUI", own=30)
+    path = f"/v1/clients/{union_id}"
+
+    raised = await limited.patch(path, json={"rate_limit_per_second": 500}, headers=admin)
+    same = await limited.patch(path, json={"rate_limit_per_second": 500}, headers=admin)
+    revoked = await limited.post(f"{path}/revoke", headers=admin)
+    again = await limited.post(f"{path}/revoke", headers=admin)
+
+    assert [a.status_code for a in (raised, same, revoked, again)] == [200, 200, 200, 200]
+    async with db.reader() as session:
+        events = (
+            await session.execute(
+                select(AuditEvent.action, AuditEvent.client_id, AuditEvent.details)
+                .where(AuditEvent.entity == "api_client", AuditEvent.entity_id == str(union_id))
+                .order_by(AuditEvent.created_at, AuditEvent.id)
+            )
+        ).all()
+    # Created from the command line's side (no client asked); unchanged rates and a second
+    # revocation change nothing, so they record nothing.
+    assert [tuple(e) for e in events] == [
+        ("created", None, {"role": "union", "org_code": "SH-XUHUI", "rate_limit_per_second": 30}),
+        ("rate_limit_changed", admin_id, {"from": 30, "to": 500}),
+        ("revoked", admin_id, None),
+    ]
