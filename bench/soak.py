@@ -404,8 +404,9 @@ def conclude(args: argparse.Namespace, seen: Observed) -> None:
         batch_worst = watched.worst(kind, timeline.at_batch)
         print(
             f"transactions of {kind}: oldest open {quiet_worst[0]:.2f} s quiet, "
-            f"{batch_worst[0]:.2f} s in batch windows; most idle in a transaction at once "
-            f"{quiet_worst[1]} quiet, {batch_worst[1]} in batch windows"
+            f"{batch_worst[0]:.2f} s in batch windows (its last statement: "
+            f"{batch_worst[2]!r}); most idle in a transaction at once {quiet_worst[1]} quiet, "
+            f"{batch_worst[1]} in batch windows"
         )
     print(f"memory MB at start {memory_start}, at end {memory_end}")
     print(f"consistency (all must be 0): {checks}")

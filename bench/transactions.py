@@ -24,22 +24,23 @@ class Look:
     kind: str
     oldest_seconds: float
     idle_in_transaction: int
+    # The oldest transaction's last statement, cut short (bench databases hold no real data).
+    statement: str
 
 
 @dataclass
 class Watched:
     looks: list[Look] = field(default_factory=list)
 
-    def worst(self, kind: str, when: Callable[[float], bool]) -> tuple[float, int]:
-        """The oldest transaction (seconds) and the most connections idle in a transaction at
-        once, of the looks at `kind` taken at a time `when` accepts."""
+    def worst(self, kind: str, when: Callable[[float], bool]) -> tuple[float, int, str]:
+        """The oldest transaction (seconds) and its last statement, and the most connections
+        idle in a transaction at once, of the looks at `kind` taken at a time `when` accepts."""
         chosen = [look for look in self.looks if look.kind == kind and when(look.at)]
         if not chosen:
-            return 0.0, 0
-        return (
-            max(look.oldest_seconds for look in chosen),
-            max(look.idle_in_transaction for look in chosen),
-        )
+            return 0.0, 0, ""
+        oldest = max(chosen, key=lambda look: look.oldest_seconds)
+        idle = max(look.idle_in_transaction for look in chosen)
+        return oldest.oldest_seconds, idle, oldest.statement
 
     @property
     def kinds(self) -> list[str]:
@@ -48,8 +49,9 @@ class Watched:
 
 QUERY = """
 SELECT application_name,
-       coalesce(max(extract(epoch FROM clock_timestamp() - xact_start)), 0)::float8,
-       count(*) FILTER (WHERE state = 'idle in transaction')
+       max(extract(epoch FROM clock_timestamp() - xact_start))::float8,
+       count(*) FILTER (WHERE state = 'idle in transaction'),
+       (array_agg(left(regexp_replace(query, '\\s+', ' ', 'g'), 70) ORDER BY xact_start))[1]
 FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()
   AND application_name LIKE 'mutualaid-%' AND xact_start IS NOT NULL
@@ -67,8 +69,8 @@ def watch(database_url: str, stop: threading.Event) -> tuple[threading.Thread, W
         try:
             while not stop.is_set():
                 now = time.monotonic()
-                for kind, oldest, idle in await connection.fetch(QUERY):
-                    watched.looks.append(Look(now, kind, oldest, idle))
+                for kind, oldest, idle, statement in await connection.fetch(QUERY):
+                    watched.looks.append(Look(now, kind, oldest, idle, statement))
                 await asyncio.sleep(EVERY_SECONDS)
         finally:
             await connection.close()

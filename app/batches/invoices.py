@@ -30,7 +30,10 @@ from app.payments.purposes import Paid
 from app.rules.plan import Plan
 
 ACTIVATION_JOB = "enrolment_batch.activate"
-ACTIVATION_CHUNK = 500
+# Enrolments whose cover one transaction starts. Each brings a period, ledger lines, a message
+# and events: 500 held a transaction (and those members' rows) for about 1.5 s under a mixed
+# load; 100 keep it near a third of a second for the same total time.
+ACTIVATION_CHUNK = 100
 ROWS_NOT_STARTED = "invoice_rows_not_started"
 
 

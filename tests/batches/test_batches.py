@@ -290,3 +290,25 @@ async def test_progress_is_visible_while_the_batch_runs(http, union, app, run_jo
     done = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()
     assert (done["status"], done["processed"], done["accepted"]) == ("done", 25, 25)
     assert done["invoice"]["amount_fen"] == 25 * 7200
+
+
+async def test_an_invoice_starts_cover_in_steps_of_a_few_enrolments_each(
+    http, union, run_jobs, db, monkeypatch
+):
+    """Each step is its own short transaction; all of them together start every row's cover."""
+    monkeypatch.setattr("app.batches.invoices.ACTIVATION_CHUNK", 3)
+    rows = [row(f"s{n:02d}", r, f"rider-{n}") for n, r in enumerate(RIDERS[:7])]
+    batch = (await submit(http, union, rows)).json()
+    await run_jobs()
+    invoice = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()[
+        "invoice"
+    ]
+    assert invoice["rows"] == 7
+
+    await notify(http, notification(invoice))
+    await run_jobs()
+
+    after = (await http.get(f"/v1/enrolment-batches/{batch['id']}", headers=union)).json()
+    assert (after["activated"], after["refund_due"]) == (7, 0)
+    async with db.reader() as session:
+        assert await session.scalar(select(func.count()).select_from(CoveragePeriodRecord)) == 7
