@@ -36,9 +36,11 @@ async def test_admin_registers_a_platform_and_the_credential_is_stored_encrypted
     assert [p["code"] for p in listed.json()] == ["demo-delivery"]
     async with db.reader() as session:
         platform = await session.get(Platform, "demo-delivery")
-        audit = (await session.scalars(select(AuditEvent))).all()
+        audit = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.entity == "platform"))
+        ).all()
     assert b"platform-s3cret" not in platform.credential_cipher
-    assert [(a.entity, a.action) for a in audit] == [("platform", "created")]
+    assert [(a.entity_id, a.action) for a in audit] == [("demo-delivery", "created")]
     assert audit[0].request_id == created.headers["x-request-id"]
 
 
